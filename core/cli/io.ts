@@ -1,0 +1,17 @@
+/** Where a command writes. Injected so that tests run commands in-process and read what they printed. */
+export interface CommandIO {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** True when stderr is a terminal (progress bars are drawn only then). */
+  readonly interactive: boolean;
+}
+
+export const processIO: CommandIO = {
+  stdout: (text) => void process.stdout.write(text),
+  stderr: (text) => void process.stderr.write(text),
+  interactive: Boolean(process.stderr.isTTY),
+};
+
+export function printJson(io: CommandIO, value: unknown): void {
+  io.stdout(`${JSON.stringify(value)}\n`);
+}

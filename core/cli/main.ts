@@ -1,0 +1,48 @@
+/**
+ * `dprdm`: the studio's command line. Each command group lives in its own module; this file only routes.
+ * Exit codes: 0 success, 1 a check failed (e.g. ledger verification), 2 bad input (one line on stderr).
+ */
+import { processIO, type CommandIO } from './io.ts';
+import { UsageError } from './usage-error.ts';
+import { privacyCommand } from './privacy-command.ts';
+import { startCommand } from './start-command.ts';
+
+export type CommandGroup = (argv: string[], io: CommandIO) => Promise<number>;
+
+const groups: Record<string, { run: CommandGroup; summary: string }> = {
+  start: { run: startCommand, summary: 'start — start the studio' },
+  privacy: { run: privacyCommand, summary: 'privacy epsilon|sigma — the accountant: ε for a plan, or σ for a target ε' },
+};
+
+function usage(): string {
+  const lines = Object.entries(groups).map(([name, group]) => `  dprdm ${group.summary.startsWith(name) ? group.summary : `${name}  ${group.summary}`}`);
+  return `usage:\n${lines.join('\n')}\n`;
+}
+
+export async function main(argv: string[], io: CommandIO = processIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const group = groups[name];
+  try {
+    if (!group) throw new UsageError(`unknown command "${name}"; try: ${Object.keys(groups).join(', ')}`);
+    return await group.run(rest, io);
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code === 'INVALID_PRIVACY_PARAMETER' || (error as { code?: string }).code === 'CALIBRATION_FAILED') {
+      io.stderr(`dprdm: ${oneLine((error as Error).message)}\n`);
+      return 2;
+    }
+    if (error instanceof Error && 'exitCode' in error && typeof error.exitCode === 'number') {
+      io.stderr(`dprdm: ${oneLine(error.message)}\n`);
+      return error.exitCode;
+    }
+    io.stderr(`dprdm: ${oneLine(error instanceof Error ? error.message : String(error))}\n`);
+    return 1;
+  }
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
