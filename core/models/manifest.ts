@@ -1,0 +1,149 @@
+/**
+ * The model-set manifest (DESIGN §6): what files a set holds (with sha256), and every number the runtime needs
+ * to use them — embedding dim, image preprocessing, tokenizer, decoder schedule, retrieval k and σ_max.
+ * Unknown extra fields (descriptions, training notes) are kept but never relied upon.
+ */
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join, normalize, sep } from 'node:path';
+import { z } from 'zod';
+import { ModelSetError } from './errors.ts';
+
+export const MANIFEST_FILE = 'manifest.json';
+
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256');
+const relativePath = z
+  .string()
+  .min(1)
+  .refine((p) => !isAbsolute(p) && !normalize(p).split(/[\\/]/).includes('..'), 'a path inside the model set folder');
+
+export const FileEntrySchema = z.object({ path: relativePath, sha256: sha256Hex });
+export type FileEntry = z.infer<typeof FileEntrySchema>;
+
+const triple = z.tuple([z.number(), z.number(), z.number()]);
+const positiveInt = z.number().int().positive();
+
+export const ImageSpecSchema = z.looseObject({
+  size: positiveInt,
+  channels: z.literal(3),
+  resize: z.enum(['cover', 'contain', 'fill']).default('cover'),
+  mean: triple,
+  std: triple.refine((s) => s.every((v) => v > 0), 'std entries must be > 0'),
+  layout: z.literal('NCHW').default('NCHW'),
+  /** Optional resize kernel hint; the runtime uses the leading sharp kernel name if it is one. */
+  kernel: z.string().optional(),
+});
+export type ImageSpec = z.infer<typeof ImageSpecSchema>;
+
+export const TokenizerSpecSchema = z.looseObject({
+  type: z.literal('word'),
+  maxLength: positiveInt,
+  lowercase: z.boolean().default(true),
+  split: z.string().optional(),
+  padId: z.number().int().nonnegative().default(0),
+  unkId: z.number().int().nonnegative().default(1),
+});
+export type TokenizerSpec = z.infer<typeof TokenizerSpecSchema>;
+
+export const ScheduleSchema = z.looseObject({
+  type: z.string(),
+  trainSteps: positiveInt,
+  alphasCumprod: z.array(z.number().gt(0).lte(1)),
+});
+
+export const DecoderSpecSchema = z.looseObject({
+  imageSize: positiveInt,
+  channels: z.literal(3),
+  condDim: positiveInt,
+  prediction: z.literal('epsilon'),
+  outputRange: z.tuple([z.number(), z.number()]),
+  schedule: ScheduleSchema,
+});
+export type DecoderSpec = z.infer<typeof DecoderSpecSchema>;
+
+export const ManifestSchema = z
+  .looseObject({
+    name: z.string().min(1),
+    version: z.string().min(1),
+    licence: z.string().min(1),
+    files: z
+      .object({
+        textEncoder: FileEntrySchema,
+        imageEncoder: FileEntrySchema,
+        decoder: FileEntrySchema,
+        judge: FileEntrySchema,
+        tokenizer: FileEntrySchema,
+        publicRetrieval: FileEntrySchema,
+      })
+      .catchall(FileEntrySchema),
+    embedding: z.looseObject({ dim: positiveInt }),
+    image: ImageSpecSchema,
+    tokenizer: TokenizerSpecSchema,
+    decoder: DecoderSpecSchema,
+    retrieval: z.looseObject({
+      k: positiveInt,
+      sigmaMax: z.number().nonnegative(),
+      publicRetrievalCount: z.number().int().nonnegative(),
+    }),
+    judge: z.looseObject({
+      attributes: z.object({
+        shape: z.array(z.string()).min(1),
+        color: z.array(z.string()).min(1),
+        background: z.array(z.string()).min(1),
+        texture: z.array(z.string()).min(1),
+      }),
+      inputRange: z.tuple([z.number(), z.number()]),
+    }),
+  })
+  .superRefine((m, ctx) => {
+    const sched = m.decoder.schedule;
+    if (sched.alphasCumprod.length !== sched.trainSteps) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['decoder', 'schedule', 'alphasCumprod'],
+        message: `has ${sched.alphasCumprod.length} values, expected trainSteps = ${sched.trainSteps}`,
+      });
+    }
+    if (m.decoder.condDim !== m.embedding.dim) {
+      ctx.addIssue({ code: 'custom', path: ['decoder', 'condDim'], message: `must equal embedding.dim (${m.embedding.dim})` });
+    }
+  });
+export type Manifest = z.infer<typeof ManifestSchema>;
+export type ModelFileKey = keyof Manifest['files'] & string;
+
+/** Validates an already-parsed manifest object; throws `ModelSetError('MANIFEST_INVALID')` naming every bad field. */
+export function parseManifest(value: unknown, source = MANIFEST_FILE): Manifest {
+  const parsed = ManifestSchema.safeParse(value);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new ModelSetError('MANIFEST_INVALID', `Invalid model manifest ${source}: ${issues}`, source);
+  }
+  return parsed.data;
+}
+
+/** Reads and validates `<dir>/manifest.json`. Hashes are checked separately by `verifyModelSet`. */
+export async function readManifest(dir: string): Promise<Manifest> {
+  const file = join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ModelSetError('MANIFEST_MISSING', `Model manifest not found or unreadable: ${file} (${code ?? String(error)})`, file);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ModelSetError('MANIFEST_INVALID', `Model manifest ${file} is not valid JSON: ${(error as Error).message}`, file);
+  }
+  return parseManifest(json, file);
+}
+
+/** Absolute path of a manifest file entry inside the set folder. */
+export function modelFilePath(dir: string, entry: FileEntry): string {
+  const full = join(dir, entry.path);
+  if (!normalize(full).startsWith(normalize(dir + sep))) {
+    throw new ModelSetError('FILE_PATH_INVALID', `Manifest path escapes the model set folder: ${entry.path}`, entry.path);
+  }
+  return full;
+}
