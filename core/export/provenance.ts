@@ -1,0 +1,51 @@
+/**
+ * What an exported image says about itself. Only public facts: the prompt, sampler settings, the model set,
+ * the dataset's content fingerprint (a hash over member hashes; it names no file), the ledger receipt and the
+ * privacy parameters. Never a file name, path, id or anything else from the private folder.
+ */
+export interface ImageProvenance {
+  readonly prompt: string;
+  readonly seed: number;
+  readonly steps: number;
+  readonly guidance: number;
+  readonly width: number;
+  readonly height: number;
+  readonly modelSet: { readonly name: string; readonly version: string; readonly sha256: string };
+  readonly studioVersion: string;
+  readonly generationId: string;
+  readonly createdAt: string;
+  readonly privacy:
+    | {
+        readonly mode: 'private';
+        readonly datasetFingerprint: string;
+        readonly receiptId: string;
+        readonly epsilonThisQuery: number;
+        readonly cumulativeEpsilon: number;
+        readonly epsilonCap: number;
+        readonly delta: number;
+        readonly mechanism: { readonly q: number; readonly sigma: number; readonly k: number; readonly lambda: number };
+      }
+    | { readonly mode: 'public-only' };
+}
+
+/** The AUTOMATIC1111-style `parameters` text: prompt on the first line, settings after. */
+export function a1111Parameters(p: ImageProvenance): string {
+  const settings = [
+    `Steps: ${p.steps}`,
+    'Sampler: DDIM',
+    `CFG scale: ${p.guidance}`,
+    `Seed: ${p.seed}`,
+    `Size: ${p.width}x${p.height}`,
+    `Model: ${p.modelSet.name}-${p.modelSet.version}`,
+    `Model hash: ${p.modelSet.sha256.slice(0, 10)}`,
+  ];
+  if (p.privacy.mode === 'private') {
+    const m = p.privacy.mechanism;
+    settings.push(`DP-RDM: epsilon ${p.privacy.epsilonThisQuery.toPrecision(4)} (cumulative ${p.privacy.cumulativeEpsilon.toPrecision(4)}) delta ${p.privacy.delta.toExponential(2)} sigma ${m.sigma.toPrecision(4)} k ${m.k} q ${m.q.toPrecision(3)} lambda ${m.lambda}`);
+    settings.push(`Ledger receipt: ${p.privacy.receiptId}`);
+  } else {
+    settings.push('DP-RDM: public-only retrieval (no private data used)');
+  }
+  settings.push(`Version: DP-RDM Studio ${p.studioVersion}`);
+  return `${p.prompt}\n${settings.join(', ')}`;
+}

@@ -1,0 +1,309 @@
+/**
+ * The studio's one typed contract, shared by the service, the local HTTP host, the Electron preload/IPC shell
+ * and the renderer (as in Electron Fiddle's channel map). Each channel has a zod schema for its request (every
+ * transport validates with it) and a response type. `StudioHandlers` maps every channel to a handler, so a
+ * transport that forgets one fails to compile.
+ *
+ * Nothing here may carry data derived from private images other than generated pixels: no file names of the
+ * private folder in generation results, no neighbour ids, no subsample sizes, no pre-noise vectors, no timings of
+ * private steps. (Dataset screens show the curator their own folder's quarantine list; that never flows into
+ * generation, history, export or logs.)
+ */
+import { z } from 'zod';
+
+// ---- shared request pieces -------------------------------------------------------------------------------
+
+const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, "-" or "_"');
+const jobId = id.optional();
+const finitePositive = z.number().finite().positive();
+const prompt = z.string().trim().min(1, 'type a prompt').max(500, 'a prompt is at most 500 characters');
+const seed = z.number().int().min(0).max(2 ** 32 - 1);
+const folderPath = z.string().min(1).max(4096);
+
+export const generateRequest = z
+  .strictObject({
+    datasetId: id,
+    prompt,
+    /** ε spent by this one query; the service calibrates σ at the dataset's q and k. */
+    epsilon: finitePositive.max(100).optional(),
+    /** Or σ directly (advanced). */
+    sigma: finitePositive.max(100).optional(),
+    k: z.number().int().min(1).max(1000).optional(),
+    q: z.number().finite().positive().max(1).optional(),
+    /** Weight of the private aggregate in the condition: c = λ·r̃ + (1−λ)·t. */
+    lambda: z.number().finite().min(0).max(1).default(1),
+    images: z.number().int().min(1).max(16).default(4),
+    guidance: z.number().finite().min(0).max(20).default(3),
+    steps: z.number().int().min(1).max(200).default(25),
+    seeds: z.array(seed).max(16).optional(),
+    publicOnly: z.boolean().default(false),
+    jobId,
+  })
+  .refine((r) => r.publicOnly || r.epsilon !== undefined || r.sigma !== undefined, { message: 'give epsilon (or sigma) for a private generation, or set publicOnly' })
+  .refine((r) => !(r.epsilon !== undefined && r.sigma !== undefined), { message: 'give epsilon or sigma, not both' })
+  .refine((r) => r.seeds === undefined || r.seeds.length === r.images, { message: 'seeds must list one seed per image' });
+
+export const previewRequest = z
+  .strictObject({
+    datasetId: id,
+    epsilon: finitePositive.max(100).optional(),
+    sigma: finitePositive.max(100).optional(),
+    k: z.number().int().min(1).max(1000).optional(),
+    q: z.number().finite().positive().max(1).optional(),
+  })
+  .refine((r) => r.epsilon !== undefined || r.sigma !== undefined, { message: 'give epsilon or sigma' })
+  .refine((r) => !(r.epsilon !== undefined && r.sigma !== undefined), { message: 'give epsilon or sigma, not both' });
+
+export const studioChannels = {
+  'studio.info': z.strictObject({}),
+  'datasets.list': z.strictObject({}),
+  'datasets.add': z.strictObject({ folder: folderPath, name: z.string().trim().min(1).max(120).optional(), epsilonCap: finitePositive.max(1000).optional(), jobId }),
+  'datasets.show': z.strictObject({ datasetId: id }),
+  'datasets.sync': z.strictObject({ datasetId: id, jobId }),
+  'datasets.remove': z.strictObject({ datasetId: id }),
+  'prompt.check': z.strictObject({ prompt: z.string().max(500) }),
+  'generate.preview': previewRequest,
+  'generate.run': generateRequest,
+  'generate.cancel': z.strictObject({ jobId: id }),
+  'generate.rerender': z.strictObject({
+    generationId: id,
+    seeds: z.array(seed).min(1).max(16).optional(),
+    guidance: z.number().finite().min(0).max(20).optional(),
+    steps: z.number().int().min(1).max(200).optional(),
+    jobId,
+  }),
+  'history.list': z.strictObject({ datasetId: id.optional() }),
+  'export.images': z.strictObject({ imageIds: z.array(id).min(1).max(1000), folder: folderPath.optional() }),
+  'ledger.show': z.strictObject({ datasetId: id }),
+  'ledger.verify': z.strictObject({ datasetId: id }),
+  'ledger.export': z.strictObject({ datasetId: id, format: z.enum(['json', 'csv']) }),
+  'settings.get': z.strictObject({}),
+  'settings.set': z.strictObject({ executionProvider: z.enum(['auto', 'cpu', 'cuda', 'dml', 'coreml']).optional() }),
+} as const;
+
+export type StudioChannel = keyof typeof studioChannels;
+export type StudioRequest<C extends StudioChannel> = z.input<(typeof studioChannels)[C]>;
+export type StudioParsedRequest<C extends StudioChannel> = z.output<(typeof studioChannels)[C]>;
+export type GenerateRequest = z.output<typeof generateRequest>;
+export type PreviewRequest = z.output<typeof previewRequest>;
+
+// ---- responses ---------------------------------------------------------------------------------------------
+
+export interface BudgetSummary {
+  readonly epsilonCap: number;
+  readonly delta: number;
+  readonly spentEpsilon: number;
+  readonly remainingEpsilon: number;
+  readonly queries: number;
+  readonly locked: boolean;
+  readonly lockedReason?: string;
+}
+
+export interface DatasetSummary {
+  readonly id: string;
+  readonly name: string;
+  readonly imageCount: number;
+  readonly quarantinedCount: number;
+  readonly duplicateCount: number;
+  readonly fingerprint: string;
+  readonly modelSet: string;
+  readonly createdAt: string;
+  readonly defaults: { readonly k: number; readonly q: number; readonly delta: number };
+  readonly budget: BudgetSummary;
+}
+
+export interface DatasetDetail extends DatasetSummary {
+  /** The curator's own folder (shown to the curator only; never written into generations or exports). */
+  readonly folder: string;
+  readonly quarantined: readonly { readonly path: string; readonly reason: string }[];
+  readonly duplicates: readonly { readonly path: string; readonly duplicateOf: string }[];
+}
+
+export interface PromptCheck {
+  readonly tokens: number;
+  readonly unknownWords: readonly string[];
+}
+
+export interface GenerationPreview {
+  readonly sigma: number;
+  readonly noiseMultiplier: number;
+  /** Expected norm of the (≤ 1) aggregate over the expected noise norm σ√d. */
+  readonly signalToNoise: number;
+  readonly k: number;
+  readonly q: number;
+  readonly delta: number;
+  readonly epsilonThisQuery: number;
+  readonly cumulativeEpsilonAfter: number;
+  readonly remainingEpsilonAfter: number;
+  readonly generationsThatFit: number;
+  readonly admissible: boolean;
+  readonly warnings: readonly string[];
+}
+
+export interface GeneratedImage {
+  readonly imageId: string;
+  readonly index: number;
+  readonly seed: number;
+  readonly guidance: number;
+  readonly steps: number;
+  /** Path on the studio host: GET it with the session's token (HTTP) or the studio protocol (Electron). */
+  readonly url: string;
+}
+
+export interface GenerationRecord {
+  readonly generationId: string;
+  readonly datasetId: string | null;
+  readonly prompt: string;
+  readonly createdAt: string;
+  readonly publicOnly: boolean;
+  readonly receiptId: string | null;
+  readonly parameters: { readonly sigma: number | null; readonly k: number; readonly q: number | null; readonly lambda: number; readonly epsilonThisQuery: number };
+  readonly images: readonly GeneratedImage[];
+  /** True while this process still holds the noisy condition, so re-renders are free. */
+  readonly conditionHeld: boolean;
+}
+
+export interface GenerationResult extends GenerationRecord {
+  readonly cumulativeEpsilon: number | null;
+  readonly remainingEpsilon: number | null;
+  readonly cancelled: boolean;
+  /** A cancelled private generation still spent its charge; the UI must say so. */
+  readonly chargeSpent: boolean;
+}
+
+export interface ExportResult {
+  readonly folder: string;
+  readonly files: readonly string[];
+}
+
+export interface LedgerEntry {
+  readonly receiptId: string;
+  readonly time: string;
+  readonly kind: 'release' | 'audit';
+  readonly purpose: string;
+  readonly q: number;
+  readonly sigma: number;
+  readonly k: number;
+  readonly lambda: number;
+  readonly epsilonThisQuery: number;
+  readonly cumulativeEpsilon: number;
+}
+
+export interface LedgerView {
+  readonly datasetId: string;
+  readonly budget: BudgetSummary;
+  readonly entries: readonly LedgerEntry[];
+}
+
+export interface VerifyResult {
+  readonly ok: boolean;
+  readonly checkedRows: number;
+  readonly problem?: string;
+}
+
+export interface LedgerExport {
+  readonly format: 'json' | 'csv';
+  readonly fileName: string;
+  readonly content: string;
+  readonly statement: string;
+}
+
+export interface StudioInfo {
+  readonly version: string;
+  readonly modelSet: { readonly name: string; readonly version: string; readonly embeddingDim: number; readonly k: number };
+  readonly dataDirectory: string;
+  readonly executionProviders: readonly { readonly name: string; readonly available: boolean; readonly note?: string }[];
+}
+
+export interface StudioSettings {
+  readonly executionProvider: 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml';
+  readonly dataDirectory: string;
+}
+
+export interface StudioResponses {
+  'studio.info': StudioInfo;
+  'datasets.list': readonly DatasetSummary[];
+  'datasets.add': DatasetSummary;
+  'datasets.show': DatasetDetail;
+  'datasets.sync': DatasetSummary;
+  'datasets.remove': { readonly removed: true };
+  'prompt.check': PromptCheck;
+  'generate.preview': GenerationPreview;
+  'generate.run': GenerationResult;
+  'generate.cancel': { readonly cancelled: boolean };
+  'generate.rerender': GenerationResult;
+  'history.list': readonly GenerationRecord[];
+  'export.images': ExportResult;
+  'ledger.show': LedgerView;
+  'ledger.verify': VerifyResult;
+  'ledger.export': LedgerExport;
+  'settings.get': StudioSettings;
+  'settings.set': StudioSettings;
+}
+
+// A channel without a response type (or a response without a channel) fails to compile here.
+type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const channelsMatchResponses: Exact<keyof StudioResponses, StudioChannel> = true;
+void channelsMatchResponses;
+
+// ---- events (progress) ---------------------------------------------------------------------------------------
+
+export type StudioEvent =
+  | { readonly type: 'progress'; readonly jobId: string; readonly task: 'index' | 'generate' | 'export'; readonly phase: string; readonly done: number; readonly total: number; readonly ratePerSecond?: number; readonly etaSeconds?: number }
+  | { readonly type: 'preview'; readonly jobId: string; readonly imageIndex: number; readonly step: number; readonly steps: number; readonly pngDataUrl: string }
+  | { readonly type: 'image'; readonly jobId: string; readonly image: GeneratedImage }
+  | { readonly type: 'job-end'; readonly jobId: string; readonly outcome: 'done' | 'cancelled' | 'failed' };
+
+// ---- errors ----------------------------------------------------------------------------------------------------
+
+export type StudioErrorCode = 'INVALID_REQUEST' | 'NOT_FOUND' | 'BUDGET_EXCEEDED' | 'LEDGER_LOCKED' | 'CANCELLED' | 'MODEL_ERROR' | 'UNAUTHORIZED' | 'INTERNAL';
+
+export interface StudioErrorBody {
+  readonly code: StudioErrorCode;
+  readonly message: string;
+  /** For BUDGET_EXCEEDED: what is left and what would still fit. */
+  readonly remainingEpsilon?: number;
+  readonly suggestion?: string;
+}
+
+/** An error every transport carries unchanged to the caller (its message is safe to show). */
+export class StudioError extends Error {
+  constructor(
+    readonly code: StudioErrorCode,
+    message: string,
+    readonly extra: { remainingEpsilon?: number; suggestion?: string } = {},
+  ) {
+    super(message);
+    this.name = 'StudioError';
+  }
+  toBody(): StudioErrorBody {
+    return { code: this.code, message: this.message, ...this.extra };
+  }
+}
+
+// ---- the API as every client sees it, and as every host must implement it -----------------------------------
+
+export type StudioApi = { [C in StudioChannel]: (request: StudioRequest<C>) => Promise<StudioResponses[C]> } & {
+  onEvent(listener: (event: StudioEvent) => void): () => void;
+};
+
+export interface HandlerContext {
+  /** Aborted when the client goes away (HTTP) or the window closes (Electron). */
+  readonly signal?: AbortSignal;
+}
+
+export type StudioHandlers = { [C in StudioChannel]: (request: StudioParsedRequest<C>, context: HandlerContext) => Promise<StudioResponses[C]> };
+
+export function parseRequest<C extends StudioChannel>(channel: C, payload: unknown): StudioParsedRequest<C> {
+  const result = studioChannels[channel].safeParse(payload ?? {});
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue && issue.path.length ? `${issue.path.join('.')}: ` : '';
+    throw new StudioError('INVALID_REQUEST', `${channel}: ${where}${issue?.message ?? 'invalid request'}`);
+  }
+  return result.data as StudioParsedRequest<C>;
+}
+
+export function isStudioChannel(name: string): name is StudioChannel {
+  return Object.prototype.hasOwnProperty.call(studioChannels, name);
+}
