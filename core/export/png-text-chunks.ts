@@ -24,7 +24,11 @@ function keyword(name: string): Buffer {
 
 /** tEXt: keyword NUL Latin-1 text (characters outside Latin-1 are replaced by '?'). */
 export function textChunk(name: string, text: string): Buffer {
-  const latin1 = text.replace(/[^\x09\x0a\x20-\x7e\xa0-\xff]/g, '?');
+  // Printable Latin-1 plus tab and newline; anything else becomes '?'.
+  const latin1 = Array.from(text, (c) => {
+    const code = c.codePointAt(0)!;
+    return code === 9 || code === 10 || (code >= 0x20 && code <= 0x7e) || (code >= 0xa0 && code <= 0xff) ? c : '?';
+  }).join('');
   return chunk('tEXt', Buffer.concat([keyword(name), Buffer.from([0]), Buffer.from(latin1, 'latin1')]));
 }
 
