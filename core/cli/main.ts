@@ -5,12 +5,14 @@
 import { processIO, type CommandIO } from './io.ts';
 import { UsageError } from './usage-error.ts';
 import { privacyCommand } from './privacy-command.ts';
+import { ledgerCommand } from './ledger-command.ts';
 import { startCommand } from './start-command.ts';
 
 export type CommandGroup = (argv: string[], io: CommandIO) => Promise<number>;
 
 const groups: Record<string, { run: CommandGroup; summary: string }> = {
   start: { run: startCommand, summary: 'start — start the studio' },
+  ledger: { run: ledgerCommand, summary: 'ledger list|show|verify|export — the privacy budget ledger' },
   privacy: { run: privacyCommand, summary: 'privacy epsilon|sigma — the accountant: ε for a plan, or σ for a target ε' },
 };
 

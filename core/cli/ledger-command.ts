@@ -1,0 +1,177 @@
+/**
+ * `dprdm ledger list|show|verify|export`: the privacy budget ledger from the command line.
+ * The ledger is `<DPRDM_HOME or the OS data directory>/ledger.sqlite`. Exit codes: 0 ok, 1 verification failed
+ * (the dataset is now locked) or the ledger is unusable, 2 bad input.
+ */
+import { writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { defaultLedgerPath } from '../paths.ts';
+import { exportLedger, openLedger, type DatasetInfo, type Ledger, type VerifyReport } from '../ledger/index.ts';
+import { optionalChoice, optionalString, parseFlags } from './flags.ts';
+import { printJson, type CommandIO } from './io.ts';
+import { UsageError } from './usage-error.ts';
+
+const USAGE = 'usage: dprdm ledger list [--json] | show <dataset> [--json] | verify <dataset> [--json] | export <dataset> [--format json|csv] [--out FILE]';
+
+class VerificationFailed extends Error {
+  readonly exitCode = 1;
+}
+
+function fmt(x: number): string {
+  return Number.isFinite(x) ? String(Number(x.toPrecision(6))) : '∞';
+}
+
+function withLedger<T>(fn: (ledger: Ledger) => T): T {
+  const ledger = openLedger(defaultLedgerPath());
+  try {
+    return fn(ledger);
+  } finally {
+    ledger.close();
+  }
+}
+
+/** A dataset argument: its id, or a display name that names exactly one dataset. */
+function resolveDataset(ledger: Ledger, argument: string | undefined): string {
+  if (argument === undefined || argument.length === 0) throw new UsageError(`a dataset id is required; ${USAGE}`);
+  if (/^ds_[0-9a-f]{16}$/.test(argument)) return argument;
+  const matches = ledger.listDatasets().filter((d) => d.name === argument);
+  if (matches.length === 1) return matches[0]!.id;
+  if (matches.length > 1) throw new UsageError(`${matches.length} datasets are named "${argument}"; use the id (${matches.map((d) => d.id).join(', ')})`);
+  throw new UsageError(`no dataset with id or name "${argument}" (dprdm ledger list shows them)`);
+}
+
+function datasetJson(d: DatasetInfo) {
+  return {
+    id: d.id,
+    name: d.name,
+    createdAt: d.createdAt,
+    privacyUnit: d.privacyUnit,
+    memberCount: d.memberCount,
+    fingerprint: d.fingerprint,
+    epsilonCap: d.epsilonCap,
+    delta: d.delta,
+    charges: d.charges,
+    cumulativeEpsilon: d.cumulativeEpsilon,
+    remainingEpsilon: d.remainingEpsilon,
+    locked: d.locked,
+    lockedReason: d.lockedReason ?? null,
+  };
+}
+
+function listCommand(argv: string[], io: CommandIO): number {
+  const flags = parseFlags(argv, { json: { type: 'boolean' } });
+  const path = defaultLedgerPath();
+  if (!existsSync(path)) {
+    if (flags.values.json) printJson(io, { ledger: path, datasets: [] });
+    else io.stdout(`no ledger yet at ${path}\n`);
+    return 0;
+  }
+  const datasets = withLedger((ledger) => ledger.listDatasets());
+  if (flags.values.json) {
+    printJson(io, { ledger: path, datasets: datasets.map(datasetJson) });
+    return 0;
+  }
+  if (datasets.length === 0) {
+    io.stdout(`no datasets in ${path}\n`);
+    return 0;
+  }
+  const lines = datasets.map(
+    (d) => `${d.id}  ${d.name}  ${d.memberCount} images  ${d.charges} queries  ε ${fmt(d.cumulativeEpsilon)} of ${fmt(d.epsilonCap)} (δ ${d.delta})${d.locked ? '  LOCKED' : ''}`,
+  );
+  io.stdout(`${lines.join('\n')}\n`);
+  return 0;
+}
+
+function showCommand(argv: string[], io: CommandIO): number {
+  const flags = parseFlags(argv, { json: { type: 'boolean' } }, 1);
+  return withLedger((ledger) => {
+    const id = resolveDataset(ledger, flags.positionals[0]);
+    const dataset = ledger.getDataset(id);
+    const charges = ledger.charges(id);
+    if (flags.values.json) {
+      printJson(io, {
+        dataset: datasetJson(dataset),
+        charges: charges.map((c) => ({
+          seq: c.seq,
+          receiptId: c.receiptId,
+          createdAt: c.createdAt,
+          kind: c.kind,
+          q: c.q,
+          sigma: c.sigma,
+          k: c.k,
+          lambda: c.lambda,
+          purpose: c.purpose,
+          epsilonThisQuery: c.epsilonThisQuery,
+          cumulativeEpsilon: c.cumulativeEpsilon,
+          order: c.order,
+          hash: c.hash,
+        })),
+        events: ledger.events(id),
+      });
+      return 0;
+    }
+    const lines = [
+      `${dataset.name} (${dataset.id}), created ${dataset.createdAt}`,
+      `  ${dataset.memberCount} images (privacy unit: ${dataset.privacyUnit}), fingerprint ${dataset.fingerprint.slice(0, 16)}…`,
+      `  spent ε = ${fmt(dataset.cumulativeEpsilon)} of cap ${fmt(dataset.epsilonCap)} at δ = ${dataset.delta}; remaining ${fmt(dataset.remainingEpsilon)}; ${charges.length} queries`,
+      dataset.locked ? `  LOCKED since ${dataset.lockedAt}: ${dataset.lockedReason}` : '  not locked',
+      ...charges.map(
+        (c) => `  #${c.seq} ${c.createdAt} ${c.kind} q=${c.q} σ=${c.sigma} k=${c.k} λ=${c.lambda}  ε this ${fmt(c.epsilonThisQuery)}  total ${fmt(c.cumulativeEpsilon)}  ${JSON.stringify(c.purpose)}`,
+      ),
+    ];
+    io.stdout(`${lines.join('\n')}\n`);
+    return 0;
+  });
+}
+
+function verifyCommand(argv: string[], io: CommandIO): number {
+  const flags = parseFlags(argv, { json: { type: 'boolean' } }, 1);
+  const report: VerifyReport = withLedger((ledger) => ledger.verify(resolveDataset(ledger, flags.positionals[0])));
+  if (flags.values.json) printJson(io, report);
+  else if (report.ok) io.stdout(`ok: ${report.datasetId} — ${report.charges} charges, hash chain and totals verified, ε spent = ${fmt(report.cumulativeEpsilon)}\n`);
+  else {
+    io.stdout(
+      [
+        `FAILED: ${report.datasetId} — ${report.problems.length} problem(s); the dataset is locked`,
+        ...report.problems.map((p) => `  ${p.seq === null ? 'ledger' : `charge #${p.seq}`}: ${p.problem}`),
+        '',
+      ].join('\n'),
+    );
+  }
+  if (!report.ok) {
+    const first = report.firstBadRow;
+    throw new VerificationFailed(`verification of ${report.datasetId} failed at ${first?.seq === null || first === undefined ? 'the ledger header' : `charge #${first.seq}`}: ${first?.problem ?? 'unknown'}`);
+  }
+  return 0;
+}
+
+function exportCommand(argv: string[], io: CommandIO): number {
+  const flags = parseFlags(argv, { format: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } }, 1);
+  const format = optionalChoice(flags, 'format', ['json', 'csv'] as const) ?? 'json';
+  if (flags.values.json && format !== 'json') throw new UsageError('--json conflicts with --format csv');
+  const out = optionalString(flags, 'out');
+  if (out !== undefined && out.length === 0) throw new UsageError('--out needs a file name');
+  const text = withLedger((ledger) => exportLedger(ledger, resolveDataset(ledger, flags.positionals[0]), format));
+  if (out === undefined) io.stdout(text);
+  else {
+    writeFileSync(out, text, { mode: 0o600 });
+    io.stderr(`wrote ${out}\n`);
+  }
+  return 0;
+}
+
+export async function ledgerCommand(argv: string[], io: CommandIO): Promise<number> {
+  const [sub, ...rest] = argv;
+  switch (sub) {
+    case 'list':
+      return listCommand(rest, io);
+    case 'show':
+      return showCommand(rest, io);
+    case 'verify':
+      return verifyCommand(rest, io);
+    case 'export':
+      return exportCommand(rest, io);
+    default:
+      throw new UsageError(`${USAGE}${sub === undefined ? '' : ` (unknown "${sub}")`}`);
+  }
+}

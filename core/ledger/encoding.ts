@@ -1,0 +1,102 @@
+/**
+ * Exact, platform-independent storage of RDP vectors (little-endian float64) and the canonical serialisation
+ * that every row hash covers. JSON renders a double with the shortest text that reads back to the same double,
+ * so hashing `JSON.stringify` of the fields is exact and stable.
+ */
+import { createHash } from 'node:crypto';
+
+export function sha256Hex(text: string | Buffer): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+export function encodeVector(values: ArrayLike<number>): Buffer {
+  const buffer = Buffer.alloc(values.length * 8);
+  for (let i = 0; i < values.length; i++) buffer.writeDoubleLE(values[i]!, i * 8);
+  return buffer;
+}
+
+/** Decodes a vector; undefined when the blob has the wrong length or holds NaN or a negative value. */
+export function decodeVector(blob: unknown, length: number): Float64Array | undefined {
+  if (!Buffer.isBuffer(blob) || blob.length !== length * 8) return undefined;
+  const out = new Float64Array(length);
+  for (let i = 0; i < length; i++) {
+    const value = blob.readDoubleLE(i * 8);
+    if (!(value >= 0)) return undefined; // NaN and negatives; +∞ (a dropped order) is allowed
+    out[i] = value;
+  }
+  return out;
+}
+
+/** The genesis "previous hash" of a dataset's chain. */
+export function genesisHash(datasetId: string): string {
+  return sha256Hex(datasetId);
+}
+
+export interface ChargeFields {
+  readonly datasetId: string;
+  readonly seq: number;
+  readonly receiptId: string;
+  readonly createdAt: string;
+  readonly kind: string;
+  readonly q: number;
+  readonly sigma: number;
+  readonly k: number;
+  readonly lambda: number;
+  readonly purpose: string;
+  readonly rdp: Buffer;
+  readonly cumulativeRdp: Buffer;
+  readonly epsilonThisQuery: number;
+  readonly cumulativeEpsilon: number;
+  readonly epsilonOrder: number;
+  readonly prevHash: string;
+}
+
+export function chargeHash(fields: ChargeFields): string {
+  return sha256Hex(
+    JSON.stringify([
+      'dprdm-ledger-charge-v1',
+      fields.datasetId,
+      fields.seq,
+      fields.receiptId,
+      fields.createdAt,
+      fields.kind,
+      fields.q,
+      fields.sigma,
+      fields.k,
+      fields.lambda,
+      fields.purpose,
+      fields.rdp.toString('hex'),
+      fields.cumulativeRdp.toString('hex'),
+      fields.epsilonThisQuery,
+      fields.cumulativeEpsilon,
+      fields.epsilonOrder,
+      fields.prevHash,
+    ]),
+  );
+}
+
+export interface HeaderFields {
+  readonly id: string;
+  readonly createdAt: string;
+  readonly privacyUnit: string;
+  readonly epsilonCap: number;
+  readonly delta: number;
+  readonly orders: string;
+  readonly conversion: string;
+  readonly mechanism: string;
+}
+
+/** Covers the dataset fields that fix its guarantee (cap, δ, grid, unit); a raised cap breaks verification. */
+export function headerHash(fields: HeaderFields): string {
+  return sha256Hex(
+    JSON.stringify(['dprdm-ledger-dataset-v1', fields.id, fields.createdAt, fields.privacyUnit, fields.epsilonCap, fields.delta, fields.orders, fields.conversion, fields.mechanism]),
+  );
+}
+
+/** sha256 over the sorted member hashes, one per line. */
+export function membershipFingerprint(sortedHashes: readonly string[]): string {
+  const hash = createHash('sha256');
+  hash.update('dprdm-members-v1\n');
+  for (const member of sortedHashes) hash.update(`${member}\n`);
+  return hash.digest('hex');
+}

@@ -1,0 +1,28 @@
+// The privacy budget ledger's public surface (DESIGN §4–5).
+export * from './errors.ts';
+export {
+  openLedger,
+  Ledger,
+  PRIVACY_UNIT,
+  MECHANISM,
+  ACCOUNTANT,
+  CONVERSION,
+  MAX_COUNTED_QUERIES,
+  type OpenLedgerOptions,
+  type CreateDatasetRequest,
+  type CreateDatasetResult,
+  type DatasetInfo,
+  type ChargeRequest,
+  type LedgerReceipt,
+  type PreviewResult,
+  type ChargeRecord,
+  type VerifyProblem,
+  type VerifyReport,
+  type LedgerEvent,
+} from './ledger.ts';
+export { exportLedger, buildExport, privacyStatement, csvField, type ExportFormat, type LedgerExport } from './export.ts';
+export { checkLedgerLocation, detectNetworkFileSystem, fileSystemTypeFromMountInfo, isNetworkFileSystemType } from './location.ts';
+export { membershipFingerprint, genesisHash } from './encoding.ts';
+export { LATEST_SCHEMA_VERSION, MIGRATIONS } from './schema.ts';
+export { maxDeltaFor, MAX_EPSILON_CAP, MAX_DELTA, type ChargeKind } from './validate.ts';
+export { studioHome, defaultLedgerPath } from '../paths.ts';

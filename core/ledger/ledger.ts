@@ -1,0 +1,1060 @@
+/**
+ * The privacy budget ledger (DESIGN §4–5): one SQLite file, one Rényi filter per dataset.
+ *
+ * `charge` runs BEGIN IMMEDIATE → read the cumulative RDP → admit iff some order still converts to ε ≤ cap →
+ * insert a hash-chained row and move the dataset's head → COMMIT, and only then returns a receipt. The caller
+ * may touch private rows only while holding a receipt. A crash before COMMIT leaves no row (and released nothing);
+ * a crash after COMMIT costs budget. Nothing is ever refunded or silently reset.
+ */
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readSync, statSync, unlinkSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { DEFAULT_ORDERS, epsilonFromRdp, queryRdp } from '../privacy/index.ts';
+import {
+  BudgetExceededError,
+  DatasetNotFoundError,
+  DatasetOverlapError,
+  LedgerClosedError,
+  LedgerCorruptError,
+  LedgerInputError,
+  LedgerLockedError,
+  LedgerSchemaError,
+} from './errors.ts';
+import { chargeHash, decodeVector, encodeVector, genesisHash, headerHash, membershipFingerprint } from './encoding.ts';
+import { checkLedgerLocation } from './location.ts';
+import { LATEST_SCHEMA_VERSION, currentSchemaVersion, hasSchemaTable, migrate } from './schema.ts';
+import {
+  MAX_SIGMA,
+  RECEIPT_ID_PATTERN,
+  maxDeltaFor,
+  requireDatasetId,
+  requireDelta,
+  requireEpsilonCap,
+  requireMemberHashes,
+  requireName,
+  requireNote,
+  requireQuery,
+  type ChargeKind,
+  type ValidQuery,
+} from './validate.ts';
+
+export const PRIVACY_UNIT = 'image';
+export const MECHANISM = 'dp-rdm-retrieval: Poisson subsampling (rate q), mean of k neighbours clipped to norm 1 (sensitivity 2/k), Gaussian noise σ';
+export const ACCOUNTANT = 'Rényi DP of the Poisson-subsampled Gaussian (Mironov, Talwar & Zhang 2019), composed per order; (ε, δ) by Balle et al. (2020); admission by a Rényi filter (Feldman & Zrnic 2021)';
+export const CONVERSION = 'improved';
+/** How many identical queries `preview` counts up to. */
+export const MAX_COUNTED_QUERIES = 1_000_000_000;
+const SQLITE_HEADER = Buffer.from('SQLite format 3\u0000', 'latin1');
+
+export interface OpenLedgerOptions {
+  /** Private image folders: a ledger path inside any of them is refused. */
+  readonly forbiddenRoots?: readonly string[];
+  /** How long a writer waits for another process's transaction (default 10 s). */
+  readonly busyTimeoutMs?: number;
+  /** Only for tests of the detection itself; the studio never sets it. */
+  readonly allowNetworkFileSystem?: boolean;
+  /** Injected clock (tests). */
+  readonly clock?: () => Date;
+  /** Skip `PRAGMA quick_check` on open (benchmarks of open time only). */
+  readonly skipQuickCheck?: boolean;
+}
+
+export interface CreateDatasetRequest {
+  readonly name: string;
+  /** sha256 (lower-case hex) of every image's content. */
+  readonly memberHashes: readonly string[];
+  readonly epsilonCap: number;
+  /** Defaults to min(1e-5, 1/(10·N)). */
+  readonly delta?: number;
+}
+
+export interface DatasetInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly createdAt: string;
+  readonly privacyUnit: string;
+  readonly epsilonCap: number;
+  readonly delta: number;
+  readonly orders: readonly number[];
+  readonly conversion: string;
+  readonly mechanism: string;
+  readonly fingerprint: string;
+  readonly memberCount: number;
+  readonly charges: number;
+  readonly cumulativeEpsilon: number;
+  readonly remainingEpsilon: number;
+  readonly locked: boolean;
+  readonly lockedReason: string | undefined;
+  readonly lockedAt: string | undefined;
+}
+
+export interface CreateDatasetResult extends DatasetInfo {
+  /** False when a dataset with exactly these images already existed: its spend continues. */
+  readonly created: boolean;
+}
+
+export interface ChargeRequest {
+  readonly q: number;
+  readonly sigma: number;
+  readonly k: number;
+  /** Mixing weight of the private aggregate (costs nothing extra; recorded). Default 1. */
+  readonly lambda?: number;
+  /** The prompt or purpose (never file names or paths). */
+  readonly purpose?: string;
+  /** 'release' (default) or 'audit' (a non-released evaluation query; costs the same). */
+  readonly kind?: ChargeKind;
+}
+
+export interface LedgerReceipt {
+  readonly receiptId: string;
+  readonly datasetId: string;
+  readonly seq: number;
+  readonly createdAt: string;
+  readonly kind: ChargeKind;
+  readonly q: number;
+  readonly sigma: number;
+  readonly k: number;
+  readonly lambda: number;
+  readonly noiseMultiplier: number;
+  readonly purpose: string;
+  /** This query's own ε at the dataset's δ. */
+  readonly epsilonThisQuery: number;
+  readonly cumulativeEpsilon: number;
+  readonly remainingEpsilon: number;
+  readonly epsilonCap: number;
+  readonly delta: number;
+  /** The Rényi order that attains the cumulative ε. */
+  readonly order: number;
+  readonly hash: string;
+}
+
+export interface PreviewResult {
+  readonly datasetId: string;
+  readonly admissible: boolean;
+  readonly locked: boolean;
+  readonly epsilonThisQuery: number;
+  readonly cumulativeEpsilonBefore: number;
+  /** The cumulative ε after this query (may be +∞ when it does not fit). */
+  readonly cumulativeEpsilonAfter: number;
+  readonly remainingEpsilonBefore: number;
+  /** Remaining ε after this query; 0 when it does not fit. */
+  readonly remainingEpsilonAfter: number;
+  /** How many queries identical to this one fit from now (this one included), up to MAX_COUNTED_QUERIES. */
+  readonly identicalQueriesThatFit: number;
+  readonly epsilonCap: number;
+  readonly delta: number;
+}
+
+export interface ChargeRecord {
+  readonly seq: number;
+  readonly receiptId: string;
+  readonly createdAt: string;
+  readonly kind: ChargeKind;
+  readonly q: number;
+  readonly sigma: number;
+  readonly k: number;
+  readonly lambda: number;
+  readonly purpose: string;
+  readonly rdp: readonly number[];
+  readonly cumulativeRdp: readonly number[];
+  readonly epsilonThisQuery: number;
+  readonly cumulativeEpsilon: number;
+  readonly order: number;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+export interface VerifyProblem {
+  /** The charge's sequence number (1-based), or null for the dataset header / file / head record. */
+  readonly seq: number | null;
+  readonly receiptId?: string;
+  readonly problem: string;
+}
+
+export interface VerifyReport {
+  readonly ok: boolean;
+  readonly datasetId: string;
+  readonly charges: number;
+  readonly cumulativeEpsilon: number;
+  readonly firstBadRow: VerifyProblem | undefined;
+  readonly problems: readonly VerifyProblem[];
+  /** Whether the dataset is locked after verification (a failure locks it). */
+  readonly locked: boolean;
+  readonly lockedReason: string | undefined;
+}
+
+export interface LedgerEvent {
+  readonly at: string;
+  readonly kind: string;
+  readonly detail: string;
+}
+
+interface DatasetRow {
+  id: string;
+  name: string;
+  created_at: string;
+  privacy_unit: string;
+  epsilon_cap: number;
+  delta: number;
+  orders: string;
+  conversion: string;
+  mechanism: string;
+  header_hash: string;
+  fingerprint: string;
+  member_count: number;
+  locked_reason: string | null;
+  locked_at: string | null;
+}
+
+interface ChargeRow {
+  dataset_id: string;
+  seq: number;
+  receipt_id: string;
+  created_at: string;
+  kind: string;
+  q: number;
+  sigma: number;
+  k: number;
+  lambda: number;
+  purpose: string;
+  rdp: Buffer;
+  cumulative_rdp: Buffer;
+  epsilon_this_query: number;
+  cumulative_epsilon: number;
+  epsilon_order: number;
+  prev_hash: string;
+  hash: string;
+}
+
+interface HeadRow {
+  count: number;
+  last_hash: string;
+}
+
+function isCorruption(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_IOERR_SHORT_READ'));
+}
+
+function parseOrders(text: string): number[] | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (!Array.isArray(parsed) || parsed.length === 0) return undefined;
+    for (const order of parsed) if (typeof order !== 'number' || !(order > 1 && order < Infinity)) return undefined;
+    return parsed as number[];
+  } catch {
+    return undefined;
+  }
+}
+
+/** NaN or a negative RDP value (a numerical failure) becomes +∞: that order is never used. */
+function sanitiseRdp(values: readonly number[]): number[] {
+  return values.map((v) => (v >= 0 ? v : Infinity));
+}
+
+function addVectors(a: ArrayLike<number>, b: ArrayLike<number>, times = 1): number[] {
+  const out = new Array<number>(a.length);
+  for (let i = 0; i < a.length; i++) {
+    const sum = a[i]! + times * b[i]!;
+    out[i] = sum >= 0 ? sum : Infinity;
+  }
+  return out;
+}
+
+function remaining(cap: number, spent: number): number {
+  const left = cap - spent;
+  return left > 0 ? left : 0;
+}
+
+function nearlyEqual(stored: number, recomputed: number): boolean {
+  if (stored === recomputed) return true;
+  if (!Number.isFinite(stored) || !Number.isFinite(recomputed)) return false;
+  return Math.abs(stored - recomputed) <= 1e-9 * Math.max(1e-12, Math.abs(recomputed));
+}
+
+/** Opens (creating when absent) the ledger at `path`. See OpenLedgerOptions. */
+export function openLedger(path: string, options: OpenLedgerOptions = {}): Ledger {
+  if (typeof path !== 'string' || path.length === 0 || path.includes('\u0000')) throw new LedgerInputError('path', 'must be a non-empty file path');
+  if (path === ':memory:') throw new LedgerInputError('path', 'the ledger must be a file on disk (an in-memory ledger forgets the spend)');
+  const forbiddenRoots = options.forbiddenRoots ?? [];
+  if (!Array.isArray(forbiddenRoots) || forbiddenRoots.some((root) => typeof root !== 'string')) {
+    throw new LedgerInputError('forbiddenRoots', 'must be an array of folder paths');
+  }
+  const busy = options.busyTimeoutMs ?? 10_000;
+  if (!Number.isSafeInteger(busy) || !(busy >= 0 && busy <= 600_000)) throw new LedgerInputError('busyTimeoutMs', 'must be an integer in [0, 600000]');
+  const file = resolve(path);
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  checkLedgerLocation(file, forbiddenRoots, options.allowNetworkFileSystem === true);
+  const clock = options.clock ?? (() => new Date());
+  if (!existsSync(file)) createLedgerFile(file, clock);
+  checkFileHeader(file);
+  let db: Database.Database;
+  try {
+    db = new Database(file, { fileMustExist: true, timeout: busy });
+  } catch (error) {
+    if (isCorruption(error)) throw new LedgerCorruptError(file, (error as Error).message);
+    throw error;
+  }
+  try {
+    configure(db, file);
+    if (!hasSchemaTable(db)) throw new LedgerCorruptError(file, 'it is not a DP-RDM ledger (no schema_version table)');
+    const version = currentSchemaVersion(db);
+    if (version > LATEST_SCHEMA_VERSION) throw new LedgerSchemaError(file, version, LATEST_SCHEMA_VERSION);
+    if (version < LATEST_SCHEMA_VERSION) db.transaction(() => migrate(db, clock().toISOString())).immediate();
+    if (options.skipQuickCheck !== true) {
+      const rows = db.pragma('quick_check') as { quick_check: string }[];
+      if (rows.length !== 1 || rows[0]!.quick_check !== 'ok') {
+        throw new LedgerCorruptError(file, `SQLite's integrity check failed (${rows.map((r) => r.quick_check).slice(0, 3).join('; ')})`);
+      }
+    }
+  } catch (error) {
+    db.close();
+    if (isCorruption(error)) throw new LedgerCorruptError(file, `the database is damaged or truncated (${(error as Error).message})`);
+    throw error;
+  }
+  return new Ledger(db, file, clock);
+}
+
+function configure(db: Database.Database, file: string): void {
+  const mode = db.pragma('journal_mode = WAL', { simple: true });
+  if (mode !== 'wal') throw new LedgerCorruptError(file, `could not switch to WAL journaling (got ${String(mode)})`);
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+}
+
+/** A new ledger is built under a temporary name and linked into place, so a crash never leaves an empty "ledger". */
+function createLedgerFile(file: string, clock: () => Date): void {
+  const temp = join(dirname(file), `.ledger-init-${randomBytes(8).toString('hex')}.sqlite`);
+  const db = new Database(temp);
+  try {
+    configure(db, temp);
+    db.transaction(() => migrate(db, clock().toISOString())).immediate();
+  } finally {
+    db.close();
+  }
+  try {
+    linkSync(temp, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error; // another process created it first: use theirs
+  } finally {
+    for (const leftover of [temp, `${temp}-wal`, `${temp}-shm`]) {
+      try {
+        unlinkSync(leftover);
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+function checkFileHeader(file: string): void {
+  const size = statSync(file).size;
+  if (size < 512) throw new LedgerCorruptError(file, `the file is ${size} bytes long: it was truncated or is not a ledger`);
+  const header = Buffer.alloc(16);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, header, 0, 16, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (!header.equals(SQLITE_HEADER)) throw new LedgerCorruptError(file, 'the file is not an SQLite database (damaged header)');
+}
+
+export class Ledger {
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly clock: () => Date;
+  private closed = false;
+  private readonly ordersCache = new Map<string, number[]>();
+  private readonly stmt;
+
+  /** Use openLedger(). */
+  constructor(db: Database.Database, path: string, clock: () => Date) {
+    this.db = db;
+    this.path = path;
+    this.clock = clock;
+    this.stmt = {
+      dataset: db.prepare<[string], DatasetRow>('SELECT * FROM datasets WHERE id = ?'),
+      datasets: db.prepare<[], DatasetRow>('SELECT * FROM datasets ORDER BY created_at, id'),
+      byFingerprint: db.prepare<[string], DatasetRow>('SELECT * FROM datasets WHERE fingerprint = ?'),
+      memberOwner: db.prepare<[string], { dataset_id: string }>('SELECT dataset_id FROM members WHERE content_hash = ?'),
+      members: db.prepare<[string], { content_hash: string }>('SELECT content_hash FROM members WHERE dataset_id = ? ORDER BY content_hash'),
+      memberCount: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM members WHERE dataset_id = ?'),
+      insertMember: db.prepare('INSERT INTO members (content_hash, dataset_id) VALUES (?, ?)'),
+      deleteMembers: db.prepare('DELETE FROM members WHERE dataset_id = ?'),
+      insertDataset: db.prepare(
+        `INSERT INTO datasets (id, name, created_at, privacy_unit, epsilon_cap, delta, orders, conversion, mechanism, header_hash, fingerprint, member_count)
+         VALUES (@id, @name, @created_at, @privacy_unit, @epsilon_cap, @delta, @orders, @conversion, @mechanism, @header_hash, @fingerprint, @member_count)`,
+      ),
+      updateMembership: db.prepare('UPDATE datasets SET fingerprint = ?, member_count = ? WHERE id = ?'),
+      head: db.prepare<[string], HeadRow>('SELECT count, last_hash FROM heads WHERE dataset_id = ?'),
+      insertHead: db.prepare('INSERT INTO heads (dataset_id, count, last_hash) VALUES (?, 0, ?)'),
+      updateHead: db.prepare('UPDATE heads SET count = ?, last_hash = ? WHERE dataset_id = ?'),
+      lastCharge: db.prepare<[string], ChargeRow>('SELECT * FROM charges WHERE dataset_id = ? ORDER BY seq DESC LIMIT 1'),
+      charges: db.prepare<[string], ChargeRow>('SELECT * FROM charges WHERE dataset_id = ? ORDER BY seq'),
+      chargeCount: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM charges WHERE dataset_id = ?'),
+      insertCharge: db.prepare(
+        `INSERT INTO charges (dataset_id, seq, receipt_id, created_at, kind, q, sigma, k, lambda, purpose, rdp, cumulative_rdp,
+                              epsilon_this_query, cumulative_epsilon, epsilon_order, prev_hash, hash)
+         VALUES (@dataset_id, @seq, @receipt_id, @created_at, @kind, @q, @sigma, @k, @lambda, @purpose, @rdp, @cumulative_rdp,
+                 @epsilon_this_query, @cumulative_epsilon, @epsilon_order, @prev_hash, @hash)`,
+      ),
+      receipt: db.prepare<[string], { dataset_id: string; seq: number }>('SELECT dataset_id, seq FROM charges WHERE receipt_id = ?'),
+      lock: db.prepare('UPDATE datasets SET locked_reason = ?, locked_at = ? WHERE id = ? AND locked_reason IS NULL'),
+      unlock: db.prepare('UPDATE datasets SET locked_reason = NULL, locked_at = NULL WHERE id = ?'),
+      event: db.prepare('INSERT INTO events (dataset_id, at, kind, detail) VALUES (?, ?, ?, ?)'),
+      events: db.prepare<[string], LedgerEvent>('SELECT at, kind, detail FROM events WHERE dataset_id = ? ORDER BY id'),
+    };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
+  /** Runs `fn`, translating SQLite corruption into LedgerCorruptError. */
+  private guard<T>(fn: () => T): T {
+    if (this.closed) throw new LedgerClosedError();
+    try {
+      return fn();
+    } catch (error) {
+      if (isCorruption(error)) throw new LedgerCorruptError(this.path, `the database is damaged or truncated (${(error as Error).message})`);
+      throw error;
+    }
+  }
+
+  private now(): string {
+    const date = this.clock();
+    if (!(date instanceof Date) || !Number.isFinite(date.getTime())) throw new LedgerInputError('clock', 'returned an invalid date');
+    return date.toISOString();
+  }
+
+  private datasetRow(datasetId: string): DatasetRow {
+    const row = this.stmt.dataset.get(datasetId);
+    if (!row) throw new DatasetNotFoundError(datasetId);
+    return row;
+  }
+
+  private orders(row: DatasetRow): number[] {
+    const cached = this.ordersCache.get(row.orders);
+    if (cached) return cached;
+    const orders = parseOrders(row.orders);
+    if (!orders) throw new LedgerLockedError(row.id, 'its order grid is unreadable');
+    this.ordersCache.set(row.orders, orders);
+    return orders;
+  }
+
+  private info(row: DatasetRow): DatasetInfo {
+    const last = this.stmt.lastCharge.get(row.id);
+    const spent = last ? last.cumulative_epsilon : 0;
+    return Object.freeze({
+      id: row.id,
+      name: row.name,
+      createdAt: row.created_at,
+      privacyUnit: row.privacy_unit,
+      epsilonCap: row.epsilon_cap,
+      delta: row.delta,
+      orders: Object.freeze(parseOrders(row.orders) ?? []),
+      conversion: row.conversion,
+      mechanism: row.mechanism,
+      fingerprint: row.fingerprint,
+      memberCount: row.member_count,
+      charges: this.stmt.chargeCount.get(row.id)!.n,
+      cumulativeEpsilon: spent,
+      remainingEpsilon: remaining(row.epsilon_cap, spent),
+      locked: row.locked_reason !== null,
+      lockedReason: row.locked_reason ?? undefined,
+      lockedAt: row.locked_at ?? undefined,
+    });
+  }
+
+  // ── datasets ────────────────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Creates a dataset, or returns the existing one when a dataset with exactly these images exists (its spend
+   * continues; cap and δ stay as they were). Refuses a member set that overlaps another dataset's.
+   */
+  createDataset(request: CreateDatasetRequest): CreateDatasetResult {
+    if (typeof request !== 'object' || request === null) throw new LedgerInputError('request', 'must be an object {name, memberHashes, epsilonCap, delta?}');
+    const name = requireName(request.name);
+    const members = requireMemberHashes(request.memberHashes);
+    const epsilonCap = requireEpsilonCap(request.epsilonCap);
+    const delta = request.delta === undefined ? maxDeltaFor(members.length) : requireDelta(request.delta, members.length);
+    const fingerprint = membershipFingerprint(members);
+    return this.guard(() =>
+      this.db
+        .transaction((): CreateDatasetResult => {
+          const existing = this.stmt.byFingerprint.get(fingerprint);
+          if (existing) return { ...this.info(existing), created: false };
+          this.refuseOverlap(members, undefined);
+          const id = `ds_${randomBytes(8).toString('hex')}`;
+          const createdAt = this.now();
+          const orders = JSON.stringify(DEFAULT_ORDERS);
+          const header = { id, createdAt, privacyUnit: PRIVACY_UNIT, epsilonCap, delta, orders, conversion: CONVERSION, mechanism: MECHANISM };
+          this.stmt.insertDataset.run({
+            id,
+            name,
+            created_at: createdAt,
+            privacy_unit: PRIVACY_UNIT,
+            epsilon_cap: epsilonCap,
+            delta,
+            orders,
+            conversion: CONVERSION,
+            mechanism: MECHANISM,
+            header_hash: headerHash(header),
+            fingerprint,
+            member_count: members.length,
+          });
+          for (const hash of members) this.stmt.insertMember.run(hash, id);
+          this.stmt.insertHead.run(id, genesisHash(id));
+          this.stmt.event.run(id, createdAt, 'created', `${members.length} images, cap ε = ${epsilonCap}, δ = ${delta}`);
+          return { ...this.info(this.datasetRow(id)), created: true };
+        })
+        .immediate(),
+    );
+  }
+
+  private refuseOverlap(members: readonly string[], self: string | undefined): void {
+    const others = new Map<string, number>();
+    for (const hash of members) {
+      const owner = this.stmt.memberOwner.get(hash);
+      if (owner && owner.dataset_id !== self) others.set(owner.dataset_id, (others.get(owner.dataset_id) ?? 0) + 1);
+    }
+    if (others.size > 0) throw new DatasetOverlapError([...others.keys()], [...others.values()].reduce((a, b) => a + b, 0));
+  }
+
+  /**
+   * Replaces the member set of a dataset (images added or removed). The ledger is kept — spend stays spent — and
+   * the fingerprint is recomputed. Refused when δ would exceed 1/(10·N) for the new size or the images overlap
+   * another dataset.
+   */
+  replaceMembers(datasetId: string, memberHashes: readonly string[], note = 'members changed'): DatasetInfo {
+    requireDatasetId(datasetId);
+    const members = requireMemberHashes(memberHashes);
+    if (typeof note !== 'string' || note.length > 4000) throw new LedgerInputError('note', 'must be a string');
+    const fingerprint = membershipFingerprint(members);
+    return this.guard(() =>
+      this.db
+        .transaction((): DatasetInfo => {
+          const row = this.datasetRow(datasetId);
+          if (!(row.delta <= maxDeltaFor(members.length))) {
+            throw new LedgerInputError(
+              'memberHashes',
+              `dataset ${datasetId} has δ = ${row.delta}, above 1/(10·N) = ${maxDeltaFor(members.length)} for N = ${members.length} images; it cannot shrink that far`,
+            );
+          }
+          const clash = this.stmt.byFingerprint.get(fingerprint);
+          if (clash && clash.id !== datasetId) throw new DatasetOverlapError([clash.id], members.length);
+          this.refuseOverlap(members, datasetId);
+          const before = row.member_count;
+          this.stmt.deleteMembers.run(datasetId);
+          for (const hash of members) this.stmt.insertMember.run(hash, datasetId);
+          this.stmt.updateMembership.run(fingerprint, members.length, datasetId);
+          this.stmt.event.run(datasetId, this.now(), 'members-replaced', `${before} → ${members.length} images; ${note}`);
+          return this.info(this.datasetRow(datasetId));
+        })
+        .immediate(),
+    );
+  }
+
+  getDataset(datasetId: string): DatasetInfo {
+    requireDatasetId(datasetId);
+    return this.guard(() => this.db.transaction(() => this.info(this.datasetRow(datasetId)))());
+  }
+
+  listDatasets(): DatasetInfo[] {
+    return this.guard(() => this.db.transaction(() => this.stmt.datasets.all().map((row) => this.info(row)))());
+  }
+
+  /** The dataset's member hashes, sorted. */
+  members(datasetId: string): string[] {
+    requireDatasetId(datasetId);
+    return this.guard(() => {
+      this.datasetRow(datasetId);
+      return this.stmt.members.all(datasetId).map((row) => row.content_hash);
+    });
+  }
+
+  events(datasetId: string): LedgerEvent[] {
+    requireDatasetId(datasetId);
+    return this.guard(() => {
+      this.datasetRow(datasetId);
+      return this.stmt.events.all(datasetId);
+    });
+  }
+
+  // ── charging ────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Integrity of the dataset header and the chain's tail: cheap checks run before every charge. */
+  private tailProblem(row: DatasetRow, orders: readonly number[], head: HeadRow | undefined, last: ChargeRow | undefined): string | undefined {
+    const header = headerHash({
+      id: row.id,
+      createdAt: row.created_at,
+      privacyUnit: row.privacy_unit,
+      epsilonCap: row.epsilon_cap,
+      delta: row.delta,
+      orders: row.orders,
+      conversion: row.conversion,
+      mechanism: row.mechanism,
+    });
+    if (header !== row.header_hash) return 'the dataset header (cap, δ, order grid) was modified';
+    if (!head) return 'the head record is missing';
+    if (!last) return head.count === 0 && head.last_hash === genesisHash(row.id) ? undefined : `the head records ${head.count} charges but none are stored (rows deleted)`;
+    if (last.seq !== head.count || last.hash !== head.last_hash) return `the head records ${head.count} charges but the last stored one is #${last.seq} (rows deleted or altered)`;
+    if (chargeHash(fieldsOf(last)) !== last.hash) return `charge #${last.seq} was modified (hash mismatch)`;
+    if (!decodeVector(last.cumulative_rdp, orders.length)) return `charge #${last.seq} has an unreadable cumulative RDP`;
+    return undefined;
+  }
+
+  private lockDataset(datasetId: string, reason: string): void {
+    this.db
+      .transaction(() => {
+        const at = this.now();
+        if (this.stmt.lock.run(reason, at, datasetId).changes > 0) this.stmt.event.run(datasetId, at, 'locked', reason);
+      })
+      .immediate();
+  }
+
+  /**
+   * Admits the query (Rényi filter) and records it, atomically. Returns the receipt that authorises touching
+   * private rows. Throws BudgetExceededError (nothing written), LedgerLockedError, LedgerInputError, DatasetNotFoundError.
+   */
+  charge(datasetId: string, query: ChargeRequest): LedgerReceipt {
+    requireDatasetId(datasetId);
+    const valid = requireQuery(query);
+    return this.guard(() => {
+      const row0 = this.datasetRow(datasetId);
+      const orders = this.orders(row0);
+      const rdp = sanitiseRdp(queryRdp(valid, orders));
+      const rdpBlob = encodeVector(rdp);
+      type Outcome =
+        | { kind: 'admitted'; receipt: LedgerReceipt }
+        | { kind: 'refused'; cumulative: number[]; spent: number; after: number; cap: number; delta: number; own: number }
+        | { kind: 'damaged'; reason: string }
+        | { kind: 'locked'; reason: string };
+      const outcome = this.db
+        .transaction((): Outcome => {
+          const row = this.datasetRow(datasetId);
+          if (row.locked_reason !== null) return { kind: 'locked', reason: row.locked_reason };
+          if (row.orders !== row0.orders) return { kind: 'damaged', reason: 'its order grid changed' };
+          const head = this.stmt.head.get(datasetId);
+          const last = this.stmt.lastCharge.get(datasetId);
+          const problem = this.tailProblem(row, orders, head, last);
+          if (problem) return { kind: 'damaged', reason: `integrity check before charging failed: ${problem}` };
+          const cumulative = last ? Array.from(decodeVector(last.cumulative_rdp, orders.length)!) : new Array<number>(orders.length).fill(0);
+          const spent = last ? last.cumulative_epsilon : 0;
+          const own = epsilonFromRdp(rdp, orders, row.delta).epsilon;
+          const next = addVectors(cumulative, rdp);
+          const after = epsilonFromRdp(next, orders, row.delta);
+          if (!(after.epsilon <= row.epsilon_cap) || !(own <= row.epsilon_cap)) {
+            return { kind: 'refused', cumulative, spent, after: after.epsilon, cap: row.epsilon_cap, delta: row.delta, own };
+          }
+          const seq = (last?.seq ?? 0) + 1;
+          const fields = {
+            datasetId,
+            seq,
+            receiptId: `rc_${randomBytes(12).toString('hex')}`,
+            createdAt: this.now(),
+            kind: valid.kind,
+            q: valid.q,
+            sigma: valid.sigma,
+            k: valid.k,
+            lambda: valid.lambda,
+            purpose: valid.purpose,
+            rdp: rdpBlob,
+            cumulativeRdp: encodeVector(next),
+            epsilonThisQuery: own,
+            cumulativeEpsilon: after.epsilon,
+            epsilonOrder: after.order,
+            prevHash: last ? last.hash : genesisHash(datasetId),
+          };
+          const hash = chargeHash(fields);
+          this.stmt.insertCharge.run({
+            dataset_id: datasetId,
+            seq,
+            receipt_id: fields.receiptId,
+            created_at: fields.createdAt,
+            kind: fields.kind,
+            q: fields.q,
+            sigma: fields.sigma,
+            k: fields.k,
+            lambda: fields.lambda,
+            purpose: fields.purpose,
+            rdp: fields.rdp,
+            cumulative_rdp: fields.cumulativeRdp,
+            epsilon_this_query: own,
+            cumulative_epsilon: after.epsilon,
+            epsilon_order: after.order,
+            prev_hash: fields.prevHash,
+            hash,
+          });
+          this.stmt.updateHead.run(seq, hash, datasetId);
+          return {
+            kind: 'admitted',
+            receipt: Object.freeze({
+              receiptId: fields.receiptId,
+              datasetId,
+              seq,
+              createdAt: fields.createdAt,
+              kind: valid.kind,
+              q: valid.q,
+              sigma: valid.sigma,
+              k: valid.k,
+              lambda: valid.lambda,
+              noiseMultiplier: (valid.sigma * valid.k) / 2,
+              purpose: valid.purpose,
+              epsilonThisQuery: own,
+              cumulativeEpsilon: after.epsilon,
+              remainingEpsilon: remaining(row.epsilon_cap, after.epsilon),
+              epsilonCap: row.epsilon_cap,
+              delta: row.delta,
+              order: after.order,
+              hash,
+            }),
+          };
+        })
+        .immediate();
+      switch (outcome.kind) {
+        case 'admitted':
+          return outcome.receipt;
+        case 'locked':
+          throw new LedgerLockedError(datasetId, outcome.reason);
+        case 'damaged':
+          this.lockDataset(datasetId, outcome.reason);
+          throw new LedgerLockedError(datasetId, outcome.reason);
+        case 'refused':
+          throw new BudgetExceededError({
+            datasetId,
+            epsilonCap: outcome.cap,
+            delta: outcome.delta,
+            cumulativeEpsilon: outcome.spent,
+            remainingEpsilon: remaining(outcome.cap, outcome.spent),
+            epsilonThisQuery: outcome.own,
+            epsilonIfAdmitted: outcome.after,
+            identicalQueriesThatFit: 0,
+            suggestedSigma: suggestSigma(outcome.cumulative, valid, orders, outcome.delta, outcome.cap),
+          });
+      }
+    });
+  }
+
+  /** Answers what `charge` would do, without writing. */
+  preview(datasetId: string, query: ChargeRequest): PreviewResult {
+    requireDatasetId(datasetId);
+    const valid = requireQuery(query);
+    return this.guard(() =>
+      this.db.transaction((): PreviewResult => {
+        const row = this.datasetRow(datasetId);
+        const orders = this.orders(row);
+        const last = this.stmt.lastCharge.get(datasetId);
+        const decoded = last ? decodeVector(last.cumulative_rdp, orders.length) : new Float64Array(orders.length);
+        if (!decoded) throw new LedgerLockedError(datasetId, `charge #${last?.seq} has an unreadable cumulative RDP`);
+        const cumulative = Array.from(decoded);
+        const spent = last ? last.cumulative_epsilon : 0;
+        const rdp = sanitiseRdp(queryRdp(valid, orders));
+        const own = epsilonFromRdp(rdp, orders, row.delta).epsilon;
+        const after = epsilonFromRdp(addVectors(cumulative, rdp), orders, row.delta).epsilon;
+        const locked = row.locked_reason !== null;
+        const fits = (n: number) => epsilonFromRdp(addVectors(cumulative, rdp, n), orders, row.delta).epsilon <= row.epsilon_cap;
+        const admissible = !locked && after <= row.epsilon_cap && own <= row.epsilon_cap;
+        return Object.freeze({
+          datasetId,
+          admissible,
+          locked,
+          epsilonThisQuery: own,
+          cumulativeEpsilonBefore: spent,
+          cumulativeEpsilonAfter: after,
+          remainingEpsilonBefore: remaining(row.epsilon_cap, spent),
+          remainingEpsilonAfter: admissible ? remaining(row.epsilon_cap, after) : 0,
+          identicalQueriesThatFit: admissible ? countFitting(fits) : 0,
+          epsilonCap: row.epsilon_cap,
+          delta: row.delta,
+        });
+      })(),
+    );
+  }
+
+  /** Whether `receiptId` is a committed charge (of `datasetId`, when given). */
+  hasReceipt(receiptId: string, datasetId?: string): boolean {
+    if (typeof receiptId !== 'string' || !RECEIPT_ID_PATTERN.test(receiptId)) throw new LedgerInputError('receiptId', 'must look like "rc_" followed by 24 hex digits');
+    if (datasetId !== undefined) requireDatasetId(datasetId);
+    return this.guard(() => {
+      const row = this.stmt.receipt.get(receiptId);
+      return row !== undefined && (datasetId === undefined || row.dataset_id === datasetId);
+    });
+  }
+
+  /** Every charge of a dataset, oldest first. */
+  charges(datasetId: string): ChargeRecord[] {
+    requireDatasetId(datasetId);
+    return this.guard(() =>
+      this.db.transaction(() => {
+        const row = this.datasetRow(datasetId);
+        const n = parseOrders(row.orders)?.length ?? 0;
+        return this.stmt.charges.all(datasetId).map((c) => recordOf(c, n));
+      })(),
+    );
+  }
+
+  // ── verification ────────────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Recomputes the hash chain, every query's RDP, the cumulative RDP and ε, the head record, the header and the
+   * membership fingerprint. A failure locks the dataset (recorded as an event) and is reported, never repaired.
+   */
+  verify(datasetId: string): VerifyReport {
+    requireDatasetId(datasetId);
+    return this.guard(() => {
+      const problems: VerifyProblem[] = [];
+      let count = 0;
+      let spent = 0;
+      try {
+        this.db.transaction(() => {
+          const row = this.datasetRow(datasetId);
+          const integrity = this.db.pragma('integrity_check') as { integrity_check: string }[];
+          if (integrity.length !== 1 || integrity[0]!.integrity_check !== 'ok') {
+            problems.push({ seq: null, problem: `SQLite integrity check failed: ${integrity.map((r) => r.integrity_check).slice(0, 3).join('; ')}` });
+          }
+          const result = verifyRows(row, this.stmt.charges.all(datasetId), this.stmt.head.get(datasetId), this.stmt.members.all(datasetId).map((m) => m.content_hash));
+          problems.push(...result.problems);
+          count = result.count;
+          spent = result.spent;
+        })();
+      } catch (error) {
+        if (!isCorruption(error)) throw error;
+        problems.push({ seq: null, problem: `the database is damaged or truncated (${(error as Error).message})` });
+      }
+      const first = problems[0];
+      if (first) {
+        const where = first.seq === null ? '' : `charge #${first.seq}: `;
+        try {
+          this.lockDataset(datasetId, `verification failed (${where}${first.problem})`);
+        } catch (error) {
+          if (!isCorruption(error)) throw error;
+        }
+      }
+      let locked = first !== undefined;
+      let lockedReason: string | undefined = first ? `verification failed (${first.problem})` : undefined;
+      try {
+        const row = this.stmt.dataset.get(datasetId);
+        if (row) {
+          locked = row.locked_reason !== null || locked;
+          lockedReason = row.locked_reason ?? lockedReason;
+        }
+      } catch (error) {
+        if (!isCorruption(error)) throw error;
+      }
+      return Object.freeze({ ok: first === undefined, datasetId, charges: count, cumulativeEpsilon: spent, firstBadRow: first, problems, locked, lockedReason });
+    });
+  }
+
+  /**
+   * The curator's explicit act after restoring or inspecting a damaged ledger. Re-verifies first; refuses while
+   * verification still fails unless `force` (the forced unlock is recorded with the note). Never resets spend.
+   */
+  unlock(datasetId: string, note: string, options: { force?: boolean } = {}): DatasetInfo {
+    requireDatasetId(datasetId);
+    const reason = requireNote(note);
+    return this.guard(() => {
+      const row = this.datasetRow(datasetId);
+      if (row.locked_reason === null) return this.info(row);
+      const previous = row.locked_reason;
+      this.db.transaction(() => this.stmt.unlock.run(datasetId)).immediate();
+      const report = this.verify(datasetId);
+      if (!report.ok && options.force !== true) {
+        throw new LedgerLockedError(datasetId, `verification still fails (${report.firstBadRow?.problem ?? 'unknown'}); restore the ledger or unlock with force`);
+      }
+      this.db
+        .transaction(() => {
+          this.stmt.unlock.run(datasetId);
+          this.stmt.event.run(datasetId, this.now(), report.ok ? 'unlocked' : 'force-unlocked', `was: ${previous}; curator: ${reason}`);
+        })
+        .immediate();
+      return this.info(this.datasetRow(datasetId));
+    });
+  }
+
+  /** `PRAGMA integrity_check` of the whole file ("ok" or the problems). */
+  integrityCheck(): string[] {
+    return this.guard(() => (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check));
+  }
+}
+
+function fieldsOf(c: ChargeRow) {
+  return {
+    datasetId: c.dataset_id,
+    seq: c.seq,
+    receiptId: c.receipt_id,
+    createdAt: c.created_at,
+    kind: c.kind,
+    q: c.q,
+    sigma: c.sigma,
+    k: c.k,
+    lambda: c.lambda,
+    purpose: c.purpose,
+    rdp: Buffer.isBuffer(c.rdp) ? c.rdp : Buffer.alloc(0),
+    cumulativeRdp: Buffer.isBuffer(c.cumulative_rdp) ? c.cumulative_rdp : Buffer.alloc(0),
+    epsilonThisQuery: c.epsilon_this_query,
+    cumulativeEpsilon: c.cumulative_epsilon,
+    epsilonOrder: c.epsilon_order,
+    prevHash: c.prev_hash,
+  };
+}
+
+function recordOf(c: ChargeRow, orderCount: number): ChargeRecord {
+  return Object.freeze({
+    seq: c.seq,
+    receiptId: c.receipt_id,
+    createdAt: c.created_at,
+    kind: c.kind as ChargeKind,
+    q: c.q,
+    sigma: c.sigma,
+    k: c.k,
+    lambda: c.lambda,
+    purpose: c.purpose,
+    rdp: Object.freeze(Array.from(decodeVector(c.rdp, orderCount) ?? [])),
+    cumulativeRdp: Object.freeze(Array.from(decodeVector(c.cumulative_rdp, orderCount) ?? [])),
+    epsilonThisQuery: c.epsilon_this_query,
+    cumulativeEpsilon: c.cumulative_epsilon,
+    order: c.epsilon_order,
+    prevHash: c.prev_hash,
+    hash: c.hash,
+  });
+}
+
+function verifyRows(
+  row: DatasetRow,
+  charges: ChargeRow[],
+  head: HeadRow | undefined,
+  members: string[],
+): { problems: VerifyProblem[]; count: number; spent: number } {
+  const problems: VerifyProblem[] = [];
+  const header = headerHash({
+    id: row.id,
+    createdAt: row.created_at,
+    privacyUnit: row.privacy_unit,
+    epsilonCap: row.epsilon_cap,
+    delta: row.delta,
+    orders: row.orders,
+    conversion: row.conversion,
+    mechanism: row.mechanism,
+  });
+  if (header !== row.header_hash) problems.push({ seq: null, problem: 'the dataset header (cap ε, δ, unit or order grid) was modified: its hash does not match' });
+  const orders = parseOrders(row.orders);
+  if (!orders) {
+    problems.push({ seq: null, problem: 'the order grid is unreadable' });
+    return { problems, count: charges.length, spent: NaN };
+  }
+  if (!(row.epsilon_cap > 0 && row.epsilon_cap <= 100) || !(row.delta > 0 && row.delta <= 1e-5)) problems.push({ seq: null, problem: 'the cap ε or δ is out of range' });
+  if (members.length !== row.member_count) problems.push({ seq: null, problem: `the dataset records ${row.member_count} images but ${members.length} member hashes are stored` });
+  else if (membershipFingerprint(members) !== row.fingerprint) problems.push({ seq: null, problem: 'the membership fingerprint does not match the stored member hashes' });
+  if (!(row.delta <= maxDeltaFor(Math.max(1, members.length)))) problems.push({ seq: null, problem: `δ = ${row.delta} exceeds 1/(10·N) for N = ${members.length}` });
+
+  let cumulative: number[] = new Array<number>(orders.length).fill(0);
+  let prevHash = genesisHash(row.id);
+  let spent = 0;
+  const rdpCache = new Map<string, number[] | undefined>();
+  let expectedSeq = 1;
+  for (const c of charges) {
+    const at = (problem: string) => problems.push({ seq: c.seq, receiptId: c.receipt_id, problem });
+    if (c.seq !== expectedSeq) {
+      at(c.seq > expectedSeq ? `charge${c.seq - expectedSeq > 1 ? 's' : ''} #${expectedSeq}${c.seq - expectedSeq > 1 ? `–#${c.seq - 1}` : ''} missing (deleted)` : `sequence number out of order (expected #${expectedSeq})`);
+    }
+    if (c.prev_hash !== prevHash) at('its previous-row hash does not match the row before it (a row was deleted, inserted or reordered)');
+    if (chargeHash(fieldsOf(c)) !== c.hash) at('its contents do not match its hash (the row was edited)');
+    const rdp = decodeVector(c.rdp, orders.length);
+    const stored = decodeVector(c.cumulative_rdp, orders.length);
+    if (!rdp) at('its RDP vector is unreadable or holds NaN/negative values');
+    if (!stored) at('its cumulative RDP vector is unreadable or holds NaN/negative values');
+    if (!(CHARGE_KIND_SET.has(c.kind))) at(`unknown kind "${c.kind}"`);
+    let valid: ValidQuery | undefined;
+    try {
+      valid = requireQuery({ q: c.q, sigma: c.sigma, k: c.k, lambda: c.lambda, purpose: c.purpose, kind: c.kind });
+    } catch {
+      at('its mechanism parameters are invalid');
+    }
+    if (rdp && valid) {
+      const key = `${valid.q}|${valid.sigma}|${valid.k}`;
+      let expected = rdpCache.get(key);
+      if (!rdpCache.has(key)) {
+        try {
+          expected = sanitiseRdp(queryRdp(valid, orders));
+        } catch {
+          expected = undefined;
+        }
+        rdpCache.set(key, expected);
+      }
+      if (!expected || expected.some((v, i) => !nearlyEqual(rdp[i]!, v))) at(`its RDP vector does not match the accountant for q = ${c.q}, σ = ${c.sigma}, k = ${c.k}`);
+    }
+    if (rdp) {
+      const next = addVectors(cumulative, rdp);
+      if (stored && next.some((v, i) => v !== stored[i])) at('its cumulative RDP is not the sum of the charges up to it');
+      const eps = epsilonFromRdp(next, orders, row.delta);
+      if (!(eps.epsilon === c.cumulative_epsilon)) at(`its cumulative ε ${c.cumulative_epsilon} does not match the recomputed ${eps.epsilon}`);
+      else if (!(eps.order === c.epsilon_order)) at('its recorded Rényi order does not match');
+      const own = epsilonFromRdp(rdp, orders, row.delta).epsilon;
+      if (!(own === c.epsilon_this_query)) at(`its own ε ${c.epsilon_this_query} does not match the recomputed ${own}`);
+      if (!(eps.epsilon <= row.epsilon_cap)) at(`it brought ε to ${eps.epsilon}, above the cap ${row.epsilon_cap}`);
+      cumulative = next;
+      spent = eps.epsilon;
+    }
+    prevHash = c.hash;
+    expectedSeq = c.seq + 1;
+  }
+  if (!head) problems.push({ seq: null, problem: 'the head record (count and last hash) is missing' });
+  else {
+    if (head.count !== charges.length) {
+      problems.push({ seq: null, problem: `the head records ${head.count} charges but ${charges.length} are stored (${head.count > charges.length ? 'rows were deleted or the ledger was truncated' : 'rows were inserted'})` });
+    } else if (head.last_hash !== prevHash) problems.push({ seq: null, problem: 'the head’s last hash does not match the last charge (the tail was altered)' });
+  }
+  return { problems, count: charges.length, spent };
+}
+
+const CHARGE_KIND_SET = new Set<string>(['release', 'audit']);
+
+/** Largest n ≤ MAX_COUNTED_QUERIES with fits(n), given fits(1) and monotonicity: exponential, then binary search. */
+function countFitting(fits: (n: number) => boolean): number {
+  let lo = 1;
+  let hi = 2;
+  while (hi <= MAX_COUNTED_QUERIES && fits(hi)) {
+    lo = hi;
+    hi *= 2;
+  }
+  if (hi > MAX_COUNTED_QUERIES) {
+    if (fits(MAX_COUNTED_QUERIES)) return MAX_COUNTED_QUERIES;
+    hi = MAX_COUNTED_QUERIES;
+  }
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (fits(mid)) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The smallest σ (same q, k; relative precision 1e-4) with which one more query fits, or undefined. */
+function suggestSigma(cumulative: readonly number[], query: ValidQuery, orders: readonly number[], delta: number, cap: number): number | undefined {
+  const fits = (sigma: number) => {
+    const rdp = sanitiseRdp(queryRdp({ q: query.q, sigma, k: query.k }, orders));
+    return epsilonFromRdp(addVectors(cumulative, rdp), orders, delta).epsilon <= cap && epsilonFromRdp(rdp, orders, delta).epsilon <= cap;
+  };
+  if (!fits(MAX_SIGMA)) return undefined;
+  let lo = query.sigma;
+  let hi = Math.min(MAX_SIGMA, query.sigma * 2);
+  while (!fits(hi)) {
+    lo = hi;
+    hi = Math.min(MAX_SIGMA, hi * 2);
+  }
+  while (hi / lo > 1 + 1e-4) {
+    const mid = Math.sqrt(lo * hi);
+    if (fits(mid)) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}

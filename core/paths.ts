@@ -1,0 +1,29 @@
+/**
+ * Where the studio keeps its own files (the ledger, indexes, settings). Never inside a private image folder.
+ *
+ * `DPRDM_HOME` overrides the location (tests, portable installs); otherwise the OS data directory:
+ *   Linux   $XDG_DATA_HOME/dprdm-studio, default ~/.local/share/dprdm-studio
+ *   macOS   ~/Library/Application Support/DP-RDM Studio
+ *   Windows %APPDATA%\DP-RDM Studio
+ */
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+
+export const LEDGER_FILE_NAME = 'ledger.sqlite';
+
+export function studioHome(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+  const override = env.DPRDM_HOME;
+  if (override !== undefined && override.trim() !== '') return resolve(override);
+  if (platform === 'win32') {
+    const appData = env.APPDATA && isAbsolute(env.APPDATA) ? env.APPDATA : join(homedir(), 'AppData', 'Roaming');
+    return join(appData, 'DP-RDM Studio');
+  }
+  if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'DP-RDM Studio');
+  const xdg = env.XDG_DATA_HOME && isAbsolute(env.XDG_DATA_HOME) ? env.XDG_DATA_HOME : join(homedir(), '.local', 'share');
+  return join(xdg, 'dprdm-studio');
+}
+
+/** The ledger database: `<studioHome()>/ledger.sqlite`. */
+export function defaultLedgerPath(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+  return join(studioHome(env, platform), LEDGER_FILE_NAME);
+}
