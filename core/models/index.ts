@@ -3,3 +3,12 @@
 export * from './errors.ts';
 export * from './manifest.ts';
 export * from './preprocess.ts';
+export * from './verify.ts';
+export * from './execution-provider.ts';
+export * from './tokenizer.ts';
+export * from './encoders.ts';
+export * from './noise.ts';
+export * from './ddim.ts';
+export * from './unet.ts';
+export * from './runtime.ts';
+export { openSession, resolveProvider, type OpenedSession } from './session.ts';

@@ -108,7 +108,8 @@ export const ManifestSchema = z
     }
   });
 export type Manifest = z.infer<typeof ManifestSchema>;
-export type ModelFileKey = keyof Manifest['files'] & string;
+export const REQUIRED_FILES = ['textEncoder', 'imageEncoder', 'decoder', 'judge', 'tokenizer', 'publicRetrieval'] as const;
+export type ModelFileKey = (typeof REQUIRED_FILES)[number];
 
 /** Validates an already-parsed manifest object; throws `ModelSetError('MANIFEST_INVALID')` naming every bad field. */
 export function parseManifest(value: unknown, source = MANIFEST_FILE): Manifest {

@@ -1,0 +1,130 @@
+/**
+ * Deterministic DDIM (η = 0) with classifier-free guidance, exactly as the trainer's Python reference
+ * (native-models/<set>/train/diffusion.py and golden.py):
+ *   timesteps  t_i = round_half_even(T − i·T/steps) − 1, i = 0..steps−1 ("trailing"); ᾱ(−1) = 1
+ *   per step   one UNet call on 2B rows: x_in = [x; x], t_in = t, cond_in = [c; 0]
+ *              e  = e_u + g·(e_c − e_u)
+ *              x0 = (x − √(1−ᾱ_t)·e) / √ᾱ_t          (no clipping)
+ *              x  = √ᾱ_prev·x0 + √(1−ᾱ_prev)·e
+ * x is kept in float64 between steps (as in Python) and fed to the UNet as float32. The result is the final x
+ * (in the decoder's output range, [-1,1], unclipped; clip for display).
+ */
+import { ModelAbortError } from './errors.ts';
+import { type Seed, seededNormal } from './noise.ts';
+
+/** The UNet: eps for `rows` rows of x [rows,C,H,W], t [rows], cond [rows,D]. */
+export type EpsFunction = (x: Float32Array, t: Float32Array, cond: Float32Array, rows: number) => Promise<Float32Array>;
+
+export interface DdimProgress {
+  /** 1-based index of the step just finished. */
+  step: number;
+  steps: number;
+  /** The model timestep of that step. */
+  timestep: number;
+  /** The current prediction of the final images x0 [B,C,H,W] (only when previews were asked for). */
+  preview?: Float32Array;
+}
+
+export interface DdimOptions {
+  /** Conditions, row-major [count, condDim]. */
+  cond: Float32Array;
+  condDim: number;
+  /** Number of images (rows of cond). */
+  count: number;
+  /** Values per image (C·H·W). */
+  imageValues: number;
+  steps: number;
+  /** Classifier-free guidance scale g (1 = conditional only, no second half). */
+  guidance: number;
+  /** ᾱ_t for t = 0..T−1. */
+  alphasCumprod: ArrayLike<number>;
+  /** One seed per image for x_T, or … */
+  seeds?: readonly Seed[];
+  /** … an explicit x_T [count, C,H,W] (golden tests). */
+  initialNoise?: Float32Array;
+  signal?: AbortSignal;
+  onProgress?: (progress: DdimProgress) => void;
+  /** Attach an x0 preview to the progress of every n-th step (and the last); 0/undefined: none. */
+  previewEvery?: number;
+}
+
+/** Python's round(): half to even. */
+function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** The DDIM timesteps for `steps` steps of a `trainSteps`-step schedule, descending from trainSteps − 1. */
+export function ddimTimesteps(steps: number, trainSteps: number): number[] {
+  if (!Number.isInteger(steps) || steps < 1 || steps > trainSteps) throw new RangeError(`steps must be an integer in [1, ${trainSteps}], got ${steps}`);
+  return Array.from({ length: steps }, (_, i) => roundHalfEven(trainSteps - (i * trainSteps) / steps) - 1);
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new ModelAbortError();
+}
+
+/** Runs the sampler; returns the final images [count, C,H,W] as float32. */
+export async function ddimSample(eps: EpsFunction, o: DdimOptions): Promise<Float32Array> {
+  const { count: B, imageValues: V, condDim: D } = o;
+  if (!Number.isInteger(B) || B < 1) throw new RangeError(`count must be a positive integer, got ${B}`);
+  if (o.cond.length !== B * D) throw new RangeError(`cond has ${o.cond.length} values, expected ${B}×${D}`);
+  if (!(Number.isFinite(o.guidance) && o.guidance >= 0)) throw new RangeError(`guidance must be a finite number ≥ 0, got ${o.guidance}`);
+  const T = o.alphasCumprod.length;
+  const ts = ddimTimesteps(o.steps, T);
+  throwIfAborted(o.signal);
+
+  const x = new Float64Array(B * V);
+  if (o.initialNoise) {
+    if (o.initialNoise.length !== B * V) throw new RangeError(`initialNoise has ${o.initialNoise.length} values, expected ${B * V}`);
+    x.set(o.initialNoise);
+  } else {
+    if (!o.seeds || o.seeds.length !== B) throw new RangeError(`give one seed per image (${B}) or an initialNoise tensor`);
+    const noise = new Float32Array(V);
+    o.seeds.forEach((seed, b) => {
+      seededNormal(seed, V, noise);
+      x.set(noise, b * V);
+    });
+  }
+
+  const guided = o.guidance !== 1;
+  const rows = guided ? 2 * B : B;
+  const xIn = new Float32Array(rows * V);
+  const tIn = new Float32Array(rows);
+  const cIn = new Float32Array(rows * D); // second half stays zero: the unconditional input
+  cIn.set(o.cond);
+  const g = o.guidance;
+  const previewEvery = o.previewEvery ?? 0;
+
+  for (let i = 0; i < ts.length; i++) {
+    throwIfAborted(o.signal);
+    const t = ts[i]!;
+    const tPrev = i + 1 < ts.length ? ts[i + 1]! : -1;
+    const aT = o.alphasCumprod[t]!;
+    const aPrev = tPrev >= 0 ? o.alphasCumprod[tPrev]! : 1;
+    xIn.set(x);
+    if (guided) xIn.copyWithin(B * V, 0, B * V);
+    tIn.fill(t);
+    const e = await eps(xIn, tIn, cIn, rows);
+    if (e.length < rows * V) throw new RangeError(`the UNet returned ${e.length} values, expected ${rows * V}`);
+    throwIfAborted(o.signal);
+
+    const sA = Math.sqrt(aT);
+    const s1A = Math.sqrt(1 - aT);
+    const sP = Math.sqrt(aPrev);
+    const s1P = Math.sqrt(1 - aPrev);
+    const last = i === ts.length - 1;
+    const wantPreview = previewEvery > 0 && (last || (i + 1) % previewEvery === 0);
+    const preview = wantPreview ? new Float32Array(B * V) : undefined;
+    const off = guided ? B * V : 0;
+    for (let j = 0; j < B * V; j++) {
+      const ec = e[j]!;
+      const ej = guided ? e[off + j]! + g * (ec - e[off + j]!) : ec;
+      const x0 = (x[j]! - s1A * ej) / sA;
+      if (preview) preview[j] = x0;
+      x[j] = sP * x0 + s1P * ej;
+    }
+    o.onProgress?.({ step: i + 1, steps: ts.length, timestep: t, ...(preview ? { preview } : {}) });
+  }
+  return Float32Array.from(x);
+}
