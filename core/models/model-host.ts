@@ -1,0 +1,166 @@
+/**
+ * `ModelHost`: the model set behind a worker thread (DESIGN §2: models are heavy and synchronous). One worker
+ * owns the sessions; every method returns a promise, generation reports per-step progress (with optional
+ * x0 previews) and stops on an AbortSignal. The worker does not keep the process alive while idle.
+ */
+import { Worker } from 'node:worker_threads';
+import type { EmbeddingBatch, TextEmbeddingBatch } from './encoders.ts';
+import { ImageDecodeError, ModelAbortError, ModelSetError, type ModelSetErrorCode } from './errors.ts';
+import type { HostToWorker, SerializedError, WorkerCall, WorkerInit, WorkerToHost } from './model-protocol.ts';
+import type { ImageToTensorOptions } from './preprocess.ts';
+import type { GenerateProgress, GenerateRequest, GeneratedImages, ModelRuntimeOptions, ModelSetInfo } from './runtime.ts';
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+export interface GenerateCallOptions extends CallOptions {
+  onProgress?: (progress: GenerateProgress) => void;
+}
+
+export type ImageFilesEmbedding = EmbeddingBatch & { failures: { index: number; message: string }[]; ok: number[] };
+
+/** The interface the studio codes against (a test may substitute a fake). */
+export interface ModelService {
+  readonly info: ModelSetInfo;
+  embedTexts(texts: readonly string[], options?: CallOptions): Promise<TextEmbeddingBatch>;
+  embedImages(tensors: readonly Float32Array[] | Float32Array, options?: CallOptions): Promise<EmbeddingBatch>;
+  embedImageFiles(inputs: readonly (string | Buffer)[], options?: ImageToTensorOptions & CallOptions): Promise<ImageFilesEmbedding>;
+  generate(request: GenerateRequest, options?: GenerateCallOptions): Promise<GeneratedImages>;
+  close(): Promise<void>;
+}
+
+function reviveError(e: SerializedError): Error {
+  if (e.name === 'ModelSetError') return new ModelSetError(e.code as ModelSetErrorCode, e.message, e.file);
+  if (e.name === 'ImageDecodeError') return new ImageDecodeError(e.message);
+  if (e.name === 'AbortError' || e.code === 'ABORTED') return new ModelAbortError(e.message);
+  const error = e.name === 'RangeError' ? new RangeError(e.message) : e.name === 'TypeError' ? new TypeError(e.message) : new Error(e.message);
+  if (e.code) Object.assign(error, { code: e.code });
+  return error;
+}
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  onProgress?: (progress: GenerateProgress) => void;
+  cleanup: () => void;
+}
+
+export class ModelHost implements ModelService {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private failure: Error | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly worker: Worker,
+    readonly info: ModelSetInfo,
+  ) {
+    worker.on('message', (m: WorkerToHost) => this.onMessage(m));
+    worker.on('error', (error) => this.fail(new Error(`model worker crashed: ${error.message}`)));
+    worker.on('exit', (code) => this.fail(new Error(`model worker exited (code ${code})`)));
+    worker.unref();
+  }
+
+  /** Starts a worker, loads and verifies the model set in it, and resolves once its sessions are open. */
+  static async start(dir: string, options: ModelRuntimeOptions = {}): Promise<ModelHost> {
+    const init: WorkerInit = { entry: new URL('./model-worker.ts', import.meta.url).href, dir, options };
+    const worker = new Worker(new URL('./worker-bootstrap.mjs', import.meta.url), { workerData: init });
+    const info = await new Promise<ModelSetInfo>((resolve, reject) => {
+      const onMessage = (m: WorkerToHost) => {
+        if (m.type === 'ready') resolve(m.info);
+        else if (m.type === 'init-error') reject(reviveError(m.error));
+      };
+      worker.on('message', onMessage);
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`model worker exited during start-up (code ${code})`)));
+    }).catch(async (error: unknown) => {
+      await worker.terminate();
+      throw error;
+    });
+    worker.removeAllListeners();
+    return new ModelHost(worker, info);
+  }
+
+  embedTexts(texts: readonly string[], options: CallOptions = {}): Promise<TextEmbeddingBatch> {
+    return this.call({ method: 'embedTexts', args: [texts.slice()] }, options) as Promise<TextEmbeddingBatch>;
+  }
+
+  embedImages(tensors: readonly Float32Array[] | Float32Array, options: CallOptions = {}): Promise<EmbeddingBatch> {
+    const args = tensors instanceof Float32Array ? tensors : tensors.slice();
+    return this.call({ method: 'embedImages', args: [args] }, options) as Promise<EmbeddingBatch>;
+  }
+
+  embedImageFiles(inputs: readonly (string | Buffer)[], options: ImageToTensorOptions & CallOptions = {}): Promise<ImageFilesEmbedding> {
+    const { signal, ...decode } = options;
+    return this.call({ method: 'embedImageFiles', args: [inputs.slice(), decode] }, signal ? { signal } : {}) as Promise<ImageFilesEmbedding>;
+  }
+
+  generate(request: GenerateRequest, options: GenerateCallOptions = {}): Promise<GeneratedImages> {
+    return this.call({ method: 'generate', args: [request, options.onProgress !== undefined] }, options, options.onProgress) as Promise<GeneratedImages>;
+  }
+
+  /** Stops the worker (pending calls are cancelled). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.post({ type: 'close' });
+    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    const timer = setTimeout(() => void this.worker.terminate(), 2000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  private call(call: WorkerCall, options: CallOptions, onProgress?: (p: GenerateProgress) => void): Promise<unknown> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new Error('the model host is closed'));
+    if (options.signal?.aborted) return Promise.reject(new ModelAbortError());
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const onAbort = () => this.post({ type: 'cancel', id });
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(id, {
+        resolve,
+        reject,
+        ...(onProgress ? { onProgress } : {}),
+        cleanup: () => options.signal?.removeEventListener('abort', onAbort),
+      });
+      if (this.pending.size === 1) this.worker.ref();
+      this.post({ type: 'call', id, ...call } as HostToWorker);
+    });
+  }
+
+  private post(message: HostToWorker): void {
+    this.worker.postMessage(message);
+  }
+
+  private settle(id: number): Pending | undefined {
+    const p = this.pending.get(id);
+    if (!p) return undefined;
+    this.pending.delete(id);
+    p.cleanup();
+    if (this.pending.size === 0) this.worker.unref();
+    return p;
+  }
+
+  private onMessage(m: WorkerToHost): void {
+    switch (m.type) {
+      case 'result':
+        this.settle(m.id)?.resolve(m.value);
+        break;
+      case 'error':
+        this.settle(m.id)?.reject(reviveError(m.error));
+        break;
+      case 'progress':
+        this.pending.get(m.id)?.onProgress?.(m.progress);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private fail(error: Error): void {
+    if (!this.closed) this.failure ??= error;
+    for (const id of [...this.pending.keys()]) this.settle(id)?.reject(this.failure ?? error);
+  }
+}
