@@ -811,25 +811,7 @@ export class Ledger {
   verify(datasetId: string): VerifyReport {
     requireDatasetId(datasetId);
     return this.guard(() => {
-      const problems: VerifyProblem[] = [];
-      let count = 0;
-      let spent = 0;
-      try {
-        this.db.transaction(() => {
-          const row = this.datasetRow(datasetId);
-          const integrity = this.db.pragma('integrity_check') as { integrity_check: string }[];
-          if (integrity.length !== 1 || integrity[0]!.integrity_check !== 'ok') {
-            problems.push({ seq: null, problem: `SQLite integrity check failed: ${integrity.map((r) => r.integrity_check).slice(0, 3).join('; ')}` });
-          }
-          const result = verifyRows(row, this.stmt.charges.all(datasetId), this.stmt.head.get(datasetId), this.stmt.members.all(datasetId).map((m) => m.content_hash));
-          problems.push(...result.problems);
-          count = result.count;
-          spent = result.spent;
-        })();
-      } catch (error) {
-        if (!isCorruption(error)) throw error;
-        problems.push({ seq: null, problem: `the database is damaged or truncated (${(error as Error).message})` });
-      }
+      const { problems, count, spent } = this.inspect(datasetId);
       const first = problems[0];
       if (first) {
         const where = first.seq === null ? '' : `charge #${first.seq}: `;
@@ -854,28 +836,54 @@ export class Ledger {
     });
   }
 
+  /** The checks of `verify`, without locking (runs in one read snapshot, or inside the caller's transaction). */
+  private inspect(datasetId: string): { problems: VerifyProblem[]; count: number; spent: number } {
+    const problems: VerifyProblem[] = [];
+    let count = 0;
+    let spent = 0;
+    try {
+      this.db.transaction(() => {
+        const row = this.datasetRow(datasetId);
+        const integrity = this.db.pragma('integrity_check') as { integrity_check: string }[];
+        if (integrity.length !== 1 || integrity[0]!.integrity_check !== 'ok') {
+          problems.push({ seq: null, problem: `SQLite integrity check failed: ${integrity.map((r) => r.integrity_check).slice(0, 3).join('; ')}` });
+        }
+        const result = verifyRows(row, this.stmt.charges.all(datasetId), this.stmt.head.get(datasetId), this.stmt.members.all(datasetId).map((m) => m.content_hash));
+        problems.push(...result.problems);
+        count = result.count;
+        spent = result.spent;
+      })();
+    } catch (error) {
+      if (!isCorruption(error)) throw error;
+      problems.push({ seq: null, problem: `the database is damaged or truncated (${(error as Error).message})` });
+    }
+    return { problems, count, spent };
+  }
+
   /**
-   * The curator's explicit act after restoring or inspecting a damaged ledger. Re-verifies first; refuses while
-   * verification still fails unless `force` (the forced unlock is recorded with the note). Never resets spend.
+   * The curator's explicit act after restoring or inspecting a damaged ledger. Re-verifies inside the same write
+   * transaction (no window in which another process could charge a still-broken ledger); refuses while verification
+   * still fails unless `force` (the forced unlock is recorded with the note). Never resets spend.
    */
   unlock(datasetId: string, note: string, options: { force?: boolean } = {}): DatasetInfo {
     requireDatasetId(datasetId);
     const reason = requireNote(note);
+    if (typeof options !== 'object' || options === null) throw new LedgerInputError('options', 'must be an object {force?}');
     return this.guard(() => {
-      const row = this.datasetRow(datasetId);
-      if (row.locked_reason === null) return this.info(row);
-      const previous = row.locked_reason;
-      this.db.transaction(() => this.stmt.unlock.run(datasetId)).immediate();
-      const report = this.verify(datasetId);
-      if (!report.ok && options.force !== true) {
-        throw new LedgerLockedError(datasetId, `verification still fails (${report.firstBadRow?.problem ?? 'unknown'}); restore the ledger or unlock with force`);
-      }
-      this.db
-        .transaction(() => {
+      const failure = this.db
+        .transaction((): string | undefined => {
+          const row = this.datasetRow(datasetId);
+          if (row.locked_reason === null) return undefined;
+          const { problems } = this.inspect(datasetId);
+          if (problems.length > 0 && options.force !== true) return problems[0]!.problem;
           this.stmt.unlock.run(datasetId);
-          this.stmt.event.run(datasetId, this.now(), report.ok ? 'unlocked' : 'force-unlocked', `was: ${previous}; curator: ${reason}`);
+          this.stmt.event.run(datasetId, this.now(), problems.length === 0 ? 'unlocked' : 'force-unlocked', `was: ${row.locked_reason}; curator: ${reason}`);
+          return undefined;
         })
         .immediate();
+      if (failure !== undefined) {
+        throw new LedgerLockedError(datasetId, `verification still fails (${failure}); restore the ledger from a backup, or unlock with force after review`);
+      }
       return this.info(this.datasetRow(datasetId));
     });
   }
