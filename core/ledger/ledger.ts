@@ -546,7 +546,8 @@ export class Ledger {
           if (!(row.delta <= maxDeltaFor(members.length))) {
             throw new LedgerInputError(
               'memberHashes',
-              `dataset ${datasetId} has δ = ${row.delta}, above 1/(10·N) = ${maxDeltaFor(members.length)} for N = ${members.length} images; it cannot shrink that far`,
+              `dataset ${datasetId} was promised with δ = ${row.delta}, which is above 1/(10·N) = ${maxDeltaFor(members.length)} for N = ${members.length} images; ` +
+                `it cannot grow that far under the same guarantee (put the extra images in a new dataset)`,
             );
           }
           const clash = this.stmt.byFingerprint.get(fingerprint);
@@ -885,6 +886,20 @@ export class Ledger {
         throw new LedgerLockedError(datasetId, `verification still fails (${failure}); restore the ledger from a backup, or unlock with force after review`);
       }
       return this.info(this.datasetRow(datasetId));
+    });
+  }
+
+  /** The connection's SQLite settings and the schema version (diagnostics and tests). */
+  settings(): { journalMode: string; synchronous: string; foreignKeys: boolean; busyTimeoutMs: number; schemaVersion: number } {
+    return this.guard(() => {
+      const synchronous = Number(this.db.pragma('synchronous', { simple: true }));
+      return {
+        journalMode: String(this.db.pragma('journal_mode', { simple: true })),
+        synchronous: ['OFF', 'NORMAL', 'FULL', 'EXTRA'][synchronous] ?? String(synchronous),
+        foreignKeys: Number(this.db.pragma('foreign_keys', { simple: true })) === 1,
+        busyTimeoutMs: Number(this.db.pragma('busy_timeout', { simple: true })),
+        schemaVersion: currentSchemaVersion(this.db),
+      };
     });
   }
 
