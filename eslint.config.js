@@ -3,6 +3,7 @@
 //  2. nowhere outside electron/ may `electron` be imported — core and renderer must run without it.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import svelte from 'eslint-plugin-svelte';
 
 const nonCryptoRngPackages = ['seedrandom', 'pure-rand', 'random-js', 'mersenne-twister', 'alea', 'chance', '@stdlib/random', 'random'];
 
@@ -12,9 +13,17 @@ const electronImportBan = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'out/**', '.vite/**', 'native-models/**/train/**', '**/*.d.ts'] },
+  { ignores: ['node_modules/**', 'dist/**', 'out/**', '.vite/**', 'native-models/**/train/**', '**/*.d.ts', 'renderer/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  // The renderer's Svelte 5 components: svelte's rules, TypeScript inside <script lang="ts"> and *.svelte.ts.
+  ...svelte.configs.recommended,
+  {
+    files: ['**/*.svelte', '**/*.svelte.ts'],
+    languageOptions: { parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'] } },
+    // svelte-check type-checks these (undefined names included).
+    rules: { 'no-undef': 'off' },
+  },
   {
     languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', performance: 'readonly' } },
     rules: {

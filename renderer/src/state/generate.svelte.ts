@@ -1,0 +1,133 @@
+import type { GenerationPreview, GenerationRecord, PromptCheck, StudioApi, StudioRequest } from '../../../core/studio/contract.ts';
+import { readableError, type ReadableError } from '../lib/errors.ts';
+import { epsilonFromSlider, randomSeed, sliderFromEpsilon } from '../lib/format.ts';
+
+/** How long typing/sliding must pause before the studio is asked for a preview or a prompt check. */
+export const DEBOUNCE_MS = 150;
+
+/**
+ * The Generate form: prompt, the log-scale ε slider with its live preview, advanced settings and public-only.
+ * Preview and prompt-check replies that arrive out of order are dropped (only the newest request counts).
+ */
+export class GenerateForm {
+  prompt = $state('');
+  slider = $state(sliderFromEpsilon(0.5));
+  publicOnly = $state(false);
+  /** Advanced settings; undefined = the dataset's default. */
+  k = $state<number | undefined>(undefined);
+  q = $state<number | undefined>(undefined);
+  lambda = $state(1);
+  guidance = $state(3);
+  steps = $state(25);
+  images = $state(4);
+  /** Empty = fresh random seeds; a number = seeds seed, seed+1, … */
+  seed = $state<number | undefined>(undefined);
+
+  preview = $state.raw<GenerationPreview | null>(null);
+  previewError = $state.raw<ReadableError | null>(null);
+  promptCheck = $state.raw<PromptCheck | null>(null);
+
+  readonly epsilon = $derived(epsilonFromSlider(this.slider));
+  readonly unknownWords = $derived(this.promptCheck?.unknownWords ?? []);
+
+  private previewSeq = 0;
+  private checkSeq = 0;
+  private previewTimer: ReturnType<typeof setTimeout> | undefined;
+  private checkTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly api: StudioApi) {}
+
+  setEpsilon(epsilon: number): void {
+    this.slider = sliderFromEpsilon(epsilon);
+  }
+
+  /** Asks for a fresh preview after a short pause; call on every change of dataset, ε, k or q. */
+  schedulePreview(datasetId: string | null): void {
+    clearTimeout(this.previewTimer);
+    this.previewTimer = setTimeout(() => void this.refreshPreview(datasetId), DEBOUNCE_MS);
+  }
+
+  async refreshPreview(datasetId: string | null): Promise<void> {
+    const seq = ++this.previewSeq;
+    if (!datasetId || this.publicOnly) {
+      this.preview = null;
+      this.previewError = null;
+      return;
+    }
+    try {
+      const preview = await this.api['generate.preview']({ datasetId, epsilon: this.epsilon, ...this.mechanismOverrides() });
+      if (seq !== this.previewSeq) return;
+      this.preview = preview;
+      this.previewError = null;
+    } catch (error) {
+      if (seq !== this.previewSeq) return;
+      this.preview = null;
+      this.previewError = readableError(error, 'The preview');
+    }
+  }
+
+  scheduleCheck(): void {
+    clearTimeout(this.checkTimer);
+    this.checkTimer = setTimeout(() => void this.checkPrompt(), DEBOUNCE_MS);
+  }
+
+  async checkPrompt(): Promise<void> {
+    const seq = ++this.checkSeq;
+    const prompt = this.prompt;
+    if (!prompt.trim()) {
+      this.promptCheck = null;
+      return;
+    }
+    try {
+      const check = await this.api['prompt.check']({ prompt });
+      if (seq === this.checkSeq) this.promptCheck = check;
+    } catch {
+      // Hints are a nicety: a failed check leaves the last hints in place.
+    }
+  }
+
+  /** The request for `generate.run`, with explicit seeds so every tile can show its own. */
+  request(datasetId: string, jobId: string): StudioRequest<'generate.run'> {
+    const first = this.seed ?? randomSeed();
+    const seeds = Array.from({ length: this.images }, (_, i) => (first + i) % 2 ** 32);
+    const common = { datasetId, prompt: this.prompt.trim(), images: this.images, guidance: this.guidance, steps: this.steps, seeds, jobId };
+    if (this.publicOnly) return { ...common, publicOnly: true };
+    return { ...common, publicOnly: false, epsilon: this.epsilon, lambda: this.lambda, ...this.mechanismOverrides() };
+  }
+
+  /** Loads a past generation's prompt and parameters back into the form. */
+  recall(record: GenerationRecord, imageSeed?: number): void {
+    this.prompt = record.prompt;
+    this.publicOnly = record.publicOnly;
+    if (!record.publicOnly && record.parameters.epsilonThisQuery > 0) this.setEpsilon(record.parameters.epsilonThisQuery);
+    this.lambda = record.parameters.lambda;
+    this.k = record.parameters.k;
+    this.q = record.parameters.q ?? undefined;
+    const first = record.images[0];
+    if (first) {
+      this.guidance = first.guidance;
+      this.steps = first.steps;
+    }
+    this.images = imageSeed !== undefined ? 1 : Math.max(1, record.images.length);
+    this.seed = imageSeed ?? first?.seed;
+  }
+
+  resetAdvanced(): void {
+    this.k = undefined;
+    this.q = undefined;
+    this.lambda = 1;
+    this.guidance = 3;
+    this.steps = 25;
+    this.images = 4;
+    this.seed = undefined;
+  }
+
+  dispose(): void {
+    clearTimeout(this.previewTimer);
+    clearTimeout(this.checkTimer);
+  }
+
+  private mechanismOverrides(): { k?: number; q?: number } {
+    return { ...(this.k !== undefined ? { k: this.k } : {}), ...(this.q !== undefined ? { q: this.q } : {}) };
+  }
+}

@@ -1,0 +1,103 @@
+import type { GenerationRecord } from '../../../core/studio/contract.ts';
+import { readableError } from '../lib/errors.ts';
+import { randomSeed } from '../lib/format.ts';
+import { newJobId } from '../lib/ids.ts';
+import { GenerateForm } from './generate.svelte.ts';
+import { SampleGrid } from './grid.svelte.ts';
+import type { Studio } from './studio.svelte.ts';
+
+/** Ties the form, the grid and the studio together: generate, cancel, re-render, export, history. */
+export class GenerateSession {
+  readonly form: GenerateForm;
+  readonly grid = new SampleGrid();
+  history = $state.raw<readonly GenerationRecord[]>([]);
+  exporting = $state(false);
+
+  constructor(private readonly studio: Studio) {
+    this.form = new GenerateForm(studio.api);
+  }
+
+  /** Reactive: reads only $state fields. */
+  get canGenerate(): boolean {
+    return this.form.prompt.trim().length > 0 && this.studio.datasetId !== null && !this.grid.running;
+  }
+
+  async generate(): Promise<void> {
+    const datasetId = this.studio.datasetId;
+    if (!this.canGenerate || !datasetId) return;
+    const jobId = newJobId();
+    const request = this.form.request(datasetId, jobId);
+    this.grid.begin({
+      jobId,
+      images: request.images ?? 4,
+      steps: request.steps ?? 25,
+      ...(request.seeds ? { seeds: request.seeds } : {}),
+      publicOnly: request.publicOnly === true,
+      ...(request.epsilon !== undefined ? { epsilon: request.epsilon } : {}),
+      label: request.prompt,
+    });
+    try {
+      const result = await this.studio.api['generate.run'](request);
+      this.grid.complete(result);
+    } catch (error) {
+      this.grid.fail(error);
+    }
+    await this.afterRun(datasetId);
+  }
+
+  async cancel(): Promise<void> {
+    const run = this.grid.run;
+    if (!run) return;
+    this.grid.cancelling = true;
+    try {
+      await this.studio.api['generate.cancel']({ jobId: run.jobId });
+    } catch (error) {
+      this.grid.error = readableError(error, 'Cancelling');
+    }
+  }
+
+  /** New seeds from the same noisy condition: free while the studio still holds it. */
+  async rerender(record: GenerationRecord, options: { guidance?: number } = {}): Promise<void> {
+    const jobId = newJobId();
+    const count = Math.max(1, record.images.length);
+    const first = randomSeed();
+    const seeds = Array.from({ length: count }, (_, i) => (first + i) % 2 ** 32);
+    const steps = record.images[0]?.steps ?? this.form.steps;
+    this.grid.begin({ jobId, images: count, steps, seeds, publicOnly: record.publicOnly || record.conditionHeld, epsilon: record.parameters.epsilonThisQuery, label: `${record.prompt} (variations)` });
+    try {
+      const result = await this.studio.api['generate.rerender']({ generationId: record.generationId, seeds, jobId, ...(options.guidance !== undefined ? { guidance: options.guidance } : {}) });
+      this.grid.complete(result);
+    } catch (error) {
+      this.grid.fail(error);
+    }
+    await this.afterRun(record.datasetId);
+  }
+
+  async exportSelected(folder?: string): Promise<void> {
+    const imageIds = [...this.grid.selected];
+    if (!imageIds.length) return;
+    this.exporting = true;
+    try {
+      this.grid.exported = await this.studio.api['export.images']({ imageIds, ...(folder ? { folder } : {}) });
+      this.grid.error = null;
+    } catch (error) {
+      this.grid.error = readableError(error, 'Exporting');
+    } finally {
+      this.exporting = false;
+    }
+  }
+
+  async loadHistory(): Promise<void> {
+    try {
+      const datasetId = this.studio.datasetId;
+      this.history = await this.studio.api['history.list'](datasetId ? { datasetId } : {});
+    } catch {
+      // History is secondary: the grid still works without it.
+    }
+  }
+
+  private async afterRun(datasetId: string | null): Promise<void> {
+    await Promise.allSettled([this.studio.refreshDatasets(), this.loadHistory()]);
+    if (datasetId) await this.form.refreshPreview(datasetId);
+  }
+}

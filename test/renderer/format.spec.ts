@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { EPSILON_MAX, EPSILON_MIN, SLIDER_STEPS, epsilonFromSlider, formatEpsilon, ledgerChart, meterView, niceNumber, sliderFromEpsilon } from '../../renderer/src/lib/format.ts';
+import type { LedgerEntry } from '../../core/studio/contract.ts';
+import { budget } from './fake-api.ts';
+
+describe('the ε slider (log scale)', () => {
+  it('maps its ends to ε_min and ε_max and its middle to the geometric mean', () => {
+    expect(epsilonFromSlider(0)).toBe(EPSILON_MIN);
+    expect(epsilonFromSlider(SLIDER_STEPS)).toBe(EPSILON_MAX);
+    expect(epsilonFromSlider(SLIDER_STEPS / 2)).toBeCloseTo(Math.sqrt(EPSILON_MIN * EPSILON_MAX), 1); // 0.316 → 0.32
+    // Each third of the track is one decade.
+    expect(epsilonFromSlider(SLIDER_STEPS / 3)).toBeCloseTo(0.1, 10);
+    expect(epsilonFromSlider((2 * SLIDER_STEPS) / 3)).toBeCloseTo(1, 10);
+  });
+
+  it('is monotone, clamps out-of-range positions and reads as two significant digits', () => {
+    let previous = 0;
+    for (let position = -10; position <= SLIDER_STEPS + 10; position += 7) {
+      const epsilon = epsilonFromSlider(position);
+      expect(epsilon).toBeGreaterThanOrEqual(previous);
+      expect(epsilon).toBeGreaterThanOrEqual(EPSILON_MIN);
+      expect(epsilon).toBeLessThanOrEqual(EPSILON_MAX);
+      expect(Number(epsilon.toPrecision(2))).toBe(epsilon);
+      previous = epsilon;
+    }
+  });
+
+  it('round-trips ε → position → ε for values on the slider', () => {
+    for (const epsilon of [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10]) {
+      expect(epsilonFromSlider(sliderFromEpsilon(epsilon))).toBeCloseTo(epsilon, 10);
+    }
+    expect(sliderFromEpsilon(1000)).toBe(SLIDER_STEPS);
+    expect(sliderFromEpsilon(0)).toBe(0);
+    expect(sliderFromEpsilon(Number.NaN)).toBe(0);
+  });
+
+  it('rounds to nice numbers', () => {
+    expect(niceNumber(0.0493817)).toBeCloseTo(0.049, 12);
+    expect(niceNumber(3.1622)).toBeCloseTo(3.2, 12);
+    expect(niceNumber(123)).toBe(120);
+  });
+});
+
+describe('formatEpsilon', () => {
+  it('prints three significant digits without exponents in the usual range', () => {
+    expect(formatEpsilon(0.123456)).toBe('0.123');
+    expect(formatEpsilon(8)).toBe('8');
+    expect(formatEpsilon(2.5)).toBe('2.5');
+    expect(formatEpsilon(0)).toBe('0');
+    expect(formatEpsilon(Number.NaN)).toBe('—');
+    expect(formatEpsilon(null)).toBe('—');
+    expect(formatEpsilon(0.00012)).toBe('1.2e-4');
+  });
+});
+
+describe('the budget meter', () => {
+  it('leads with what is left and fills the bar with the remaining fraction', () => {
+    const view = meterView(budget({ epsilonCap: 10, spentEpsilon: 2.5, remainingEpsilon: 7.5, queries: 5 }));
+    expect(view.headline).toBe('ε 7.5 left');
+    expect(view.fractionRemaining).toBeCloseTo(0.75, 12);
+    expect(view.level).toBe('ok');
+    expect(view.detail).toContain('of ε 10');
+    expect(view.detail).toContain('5 generations');
+  });
+
+  it('warns below a fifth of the cap, says exhausted below the slider minimum, and reports a lock', () => {
+    expect(meterView(budget({ remainingEpsilon: 1.9, spentEpsilon: 8.1 })).level).toBe('low');
+    const spent = meterView(budget({ remainingEpsilon: 0.001, spentEpsilon: 9.999 }));
+    expect(spent.level).toBe('exhausted');
+    expect(spent.detail).toMatch(/public-only/);
+    const locked = meterView(budget({ locked: true, lockedReason: 'Row 3 was edited.' }));
+    expect(locked.level).toBe('locked');
+    expect(locked.headline).toBe('Ledger locked');
+    expect(locked.detail).toContain('Row 3 was edited.');
+  });
+
+  it('never shows a negative remainder or a bar beyond its ends', () => {
+    const view = meterView(budget({ remainingEpsilon: -0.5, spentEpsilon: 10.5 }));
+    expect(view.remaining).toBe(0);
+    expect(view.fractionRemaining).toBe(0);
+    expect(meterView(budget({ epsilonCap: 0, remainingEpsilon: 0 })).fractionRemaining).toBe(0);
+  });
+});
+
+describe('the ledger chart', () => {
+  const entry = (i: number, cumulative: number): LedgerEntry => ({
+    receiptId: `r${i}`,
+    time: new Date(Date.UTC(2026, 10, 28, 10, i)).toISOString(),
+    kind: 'release',
+    purpose: 'generate',
+    q: 0.4,
+    sigma: 1,
+    k: 8,
+    lambda: 1,
+    epsilonThisQuery: 0.5,
+    cumulativeEpsilon: cumulative,
+  });
+
+  it('places charges left to right in time and higher as ε accumulates, below the cap line', () => {
+    const chart = ledgerChart([entry(0, 0.5), entry(5, 1.5), entry(10, 4)], 10, 640, 220);
+    expect(chart.points).toHaveLength(3);
+    const [a, b, c] = chart.points.map(({ x, y }) => ({ x, y })) as [{ x: number; y: number }, { x: number; y: number }, { x: number; y: number }];
+    expect(a.x).toBeLessThan(b.x);
+    expect(b.x).toBeLessThan(c.x);
+    expect(a.y).toBeGreaterThan(b.y);
+    expect(b.y).toBeGreaterThan(c.y);
+    expect(chart.capY).toBeLessThan(c.y);
+    expect(chart.path.startsWith('M')).toBe(true);
+    expect(chart.yTicks[0]?.label).toBe('0');
+  });
+
+  it('draws nothing for an empty ledger and stretches the axis when spend passes the cap', () => {
+    expect(ledgerChart([], 10, 640, 220).path).toBe('');
+    const over = ledgerChart([entry(0, 12)], 10, 640, 220);
+    expect(over.yMax).toBeGreaterThan(12);
+  });
+});
