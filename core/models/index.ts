@@ -12,3 +12,4 @@ export * from './ddim.ts';
 export * from './unet.ts';
 export * from './runtime.ts';
 export { openSession, resolveProvider, type OpenedSession } from './session.ts';
+export * from './model-host.ts';

@@ -65,21 +65,33 @@ export class ModelHost implements ModelService {
   /** Starts a worker, loads and verifies the model set in it, and resolves once its sessions are open. */
   static async start(dir: string, options: ModelRuntimeOptions = {}): Promise<ModelHost> {
     const init: WorkerInit = { entry: new URL('./model-worker.ts', import.meta.url).href, dir, options };
-    const worker = new Worker(new URL('./worker-bootstrap.mjs', import.meta.url), { workerData: init });
-    const info = await new Promise<ModelSetInfo>((resolve, reject) => {
-      const onMessage = (m: WorkerToHost) => {
-        if (m.type === 'ready') resolve(m.info);
-        else if (m.type === 'init-error') reject(reviveError(m.error));
-      };
-      worker.on('message', onMessage);
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`model worker exited during start-up (code ${code})`)));
-    }).catch(async (error: unknown) => {
+    // The worker inherits the parent's Node flags, except --input-type (only valid for -e/stdin scripts).
+    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+    const worker = new Worker(new URL('./worker-bootstrap.mjs', import.meta.url), { workerData: init, execArgv });
+    let onMessage: ((m: WorkerToHost) => void) | undefined;
+    let onError: ((e: Error) => void) | undefined;
+    let onExit: ((code: number) => void) | undefined;
+    try {
+      const info = await new Promise<ModelSetInfo>((resolve, reject) => {
+        onMessage = (m) => {
+          if (m.type === 'ready') resolve(m.info);
+          else if (m.type === 'init-error') reject(reviveError(m.error));
+        };
+        onError = reject;
+        onExit = (code) => reject(new Error(`model worker exited during start-up (code ${code})`));
+        worker.on('message', onMessage);
+        worker.on('error', onError);
+        worker.on('exit', onExit);
+      });
+      return new ModelHost(worker, info);
+    } catch (error) {
       await worker.terminate();
       throw error;
-    });
-    worker.removeAllListeners();
-    return new ModelHost(worker, info);
+    } finally {
+      if (onMessage) worker.off('message', onMessage);
+      if (onError) worker.off('error', onError);
+      if (onExit) worker.off('exit', onExit);
+    }
   }
 
   embedTexts(texts: readonly string[], options: CallOptions = {}): Promise<TextEmbeddingBatch> {
