@@ -1,0 +1,90 @@
+/**
+ * `npm run bench:models`: the embedded model set on this machine, through the worker-thread ModelHost the
+ * studio uses (and in-thread for comparison):
+ *   - image embedding throughput from PNG files on disk (decode + preprocess + encoder), demo-private folder;
+ *   - text embedding latency (one prompt; and a batch of 64);
+ *   - ms per generated image, DDIM 25 steps + CFG, at batch 1 and batch 16.
+ * Targets (issue 4): ≥ 200 images/s embedding; ≤ 1 s per image at batch 1. Prints figures; asserts nothing.
+ * Env: BENCH_THREADS (onnxruntime intra-op threads, default 1), BENCH_IMAGES (default 2000), BENCH_PROVIDER.
+ */
+import os from 'node:os';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type ExecutionProviderRequest, ModelHost, ModelRuntime } from '../core/models/index.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SET = join(ROOT, 'native-models', 'shapes-v1');
+const FOLDER = join(SET, 'demo-private');
+const threads = Number(process.env.BENCH_THREADS ?? 1);
+const provider = (process.env.BENCH_PROVIDER ?? 'cpu') as ExecutionProviderRequest;
+const maxImages = Number(process.env.BENCH_IMAGES ?? 2000);
+const CHUNK = 128;
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function embedFolder(embed: (paths: string[]) => Promise<{ count: number; failures: unknown[] }>, files: string[]): Promise<number> {
+  const t0 = performance.now();
+  let done = 0;
+  for (let i = 0; i < files.length; i += CHUNK) {
+    const r = await embed(files.slice(i, i + CHUNK));
+    if (r.failures.length > 0) throw new Error(`${r.failures.length} images failed to decode`);
+    done += r.count;
+  }
+  return done / ((performance.now() - t0) / 1000);
+}
+
+async function main(): Promise<void> {
+  console.log(`bench:models — ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}, onnxruntime intra-op threads ${threads}, provider ${provider}`);
+  const files = (await readdir(FOLDER)).filter((f) => f.endsWith('.png')).sort().slice(0, maxImages).map((f) => join(FOLDER, f));
+
+  const host = await ModelHost.start(SET, { provider, intraOpThreads: threads });
+  const D = host.info.manifest.embedding.dim;
+  console.log(`model set ${host.info.manifest.name} ${host.info.manifest.version}: D=${D}, image ${host.info.manifest.image.size}px, decoder ${host.info.manifest.decoder.imageSize}px, provider ${host.info.provider}${host.info.notes.length ? ` (${host.info.notes.join('; ')})` : ''}`);
+
+  // warm-up
+  await host.embedImageFiles(files.slice(0, 32));
+  await host.embedTexts(['a red star']);
+
+  const hostRate = await embedFolder((p) => host.embedImageFiles(p), files);
+  console.log(`image embedding (worker, PNG decode included, batches of ${CHUNK}): ${hostRate.toFixed(0)} images/s over ${files.length} files   [target ≥ 200]`);
+
+  const prompt = 'a small red star on a striped blue background in the top left';
+  const single: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const t0 = performance.now();
+    await host.embedTexts([prompt]);
+    single.push(performance.now() - t0);
+  }
+  const batchTexts = Array.from({ length: 64 }, (_, i) => `an image of a ${['red', 'blue', 'green', 'white'][i % 4]} ${['circle', 'star', 'cross', 'square'][(i >> 2) % 4]}`);
+  const batch: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const t0 = performance.now();
+    await host.embedTexts(batchTexts);
+    batch.push(performance.now() - t0);
+  }
+  console.log(`text embedding latency (worker round trip): ${median(single).toFixed(2)} ms median for 1 prompt; ${median(batch).toFixed(1)} ms for a batch of 64`);
+
+  const cond = (await host.embedTexts([prompt])).data;
+  await host.generate({ cond, count: 1, seeds: [0], steps: 2 });
+  for (const batchSize of [1, 16]) {
+    const count = batchSize === 1 ? 4 : 16;
+    const t0 = performance.now();
+    await host.generate({ cond, count, seeds: Array.from({ length: count }, (_, i) => i), steps: 25, guidance: 3, batchSize });
+    const ms = (performance.now() - t0) / count;
+    console.log(`DDIM 25 + CFG (${2 * batchSize} UNet rows per step): ${ms.toFixed(0)} ms per image at batch ${batchSize} (${count} images)${batchSize === 1 ? '   [target ≤ 1000]' : ''}`);
+  }
+  await host.close();
+
+  // the same image throughput without the worker hop, for comparison
+  const rt = await ModelRuntime.load(SET, { provider, intraOpThreads: threads });
+  await rt.embedImageFiles(files.slice(0, 32));
+  const inThread = await embedFolder((p) => rt.embedImageFiles(p), files);
+  console.log(`image embedding (in-thread, for comparison): ${inThread.toFixed(0)} images/s`);
+  await rt.release();
+}
+
+await main();
