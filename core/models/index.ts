@@ -13,3 +13,4 @@ export * from './unet.ts';
 export * from './runtime.ts';
 export { openSession, resolveProvider, type OpenedSession } from './session.ts';
 export * from './model-host.ts';
+export * from './public-retrieval.ts';

@@ -1,6 +1,7 @@
 // ModelHost runs the model set in a worker thread (TypeScript loaded through tsx inside the worker) and
 // returns the same numbers as the in-thread runtime; progress, previews, cancellation and errors cross over.
 import { spawnSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelAbortError, ModelHost, ModelSetError } from '../../../core/models/index.ts';
@@ -28,6 +29,9 @@ describe('ModelHost (worker thread)', () => {
     expect(files.ok).toEqual([0, 1]);
     expect(files.failures.map((f) => f.index)).toEqual([2]);
     expect(maxAbsDiff(files.data, goldenF32('image_embedding.f32'))).toBeLessThanOrEqual(1e-4);
+    // Buffers cross the thread boundary too (they arrive as Uint8Array, which sharp reads the same way)
+    const fromBuffers = await host.embedImageFiles(await Promise.all(images.map((n) => readFile(join(GOLDEN_DIR, n)))));
+    expect(maxAbsDiff(fromBuffers.data, goldenF32('image_embedding.f32'))).toBeLessThanOrEqual(1e-4);
   });
 
   it('generates the golden DDIM sample, with per-step progress and previews', async () => {
