@@ -28,7 +28,7 @@ HELDOUT_BG_TEXTURE = {("blue", "checkered"), ("yellow", "striped"), ("green", "d
 R = 64
 POS_XY = {"center": (32, 32), "top left": (20, 20), "top right": (44, 20), "bottom left": (20, 44),
           "bottom right": (44, 44)}
-SIZE_R = {"small": 9.5, "large": 15.0}
+SIZE_R = {"small": 11.0, "large": 16.0}
 
 _yy, _xx = np.mgrid[0:R, 0:R].astype(np.float32) + 0.5
 
@@ -130,8 +130,8 @@ def sample_attrs(rng, mode="public", p=None):
             continue
         if mode == "heldout" and not h:
             continue
-        if mode == "private" and not h and rng.random() < 0.5:
-            continue  # about 2/3 of the private folder comes from held-out combinations
+        if mode == "private" and not h and rng.random() < 0.75:
+            continue  # about 60% of the private folder comes from held-out combinations
         return a
 
 
