@@ -158,6 +158,7 @@ export class ModelRuntime {
     if (request.cond.length % D !== 0 || request.cond.length === 0) throw new RangeError(`cond must hold rows of ${D} values`);
     const condRows = request.cond.length / D;
     const count = request.count ?? condRows;
+    if (!Number.isInteger(count) || count < 1) throw new RangeError(`count must be a positive integer, got ${count}`);
     if (condRows !== count && condRows !== 1) throw new RangeError(`cond has ${condRows} rows for ${count} images (give 1 or ${count})`);
     const steps = request.steps ?? samplerDefault(m, 'defaultSteps', 25);
     const guidance = request.guidance ?? samplerDefault(m, 'defaultGuidance', 3);
