@@ -3,8 +3,9 @@
  * random moments, at least 200 times. After every kill the file passes PRAGMA integrity_check, the ledger
  * verifies, and every released marker has a committed charge. Zero violations.
  *
- * Children start (tsx) ahead of time in a small pool so that startup overlaps the kills; each child opens the
- * ledger only after "go", so kills also land during open and WAL recovery.
+ * Children (the fixture transpiled once to plain ESM, see fixtures/compile.ts) start ahead of time in a small
+ * pool so that startup overlaps the kills; each child opens the ledger only after "go", so kills also land
+ * during open and WAL recovery.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
@@ -14,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openLedger } from '../../../core/ledger/index.ts';
 import { memberHashes, tempLedger } from './helpers.ts';
+import { compileFixture, type CompiledFixture } from './fixtures/compile.ts';
 
 const KILLS = 200;
 const POOL = 2;
@@ -26,8 +28,8 @@ interface Pending {
   exited: Promise<void>;
 }
 
-function spawnChild(path: string, datasetId: string, markers: string): Pending {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, path, datasetId, markers], { stdio: ['pipe', 'pipe', 'pipe'] });
+function spawnChild(fixture: CompiledFixture, path: string, datasetId: string, markers: string): Pending {
+  const child = spawn(process.execPath, [...fixture.args, path, datasetId, markers], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -55,7 +57,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('ledger crash safety under SIGKILL', () => {
   const temp = tempLedger('dprdm-crash-');
-  afterAll(() => temp.cleanup());
+  const fixture = compileFixture(CHILD);
+  afterAll(() => {
+    temp.cleanup();
+    fixture.cleanup();
+  });
 
   it(`survives ${KILLS} SIGKILLs at random moments with 0 violations`, { timeout: 240_000 }, async () => {
     const markers = join(temp.dir, 'released');
@@ -68,9 +74,10 @@ describe('ledger crash safety under SIGKILL', () => {
     let markerCount = 0;
     let committed = 0;
     let killsDuringLoop = 0;
+    let checkMs = 0;
     const pool: Pending[] = [];
     const refill = () => {
-      while (pool.length < POOL) pool.push(spawnChild(temp.path, dataset.id, markers));
+      while (pool.length < POOL) pool.push(spawnChild(fixture, temp.path, dataset.id, markers));
     };
     refill();
     for (let kill = 0; kill < KILLS; kill++) {
@@ -89,6 +96,7 @@ describe('ledger crash safety under SIGKILL', () => {
       next.child.kill('SIGKILL');
       await next.exited;
 
+      const checkStart = performance.now();
       const ledger = openLedger(temp.path);
       try {
         const integrity = ledger.integrityCheck();
@@ -106,12 +114,13 @@ describe('ledger crash safety under SIGKILL', () => {
       } finally {
         ledger.close();
       }
+      checkMs += performance.now() - checkStart;
       if (committed > before) killsDuringLoop++;
     }
     for (const pending of pool) pending.child.kill('SIGKILL');
     await Promise.all(pool.map((p) => p.exited));
 
-    console.log(`crash test: ${KILLS} SIGKILLs, ${killsDuringLoop} after at least one commit of that child, ${committed} charges committed, ${markerCount} released markers, ${violations.length} violations`);
+    console.log(`crash test: ${KILLS} SIGKILLs, ${killsDuringLoop} after at least one commit of that child, ${committed} charges committed, ${markerCount} released markers, ${violations.length} violations; checks took ${(checkMs / 1000).toFixed(1)} s`);
     expect(violations).toEqual([]);
     expect(committed).toBeGreaterThanOrEqual(markerCount);
     expect(markerCount).toBeGreaterThan(0);

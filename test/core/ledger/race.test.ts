@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ORDERS, epsilonFromRdp, queryRdp } from '../../../core/privacy/index.ts';
 import { openLedger } from '../../../core/ledger/index.ts';
 import { memberHashes, tempLedger } from './helpers.ts';
+import { compileFixture } from './fixtures/compile.ts';
 
 const PROCESSES = 4;
 const M = 40;
@@ -31,7 +32,11 @@ interface ChildResult {
 
 describe('ledger under concurrent writers', () => {
   const temp = tempLedger('dprdm-race-');
-  afterAll(() => temp.cleanup());
+  const fixture = compileFixture(CHILD);
+  afterAll(() => {
+    temp.cleanup();
+    fixture.cleanup();
+  });
 
   it(`${PROCESSES} processes racing admit exactly M = ${M} charges and refuse the rest`, { timeout: 120_000 }, async () => {
     const cap = (epsilonAfter(M) + epsilonAfter(M + 1)) / 2;
@@ -43,7 +48,7 @@ describe('ledger under concurrent writers', () => {
 
     const attempts = M; // 4·M attempts in all: M admitted, 3·M refused
     const children = Array.from({ length: PROCESSES }, () =>
-      spawn(process.execPath, ['--import', 'tsx', CHILD, temp.path, dataset.id, String(attempts), JSON.stringify(QUERY)], { stdio: ['pipe', 'pipe', 'pipe'] }),
+      spawn(process.execPath, [...fixture.args, temp.path, dataset.id, String(attempts), JSON.stringify(QUERY)], { stdio: ['pipe', 'pipe', 'pipe'] }),
     );
     const outputs = children.map((child) => {
       let stdout = '';
