@@ -284,6 +284,7 @@ export function openLedger(path: string, options: OpenLedgerOptions = {}): Ledge
   const busy = options.busyTimeoutMs ?? 10_000;
   if (!Number.isSafeInteger(busy) || !(busy >= 0 && busy <= 600_000)) throw new LedgerInputError('busyTimeoutMs', 'must be an integer in [0, 600000]');
   const file = resolve(path);
+  checkLedgerLocation(file, forbiddenRoots, true); // before creating anything: never write into a private folder
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   checkLedgerLocation(file, forbiddenRoots, options.allowNetworkFileSystem === true);
   const clock = options.clock ?? (() => new Date());
@@ -754,6 +755,9 @@ export class Ledger {
         const row = this.datasetRow(datasetId);
         const orders = this.orders(row);
         const last = this.stmt.lastCharge.get(datasetId);
+        const problem = this.tailProblem(row, orders, this.stmt.head.get(datasetId), last);
+        // charge would lock the dataset for this; preview only reads, and says it would be refused
+        if (problem) throw new LedgerLockedError(datasetId, `integrity check failed: ${problem}`);
         const decoded = last ? decodeVector(last.cumulative_rdp, orders.length) : new Float64Array(orders.length);
         if (!decoded) throw new LedgerLockedError(datasetId, `charge #${last?.seq} has an unreadable cumulative RDP`);
         const cumulative = Array.from(decoded);

@@ -3,7 +3,7 @@
  * (SQLite's locking and fsync guarantees do not hold there; two machines could both spend the same budget).
  */
 import { readFileSync, realpathSync, statfsSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { LedgerLocationError } from './errors.ts';
 
 const NETWORK_FS_TYPES = new Set([
@@ -72,18 +72,26 @@ export function isWithin(root: string, path: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel) && rel.split(sep)[0] !== '..');
 }
 
+/** The real path of `path`, resolving symlinks of its nearest existing ancestor when it does not exist yet. */
 function realpathOrResolve(path: string): string {
-  try {
-    return realpathSync.native(path);
-  } catch {
-    return resolve(path);
+  let current = resolve(path);
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      return join(realpathSync.native(current), ...rest);
+    } catch {
+      const parent = dirname(current);
+      if (parent === current) return resolve(path);
+      rest.unshift(basename(current));
+      current = parent;
+    }
   }
 }
 
 /** Throws LedgerLocationError when the ledger file would be inside a forbidden root or on a network file system. */
 export function checkLedgerLocation(path: string, forbiddenRoots: readonly string[], allowNetworkFileSystem: boolean): void {
   const directory = realpathOrResolve(dirname(resolve(path)));
-  const file = resolve(directory, resolve(path).slice(dirname(resolve(path)).length + 1));
+  const file = join(directory, basename(resolve(path)));
   for (const root of forbiddenRoots) {
     if (typeof root !== 'string' || root.length === 0) continue;
     for (const candidate of new Set([resolve(root), realpathOrResolve(root)])) {
@@ -93,7 +101,7 @@ export function checkLedgerLocation(path: string, forbiddenRoots: readonly strin
     }
   }
   if (!allowNetworkFileSystem) {
-    const type = detectNetworkFileSystem(directory);
+    const type = detectNetworkFileSystem(realpathOrResolve(directory));
     if (type !== undefined) {
       throw new LedgerLocationError(path, `${directory} is on a network file system (${type}), where SQLite cannot guarantee that two processes never spend the same budget; keep the studio's data directory on a local disk`);
     }

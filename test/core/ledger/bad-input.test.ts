@@ -2,7 +2,7 @@
  * Bad input (issue 3, test 5): every public function rejects malformed ids, caps, δ, hashes and mechanism
  * parameters with a typed error (LedgerInputError, code LEDGER_INVALID_INPUT, exitCode 2), and writes nothing.
  */
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -154,9 +154,12 @@ describe('bad input is refused with typed errors and writes nothing', () => {
     mkdirSync(privateFolder);
     expect(() => openLedger(join(privateFolder, 'ledger.sqlite'), { forbiddenRoots: [privateFolder] })).toThrow(LedgerLocationError);
     expect(() => openLedger(join(privateFolder, 'sub', 'ledger.sqlite'), { forbiddenRoots: [privateFolder] })).toThrow(/inside the private image folder/);
+    expect(existsSync(join(privateFolder, 'sub'))).toBe(false); // nothing was created inside the private folder
+    expect(readdirSync(privateFolder)).toEqual([]);
     const link = join(temp.dir, 'link-to-photos');
     symlinkSync(privateFolder, link);
     expect(() => openLedger(join(link, 'ledger.sqlite'), { forbiddenRoots: [privateFolder] })).toThrow(LedgerLocationError);
+    expect(() => openLedger(join(link, 'new', 'deeper', 'ledger.sqlite'), { forbiddenRoots: [privateFolder] })).toThrow(LedgerLocationError);
     expect(() => openLedger(join(privateFolder, 'ledger.sqlite'), { forbiddenRoots: [link] })).toThrow(LedgerLocationError);
     // Next to the folder (same prefix, different name) is fine.
     const beside = openLedger(join(temp.dir, 'private-photos-ledger', 'ledger.sqlite'), { forbiddenRoots: [privateFolder] });

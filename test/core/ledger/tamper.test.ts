@@ -126,6 +126,7 @@ describe('ledger tamper detection', () => {
     const { datasetId } = seeded();
     raw((db) => db.prepare('UPDATE datasets SET epsilon_cap = 50').run());
     const ledger = temp.open();
+    expect(() => ledger.preview(datasetId, QUERIES[0]!)).toThrow(LedgerLockedError);
     expect(() => ledger.charge(datasetId, QUERIES[0]!)).toThrow(/header .* was modified/);
     expect(ledger.verify(datasetId).firstBadRow).toMatchObject({ seq: null, problem: expect.stringMatching(/header/) });
   });
