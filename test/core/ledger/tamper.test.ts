@@ -131,6 +131,18 @@ describe('ledger tamper detection', () => {
     expect(ledger.verify(datasetId).firstBadRow).toMatchObject({ seq: null, problem: expect.stringMatching(/header/) });
   });
 
+  it('detects a removed or swapped member hash (the membership fingerprint)', () => {
+    const { datasetId } = seeded();
+    raw((db) => db.prepare('DELETE FROM members WHERE content_hash = (SELECT MIN(content_hash) FROM members)').run());
+    expectLockedAfterVerify(datasetId, null, /500 images but 499 member hashes/);
+  });
+
+  it('detects a substituted member hash', () => {
+    const { datasetId } = seeded();
+    raw((db) => db.prepare("UPDATE members SET content_hash = ? WHERE content_hash = (SELECT MIN(content_hash) FROM members)").run('0'.repeat(64)));
+    expectLockedAfterVerify(datasetId, null, /membership fingerprint does not match/);
+  });
+
   it('detects a consistently re-hashed chain whose RDP was lowered (the accountant recomputes every row)', () => {
     const { datasetId } = seeded();
     raw((db) => {
