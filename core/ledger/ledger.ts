@@ -6,7 +6,7 @@
  * may touch private rows only while holding a receipt. A crash before COMMIT leaves no row (and released nothing);
  * a crash after COMMIT costs budget. Nothing is ever refunded or silently reset.
  */
-import { closeSync, existsSync, linkSync, mkdirSync, openSync, readSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -309,12 +309,12 @@ export function openLedger(path: string, options: OpenLedgerOptions = {}): Ledge
         throw new LedgerCorruptError(file, `SQLite's integrity check failed (${rows.map((r) => r.quick_check).slice(0, 3).join('; ')})`);
       }
     }
+    return new Ledger(db, file, clock);
   } catch (error) {
     db.close();
     if (isCorruption(error)) throw new LedgerCorruptError(file, `the database is damaged or truncated (${(error as Error).message})`);
     throw error;
   }
-  return new Ledger(db, file, clock);
 }
 
 function configure(db: Database.Database, file: string): void {
@@ -335,9 +335,14 @@ function createLedgerFile(file: string, clock: () => Date): void {
     db.close();
   }
   try {
-    linkSync(temp, file);
+    linkSync(temp, file); // fails with EEXIST when another process created it first: then use theirs
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error; // another process created it first: use theirs
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EEXIST') {
+      // a file system without hard links: rename (a narrow race with a concurrent creator, never an overwrite of data)
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
+      if (!existsSync(file)) renameSync(temp, file);
+    }
   } finally {
     for (const leftover of [temp, `${temp}-wal`, `${temp}-shm`]) {
       try {
@@ -381,7 +386,6 @@ export class Ledger {
       byFingerprint: db.prepare<[string], DatasetRow>('SELECT * FROM datasets WHERE fingerprint = ?'),
       memberOwner: db.prepare<[string], { dataset_id: string }>('SELECT dataset_id FROM members WHERE content_hash = ?'),
       members: db.prepare<[string], { content_hash: string }>('SELECT content_hash FROM members WHERE dataset_id = ? ORDER BY content_hash'),
-      memberCount: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM members WHERE dataset_id = ?'),
       insertMember: db.prepare('INSERT INTO members (content_hash, dataset_id) VALUES (?, ?)'),
       deleteMembers: db.prepare('DELETE FROM members WHERE dataset_id = ?'),
       insertDataset: db.prepare(
