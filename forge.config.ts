@@ -1,0 +1,63 @@
+/**
+ * Electron Forge: the dev loop (`npm run desktop:dev` = electron-forge start) and `electron-forge package`.
+ * Installers (dmg, nsis, AppImage, deb) come from electron-builder (electron-builder.yml); Forge's own `make`
+ * produces a zip. Needs the Electron binary, i.e. a machine with internet on first use (see README).
+ */
+import { readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { ForgeConfig } from '@electron-forge/shared-types';
+import { buildElectron } from './electron/build.ts';
+import { buildRenderer } from './renderer/build-if-missing.ts';
+
+/** Paths (relative to the app root, as the packager passes them) that never ship. */
+const IGNORE: RegExp[] = [
+  /^\/(core|test|bench|bin|build|electron|\.ci|\.vite|\.github)(\/|$)/,
+  /^\/renderer\/(?!dist(\/|$))/,
+  /^\/native-models\/[^/]+\/(train|eval|golden)(\/|$)/,
+  /^\/out\/(?!electron(\/|$))/,
+  /\.(map|md|ts)$/,
+  /^\/(tsconfig[^/]*\.json|vite\.config\.ts|vitest\.config\.ts|eslint\.config\.js|forge\.config\.ts|electron-builder\.yml)$/,
+];
+
+/** Only the target platform's onnxruntime binaries ship. */
+async function dropOtherPlatformsOnnxRuntime(buildPath: string, platform: string): Promise<void> {
+  const bin = path.join(buildPath, 'node_modules', 'onnxruntime-node', 'bin');
+  for (const napi of await readdir(bin).catch(() => [] as string[])) {
+    for (const os of await readdir(path.join(bin, napi)).catch(() => [] as string[])) {
+      if (os !== platform) await rm(path.join(bin, napi, os), { recursive: true, force: true });
+    }
+  }
+}
+
+const config: ForgeConfig = {
+  outDir: 'out/forge',
+  packagerConfig: {
+    name: 'DP-RDM Studio',
+    executableName: 'dprdm-studio',
+    appBundleId: 'org.dprdm.studio',
+    appCategoryType: 'public.app-category.graphics-design',
+    icon: 'build/icon',
+    prune: true,
+    ignore: IGNORE,
+    asar: {
+      // Native modules, libonnxruntime and the model files onnxruntime opens by path stay outside the archive.
+      unpack: '{**/*.node,**/libonnxruntime*,**/*.dll,**/*.dylib,**/*.so,**/*.so.*,**/native-models/**}',
+    },
+  },
+  // Native modules ship prebuilt (N-API); Forge must not try to rebuild them for Electron.
+  rebuildConfig: { onlyModules: [], force: false },
+  makers: [{ name: '@electron-forge/maker-zip', platforms: ['darwin', 'linux', 'win32'], config: {} }],
+  plugins: [],
+  publishers: [],
+  hooks: {
+    generateAssets: async () => {
+      await buildRenderer();
+      await buildElectron();
+    },
+    packageAfterPrune: async (_config, buildPath, _electronVersion, platform) => {
+      await dropOtherPlatformsOnnxRuntime(buildPath, platform);
+    },
+  },
+};
+
+export default config;
