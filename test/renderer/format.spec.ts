@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EPSILON_MAX, EPSILON_MIN, SLIDER_STEPS, epsilonFromSlider, formatEpsilon, ledgerChart, meterView, niceNumber, sliderFromEpsilon } from '../../renderer/src/lib/format.ts';
+import { EPSILON_MAX, EPSILON_MIN, SLIDER_STEPS, epsilonFromSlider, formatEpsilon, ledgerChart, meterView, niceNumber, niceTicks, sliderFromEpsilon } from '../../renderer/src/lib/format.ts';
 import type { LedgerEntry } from '../../core/studio/contract.ts';
 import { budget } from './fake-api.ts';
 
@@ -107,6 +107,13 @@ describe('the ledger chart', () => {
     expect(chart.capY).toBeLessThan(c.y);
     expect(chart.path.startsWith('M')).toBe(true);
     expect(chart.yTicks[0]?.label).toBe('0');
+  });
+
+  it('labels the ε axis with round steps that cover the cap', () => {
+    expect(niceTicks(10.2)).toEqual([0, 5, 10, 15]);
+    expect(niceTicks(8)).toEqual([0, 2, 4, 6, 8]);
+    expect(niceTicks(1.02)).toEqual([0, 0.5, 1, 1.5]);
+    expect(ledgerChart([], 10, 640, 220).yTicks.map((t) => t.label)).toEqual(['0', '2.5', '5', '7.5', '10']);
   });
 
   it('draws nothing for an empty ledger and stretches the axis when spend passes the cap', () => {

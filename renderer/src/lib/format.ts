@@ -136,7 +136,8 @@ export interface ChartGeometry {
 /** A step chart of cumulative ε against time, with the cap as a line; x by time, y from 0 to max(cap, last). */
 export function ledgerChart(entries: readonly LedgerEntry[], cap: number, width: number, height: number, pad = { left: 44, right: 12, top: 12, bottom: 24 }): ChartGeometry {
   const releases = entries.filter((e) => Number.isFinite(Date.parse(e.time)));
-  const yMax = Math.max(cap, ...releases.map((e) => e.cumulativeEpsilon), 1e-9) * 1.05;
+  const ticks = niceTicks(Math.max(cap, ...releases.map((e) => e.cumulativeEpsilon), 1e-9));
+  const yMax = ticks[ticks.length - 1] as number;
   const innerW = width - pad.left - pad.right;
   const innerH = height - pad.top - pad.bottom;
   const times = releases.map((e) => Date.parse(e.time));
@@ -157,7 +158,7 @@ export function ledgerChart(entries: readonly LedgerEntry[], cap: number, width:
     }
     path += ` H${(pad.left + innerW).toFixed(1)} V${lastY.toFixed(1)}`;
   }
-  const yTicks = [0, 0.25, 0.5, 0.75, 1].map((f) => ({ y: yOf(f * yMax), label: formatEpsilon(Number((f * yMax).toPrecision(2))) }));
+  const yTicks = ticks.map((value) => ({ y: yOf(value), label: formatEpsilon(value) }));
   const xLabels =
     releases.length === 0
       ? []
@@ -168,6 +169,16 @@ export function ledgerChart(entries: readonly LedgerEntry[], cap: number, width:
             { x: xOf(t1), label: shortTime(t1) },
           ];
   return { path, points, capY: yOf(cap), yMax, yTicks, xLabels };
+}
+
+/** 0, step, 2·step, … up to the first multiple ≥ max, with step 1, 2, 2.5 or 5 × 10ⁿ giving about `count` intervals. */
+export function niceTicks(max: number, count = 4): number[] {
+  if (!(max > 0) || !Number.isFinite(max)) return [0, 1];
+  const raw = max / count;
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  const step = ([1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((candidate) => candidate >= raw) ?? 10 * magnitude) as number;
+  const intervals = Math.ceil(max / step - 1e-9);
+  return Array.from({ length: intervals + 1 }, (_, i) => Number((i * step).toPrecision(12)));
 }
 
 function shortTime(t: number): string {
