@@ -98,7 +98,7 @@ describe('SampleGrid state', () => {
     const grid = new SampleGrid();
     grid.begin({ jobId: 'j1', images: 1, steps: 10, publicOnly: false, epsilon: 5, label: 'p' });
     grid.fail(new StudioError('BUDGET_EXCEEDED', 'This generation needs ε 5 but only ε 0.3 is left.', { remainingEpsilon: 0.3, suggestion: 'Try ε 0.3 or less, or public-only.' }));
-    expect(grid.tiles[0]?.status).toBe('failed');
+    expect(grid.tiles).toEqual([]); // nothing drawn: no empty tiles next to the refusal
     expect(grid.error).toMatchObject({ code: 'BUDGET_EXCEEDED', remainingEpsilon: 0.3 });
     expect(grid.error?.message).toContain('Remaining budget: ε 0.3.');
     expect(grid.error?.message).toContain('Try ε 0.3 or less');
@@ -115,6 +115,15 @@ describe('SampleGrid state', () => {
     expect([...grid.selected]).toEqual(['img0']);
     grid.clearSelection();
     expect(grid.selected.size).toBe(0);
+  });
+
+  it('keeps finished images when a later one fails', () => {
+    const grid = new SampleGrid();
+    grid.begin({ jobId: 'j1', images: 2, steps: 10, publicOnly: true, label: 'p' });
+    grid.handleEvent({ type: 'image', jobId: 'j1', image: image(0) });
+    grid.fail(new StudioError('MODEL_ERROR', 'the decoder failed'));
+    expect(grid.tiles.map((t) => t.status)).toEqual(['done', 'failed']);
+    expect(grid.error?.message).toContain('Check the model set');
   });
 
   it('averages progress over tiles', () => {

@@ -13,6 +13,8 @@ export class GenerateForm {
   prompt = $state('');
   slider = $state(sliderFromEpsilon(0.5));
   publicOnly = $state(false);
+  /** Whether the advanced settings are unfolded (kept across screen switches). */
+  advancedOpen = $state(false);
   /** Advanced settings; undefined = the dataset's default. */
   k = $state<number | undefined>(undefined);
   q = $state<number | undefined>(undefined);

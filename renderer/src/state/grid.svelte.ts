@@ -96,7 +96,9 @@ export class SampleGrid {
   fail(error: unknown): ReadableError {
     const run = this.run;
     const cancelled = error instanceof StudioError && error.code === 'CANCELLED';
-    this.tiles = this.tiles.map((t) => (t.status === 'done' ? t : { ...t, status: cancelled ? 'cancelled' : 'failed' }));
+    // A refusal or failure with nothing drawn leaves no empty tiles behind: the message stands alone.
+    const anyDone = this.tiles.some((t) => t.status === 'done');
+    this.tiles = !cancelled && !anyDone ? [] : this.tiles.map((t) => (t.status === 'done' ? t : { ...t, status: cancelled ? 'cancelled' : 'failed' }));
     const readable = readableError(error, 'Generating');
     if (cancelled) this.notice = cancelNotice(run?.publicOnly ?? true, this.chargeCommitted, run?.epsilon ?? 0);
     else this.error = readable;
