@@ -10,12 +10,13 @@ import { buildElectron } from './electron/build.ts';
 import { buildRenderer } from './renderer/build-if-missing.ts';
 
 /** Paths (relative to the app root, as the packager passes them) that never ship. */
+/** The main process runs core/ and electron/ from source through tsx (electron/main.mjs), so those ship. */
 const IGNORE: RegExp[] = [
-  /^\/(core|test|bench|bin|build|electron|\.ci|\.vite|\.github)(\/|$)/,
+  /^\/(test|bench|bin|build|tmp|scratch[^/]*|\.ci|\.vite|\.github|\.dprdm-home|dprdm-demo)(\/|$)/,
   /^\/renderer\/(?!dist(\/|$))/,
   /^\/native-models\/[^/]+\/(train|eval|golden)(\/|$)/,
   /^\/out\/(?!electron(\/|$))/,
-  /\.(map|md|ts)$/,
+  /\.(map|md)$/,
   /^\/(tsconfig[^/]*\.json|vite\.config\.ts|vitest\.config\.ts|eslint\.config\.js|forge\.config\.ts|electron-builder\.yml)$/,
 ];
 
@@ -40,8 +41,9 @@ const config: ForgeConfig = {
     prune: true,
     ignore: IGNORE,
     asar: {
-      // Native modules, libonnxruntime and the model files onnxruntime opens by path stay outside the archive.
-      unpack: '{**/*.node,**/libonnxruntime*,**/*.dll,**/*.dylib,**/*.so,**/*.so.*,**/native-models/**}',
+      // Native modules, libonnxruntime, the model files onnxruntime opens by path and the model worker's
+      // sources stay outside the archive.
+      unpack: '{**/*.node,**/libonnxruntime*,**/*.dll,**/*.dylib,**/*.so,**/*.so.*,**/native-models/**,**/core/models/**}',
     },
   },
   // Native modules ship prebuilt (N-API); Forge must not try to rebuild them for Electron.

@@ -21,8 +21,8 @@ import { startStudioService, type DesktopStudioService } from './studio-service.
 import { createMainWindow } from './window.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-/** Built layout: out/electron/{main.js,preload.cjs}; the renderer in renderer/dist under the app root. */
-const PRELOAD = path.join(here, 'preload.cjs');
+/** Run through tsx by electron/main.mjs; the preload is the one bundled file (out/electron/preload.cjs). */
+const PRELOAD = path.join(here, '..', 'out', 'electron', 'preload.cjs');
 const RENDERER_ROOT = path.join(app.getAppPath(), 'renderer', 'dist');
 
 // 1. before ready

@@ -21,7 +21,7 @@ const MIME: Record<string, string> = {
 
 /** Must run before `app.whenReady()`: a standard, secure scheme gets an origin, fetch and the CSP. */
 export function registerAppScheme(protocol: Pick<Protocol, 'registerSchemesAsPrivileged'>): void {
-  protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true } }]);
+  protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true, stream: true } }]);
 }
 
 export interface AppProtocolOptions {

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,10 +68,18 @@ describe('electron-builder.yml', () => {
     }
   });
 
-  it('packages the built app and never the sources, tests or training data', () => {
+  it('packages what the app runs (sources run through tsx, built renderer, preload, models) and never tests or training data', () => {
     const files = patterns(config.files);
-    expect(files).toEqual(expect.arrayContaining(['out/electron/**', 'renderer/dist/**', '!native-models/*/train/**']));
-    expect(files.some((f) => f.startsWith('core') || f.startsWith('test') || f.startsWith('electron/'))).toBe(false);
+    expect(files).toEqual(expect.arrayContaining(['electron/**', 'core/**', 'out/electron/**', 'renderer/dist/**', '!native-models/*/train/**']));
+    expect(files.some((f) => f.startsWith('test') || f.startsWith('bench') || f.startsWith('renderer/src'))).toBe(false);
+    expect(config.asarUnpack).toContain('core/models/**'); // model worker threads load these from disk
+  });
+
+  it('points Electron at the tsx bootstrap, which exists', async () => {
+    const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { main: string; dependencies: Record<string, string> };
+    expect(pkg.main).toBe('electron/main.mjs');
+    expect(await readFile(path.join(root, pkg.main), 'utf8')).toMatch(/register\(\);\s*await import\('\.\/main\.ts'\)/);
+    expect(pkg.dependencies).toHaveProperty('tsx'); // a runtime dependency, so it ships
   });
 });
 
@@ -93,7 +102,8 @@ describe('forge.config.ts', () => {
     expect(typeof forge.hooks?.generateAssets).toBe('function');
     const ignore = forge.packagerConfig?.ignore as RegExp[];
     const ignored = (p: string) => ignore.some((re) => re.test(p));
-    expect(ignored('/core/studio/contract.ts')).toBe(true);
+    expect(ignored('/test/electron/ipc.test.ts')).toBe(true);
+    expect(ignored('/core/studio/contract.ts')).toBe(false); // run from source through tsx
     expect(ignored('/native-models/shapes-v1/train/models.py')).toBe(true);
     expect(ignored('/renderer/src/App.svelte')).toBe(true);
     expect(ignored('/renderer/dist/index.html')).toBe(false);
