@@ -1,0 +1,153 @@
+import { flushSync, mount, unmount } from 'svelte';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import App from '../../renderer/src/App.svelte';
+import { createAppState } from '../../renderer/src/state/app.ts';
+import { DatasetsState } from '../../renderer/src/state/datasets.svelte.ts';
+import { Studio } from '../../renderer/src/state/studio.svelte.ts';
+import { StudioError, type GenerationResult, type StudioRequest } from '../../core/studio/contract.ts';
+import { dataset, fakeApi, previewFor } from './fake-api.ts';
+
+// jsdom has no ResizeObserver (the ledger chart measures its width with bind:clientWidth).
+globalThis.ResizeObserver ??= class {
+  observe(): void {}
+  unobserve(): void {}
+  disconnect(): void {}
+} as unknown as typeof ResizeObserver;
+
+let component: ReturnType<typeof mount> | undefined;
+afterEach(() => {
+  if (component) unmount(component);
+  component = undefined;
+  document.body.innerHTML = '';
+  vi.useRealTimers();
+});
+
+function studioApi() {
+  let remaining = 8;
+  return fakeApi({
+    'studio.info': async () => ({ version: '0.1.0', modelSet: { name: 'shapes-v1', version: '1', embeddingDim: 64, k: 8 }, dataDirectory: '/home/u/.local/share/dprdm-studio', executionProviders: [{ name: 'cpu', available: true }] }),
+    'datasets.list': async () => [dataset({ budget: { epsilonCap: 10, delta: 1e-6, spentEpsilon: 10 - remaining, remainingEpsilon: remaining, queries: 4, locked: false } })],
+    'history.list': async () => [],
+    'settings.get': async () => ({ executionProvider: 'auto', dataDirectory: '/home/u/.local/share/dprdm-studio' }),
+    'ledger.show': async () => ({ datasetId: 'demo', budget: dataset().budget, entries: [] }),
+    'datasets.show': async () => ({ ...dataset(), folder: '/data/photos', quarantined: [{ path: 'bad.jpg', reason: 'truncated file' }], duplicates: [] }),
+    'prompt.check': async (request: StudioRequest<'prompt.check'>) => ({ tokens: 3, unknownWords: request.prompt.includes('zebra') ? ['zebra'] : [] }),
+    'generate.preview': async (request: StudioRequest<'generate.preview'>) => previewFor(request.epsilon ?? 1, remaining),
+    'generate.run': async (request: StudioRequest<'generate.run'>): Promise<GenerationResult> => {
+      remaining -= request.epsilon ?? 0;
+      return {
+        generationId: 'g1',
+        datasetId: 'demo',
+        prompt: request.prompt,
+        createdAt: new Date().toISOString(),
+        publicOnly: false,
+        receiptId: 'r1',
+        parameters: { sigma: 1, k: 8, q: 0.4, lambda: 1, epsilonThisQuery: request.epsilon ?? 0 },
+        images: (request.seeds ?? []).map((seed, index) => ({ imageId: `i${index}`, index, seed, guidance: 3, steps: 25, url: `/files/g1/${index}.png` })),
+        conditionHeld: true,
+        cumulativeEpsilon: 10 - remaining,
+        remainingEpsilon: remaining,
+        cancelled: false,
+        chargeSpent: true,
+      };
+    },
+  });
+}
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    flushSync();
+  }
+}
+
+describe('App', () => {
+  it('loads the dataset, shows the remaining budget, and every screen renders with labelled controls', async () => {
+    const api = studioApi();
+    component = mount(App, { target: document.body, props: { app: createAppState(api) } });
+    await settle();
+    expect((document.querySelector('#dataset-select') as HTMLSelectElement).value).toBe('demo');
+    expect(document.querySelector('aside [data-testid="budget-remaining"]')?.textContent).toBe('ε 8 left');
+    for (const label of ['Datasets', 'Budget & ledger', 'Settings', 'Generate']) {
+      const button = [...document.querySelectorAll<HTMLButtonElement>('nav button')].find((b) => b.textContent === label)!;
+      button.click();
+      await settle();
+      expect(button.getAttribute('aria-current')).toBe('page');
+      for (const control of document.querySelectorAll('input, select, textarea')) {
+        const labelled = (control as HTMLInputElement).labels?.length || control.getAttribute('aria-label') || control.getAttribute('aria-labelledby');
+        expect(labelled, `${control.outerHTML.slice(0, 80)} on ${label}`).toBeTruthy();
+      }
+    }
+    expect(document.body.textContent).toContain('Type a prompt');
+  });
+
+  it('hints unknown words, and Ctrl+Enter generates with the slider’s ε and updates the meter', async () => {
+    const api = studioApi();
+    component = mount(App, { target: document.body, props: { app: createAppState(api) } });
+    await settle();
+    const prompt = document.querySelector<HTMLTextAreaElement>('#prompt')!;
+    prompt.value = 'a zebra circle';
+    prompt.dispatchEvent(new Event('input', { bubbles: true }));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await settle();
+    expect(document.querySelector('[data-testid="prompt-hints"]')?.textContent).toContain('zebra');
+
+    prompt.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', ctrlKey: true, bubbles: true }));
+    await settle();
+    expect(api['generate.run']).toHaveBeenCalledWith(expect.objectContaining({ datasetId: 'demo', prompt: 'a zebra circle', epsilon: 0.5, publicOnly: false, images: 4 }));
+    expect(document.querySelectorAll('[data-testid="tile"][data-status="done"]')).toHaveLength(4);
+    expect(document.querySelector('aside [data-testid="budget-remaining"]')?.textContent).toBe('ε 7.5 left');
+  });
+
+  it('shows a refusal with the remaining budget and what to do', async () => {
+    const api = studioApi();
+    vi.mocked(api['generate.run']).mockRejectedValueOnce(new StudioError('BUDGET_EXCEEDED', 'This generation needs ε 9.', { remainingEpsilon: 8, suggestion: 'Try ε 8 or less, or public-only.' }));
+    component = mount(App, { target: document.body, props: { app: createAppState(api) } });
+    await settle();
+    const prompt = document.querySelector<HTMLTextAreaElement>('#prompt')!;
+    prompt.value = 'x';
+    prompt.dispatchEvent(new Event('input', { bubbles: true }));
+    flushSync();
+    document.querySelector<HTMLButtonElement>('[data-testid="generate"]')!.click();
+    await settle();
+    const alert = document.querySelector('[role="alert"]')!;
+    expect(alert.getAttribute('data-code')).toBe('BUDGET_EXCEEDED');
+    expect(alert.textContent).toContain('Remaining budget: ε 8.');
+    expect(alert.textContent).toContain('Try ε 8 or less, or public-only.');
+  });
+});
+
+describe('DatasetsState', () => {
+  it('tracks indexing progress with rate and ETA for its own job, and asks before removing', async () => {
+    let release!: () => void;
+    const api = fakeApi({
+      'datasets.add': () => new Promise((resolve) => (release = () => resolve(dataset({ id: 'new', name: 'Photos', imageCount: 120 })))),
+      'datasets.show': async () => ({ ...dataset({ id: 'new' }), folder: '/data/photos', quarantined: [], duplicates: [] }),
+      'datasets.remove': async () => ({ removed: true as const }),
+      'datasets.list': async () => [],
+    });
+    const studio = new Studio(api);
+    const state = new DatasetsState(studio);
+    state.folder = '/data/photos';
+    const adding = state.add();
+    const jobId = state.job!.jobId;
+    state.handleEvent({ type: 'progress', jobId: 'someone-else', task: 'index', phase: 'embedding', done: 1, total: 2 });
+    expect(state.job?.done).toBe(0);
+    state.handleEvent({ type: 'progress', jobId, task: 'index', phase: 'embedding', done: 30, total: 120, ratePerSecond: 15, etaSeconds: 6 });
+    expect(state.job).toMatchObject({ phase: 'embedding', done: 30, total: 120, ratePerSecond: 15, etaSeconds: 6 });
+    expect(state.fraction).toBe(0.25);
+    expect(api['datasets.add']).toHaveBeenCalledWith({ folder: '/data/photos', epsilonCap: 10, jobId });
+    release();
+    await adding;
+    expect(state.job).toBeNull();
+    expect(state.notice).toContain('Indexed “Photos”: 120 images');
+    expect(studio.datasetId).toBe('new');
+
+    await state.remove('new');
+    expect(api['datasets.remove']).not.toHaveBeenCalled();
+    expect(state.confirmRemove).toBe('new');
+    await state.remove('new');
+    expect(api['datasets.remove']).toHaveBeenCalledWith({ datasetId: 'new' });
+    expect(state.notice).toContain('image files were not touched');
+  });
+});
