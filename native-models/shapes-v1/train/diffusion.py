@@ -25,9 +25,10 @@ def ddim_sample(eps_fn, x, cond, steps=25, guidance=3.0, ac=ALPHAS_CUMPROD):
     eps_fn(x[2B], t[2B] float, cond[2B]) -> eps; first half cond, second half zeros (uncond).
     For each t in ddim_timesteps(steps) with t_prev the next one (or -1 -> alpha_bar_prev = 1):
       e = e_u + g (e_c - e_u)
-      x0 = (x - sqrt(1-a_t) e) / sqrt(a_t)        (no clipping)
-      x  = sqrt(a_prev) x0 + sqrt(1-a_prev) e
-    The output is x0 of the last step == x, clipped to [-1,1] only for display/judging."""
+      x0 = clip((x - sqrt(1-a_t) e) / sqrt(a_t), -1, 1)
+      e' = (x - sqrt(a_t) x0) / sqrt(1-a_t)
+      x  = sqrt(a_prev) x0 + sqrt(1-a_prev) e'
+    The output is x0 of the last step == x, in [-1,1]."""
     ts = ddim_timesteps(steps)
     B = x.shape[0]
     zc = torch.zeros_like(cond)
@@ -39,6 +40,7 @@ def ddim_sample(eps_fn, x, cond, steps=25, guidance=3.0, ac=ALPHAS_CUMPROD):
         e = eps_fn(xx, tt, cc)
         e_c, e_u = e[:B], e[B:]
         e = e_u + guidance * (e_c - e_u)
-        x0 = (x - math.sqrt(1 - a_t) * e) / math.sqrt(a_t)
+        x0 = ((x - math.sqrt(1 - a_t) * e) / math.sqrt(a_t)).clamp(-1, 1)
+        e = (x - math.sqrt(a_t) * x0) / math.sqrt(1 - a_t)
         x = math.sqrt(a_p) * x0 + math.sqrt(1 - a_p) * e
     return x

@@ -80,11 +80,12 @@ def main():
         cin = np.concatenate([cond, np.zeros_like(cond)]).astype(np.float32)
         e = un.run(None, {"x": xin, "t": np.full((4,), float(tt), np.float32), "cond": cin})[0].astype(np.float64)
         e = e[2:] + GUIDANCE * (e[:2] - e[2:])
-        x0 = (x - math.sqrt(1 - a_t) * e) / math.sqrt(a_t)
+        x0 = np.clip((x - math.sqrt(1 - a_t) * e) / math.sqrt(a_t), -1.0, 1.0)
+        e = (x - math.sqrt(a_t) * x0) / math.sqrt(1 - a_t)
         x = math.sqrt(a_p) * x0 + math.sqrt(1 - a_p) * e
         traj.append(x.astype(np.float32))
     put("ddim_trajectory.f32", np.stack(traj), "x after each of the 10 steps [10,2,3,32,32]; the last is the sample")
-    put("ddim_sample.f32", traj[-1], "final sample (unclipped); display = clip to [-1,1]")
+    put("ddim_sample.f32", traj[-1], "final sample in [-1,1]")
     Image.fromarray(np.concatenate([((np.clip(s, -1, 1).transpose(1, 2, 0) + 1) * 127.5).round().astype(np.uint8)
                                     for s in traj[-1]], 1)).resize((128, 64), Image.NEAREST).save(os.path.join(G, "ddim_sample.png"))
     index["ddim"] = {
@@ -93,9 +94,10 @@ def main():
         "formula": ["timesteps: t_i = round(T - i*T/steps) - 1, i = 0..steps-1 (trailing spacing, T = 1000); t_prev of the last step = -1 with alpha_bar(-1) = 1",
                     "one batched UNet call per step: x_in = concat([x, x]), t_in = t (as float) for all rows, cond_in = concat([cond, zeros])",
                     "e = e_u + g * (e_c - e_u) with e_c = first half, e_u = second half",
-                    "x0 = (x - sqrt(1 - a_t) * e) / sqrt(a_t)   (no clipping of x0)",
-                    "x  = sqrt(a_prev) * x0 + sqrt(1 - a_prev) * e",
-                    "final x is the image in [-1,1] space; clip to [-1,1] and map (v+1)*127.5 for display"],
+                    "x0 = clip((x - sqrt(1 - a_t) * e) / sqrt(a_t), -1, 1)   (x0 IS clipped: alphasCumprod[999] ~ 2.4e-9 would otherwise blow up)",
+                    "e' = (x - sqrt(a_t) * x0) / sqrt(1 - a_t)   (epsilon re-derived from the clipped x0)",
+                    "x  = sqrt(a_prev) * x0 + sqrt(1 - a_prev) * e'",
+                    "the last step has a_prev = 1, so the sample is x0 of the last step, already in [-1,1]; pixel = round((v+1)*127.5)"],
         "precision": "Python keeps x in float64 between steps and feeds float32 to the UNet"}
     with open(os.path.join(G, "index.json"), "w") as f:
         json.dump(index, f, indent=1)

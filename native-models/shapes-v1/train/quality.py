@@ -19,6 +19,7 @@ ap.add_argument("--heldout_prompts", type=int, default=0, help="extra prompts fr
 ap.add_argument("--threads", type=int, default=1)
 ap.add_argument("--out", default=None)
 ap.add_argument("--k", type=int, default=8)
+ap.add_argument("--unet", default="decoder_unet.onnx", help="path relative to the model set (or absolute)")
 args = ap.parse_args()
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -33,7 +34,7 @@ def sess(name):
     return ort.InferenceSession(os.path.join(ROOT, name), so, providers=["CPUExecutionProvider"])
 
 
-te, ie, un, jd = sess("text_encoder.onnx"), sess("image_encoder.onnx"), sess("decoder_unet.onnx"), sess("judge.onnx")
+te, ie, un, jd = sess("text_encoder.onnx"), sess("image_encoder.onnx"), sess(args.unet), sess("judge.onnx")
 va = load("pub_val")
 RET = slice(0, 8000)  # held-out public retrieval set (seed 2); prompts come from rows 8000+
 E = np.concatenate([ie.run(None, {"pixels": to32(va["imgs"][i:i + 1000]).numpy()})[0] for i in range(0, 8000, 1000)])
@@ -64,7 +65,8 @@ def run(rows, sigma, seed):
                               "t": np.full((2 * n,), float(t), np.float32),
                               "cond": np.concatenate([cs, np.zeros_like(cs)])})[0].astype(np.float64)
             e = e[n:] + args.guidance * (e[:n] - e[n:])
-            x0 = (xs - np.sqrt(1 - a_t) * e) / np.sqrt(a_t)
+            x0 = np.clip((xs - np.sqrt(1 - a_t) * e) / np.sqrt(a_t), -1, 1)
+            e = (xs - np.sqrt(a_t) * x0) / np.sqrt(1 - a_t)
             xs = np.sqrt(a_p) * x0 + np.sqrt(1 - a_p) * e
         out.append(np.clip(xs, -1, 1).astype(np.float32))
     imgs = np.concatenate(out)
