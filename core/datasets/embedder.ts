@@ -1,0 +1,18 @@
+/**
+ * What the indexer needs from a model set: the image preprocessing spec and a batched image encoder.
+ * The real one (models/ ModelHost, a worker thread) is adapted in model-embedder.ts; tests of bookkeeping may
+ * pass a deterministic stand-in.
+ */
+import type { ImageSpec } from '../models/index.ts';
+
+export interface ImageEmbedder {
+  /** Embedding dimension D. */
+  readonly dim: number;
+  /** How images are turned into encoder input (the model set's manifest `image`). */
+  readonly imageSpec: ImageSpec;
+  /** Identifies the model set (name, version, encoder hash): an index is only ever extended by the same one. */
+  readonly modelSet: string;
+  /** Embeds preprocessed images (each 3·S·S, NCHW); returns [count, D] row-major float32. */
+  embed(tensors: readonly Float32Array[]): Promise<Float32Array>;
+  close?(): Promise<void>;
+}

@@ -1,0 +1,35 @@
+// core/datasets: private folder indexing (scan, safe decode, identity by sha256, quarantine, batched embedding,
+// the float32 embedding store, browsing index, incremental sync, .npy import). See DESIGN §2, §5, §6.
+export * from './errors.ts';
+export type { ImageEmbedder } from './embedder.ts';
+export { DEFAULT_LIMITS, type DecodeLimits, type IngestHooks } from './ingest.ts';
+export type { IndexProgress, IndexCounts, StageTimings, IndexRunOptions } from './indexer.ts';
+export { DEFAULT_EXCLUDED_FOLDERS } from './scan.ts';
+export { parseNpy, toNpy } from './npy.ts';
+export {
+  addDataset,
+  syncDataset,
+  listDatasets,
+  showDataset,
+  removeDataset,
+  importEmbeddings,
+  importMemberHash,
+  loadEmbeddingMatrix,
+  loadPrivateStore,
+  browseDataset,
+  datasetDir,
+  datasetsRoot,
+  DEFAULT_EPSILON_CAP,
+  DELTA_GROWTH_HEADROOM,
+  type AddDatasetOptions,
+  type RunOptions,
+  type ServiceOptions,
+  type LedgerOptions,
+  type DatasetSyncReport,
+  type DatasetSummary,
+  type DatasetDetails,
+  type ImportOptions,
+  type PrivateStore,
+  type BrowseResult,
+} from './service.ts';
+export { openModelEmbedder, embedderFromModelService, defaultModelDir } from './model-embedder.ts';

@@ -1,0 +1,32 @@
+/**
+ * The real image encoder for indexing: the model set's ModelHost (onnxruntime in a worker thread), adapted to
+ * the indexer's narrow ImageEmbedder interface.
+ */
+import { fileURLToPath } from 'node:url';
+import { ModelHost, type ModelRuntimeOptions, type ModelService } from '../models/index.ts';
+import type { ImageEmbedder } from './embedder.ts';
+
+/** The embedded default model set shipped in the repository. */
+export function defaultModelDir(): string {
+  return fileURLToPath(new URL('../../native-models/shapes-v1/', import.meta.url));
+}
+
+/** Wraps a running model service (the studio shares one host between indexing and generation). */
+export function embedderFromModelService(service: ModelService): ImageEmbedder {
+  const manifest = service.info.manifest;
+  return {
+    dim: manifest.embedding.dim,
+    imageSpec: manifest.image,
+    modelSet: `${manifest.name}@${manifest.version}#${manifest.files.imageEncoder.sha256.slice(0, 16)}`,
+    async embed(tensors) {
+      const batch = await service.embedImages(tensors);
+      return batch.data;
+    },
+  };
+}
+
+/** Starts a model host for `dir` (verifying its files) and returns an embedder that closes it. */
+export async function openModelEmbedder(dir: string = defaultModelDir(), options: ModelRuntimeOptions = {}): Promise<ImageEmbedder & { close(): Promise<void> }> {
+  const host = await ModelHost.start(dir, options);
+  return { ...embedderFromModelService(host), close: () => host.close() };
+}

@@ -1,0 +1,609 @@
+/**
+ * The dataset service: add, sync, list, show, remove, import — and the one loader the private path uses.
+ *
+ * Where things live: `<studioHome>/datasets/<datasetId>/` (index.sqlite, embeddings.f32, browse.usearch); a first
+ * `add` builds in `<studioHome>/datasets/.staging/<token>/` and is moved into place once the ledger has given the
+ * dataset its id (identity = the sorted member hashes, so re-adding the same images resumes their spend).
+ *
+ * Privacy hygiene: file names and paths stay in the index (shown to the curator, who owns the folder). The ledger
+ * receives only content hashes, counts, the cap and δ; `loadPrivateStore` returns only the matrix and hashes'
+ * fingerprint.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { membershipFingerprint, maxDeltaFor, type DatasetInfo, type Ledger } from '../ledger/index.ts';
+import { studioHome } from '../paths.ts';
+import type { EmbeddingMatrix } from '../privacy/index.ts';
+import { buildBrowseIndex, searchBrowseIndex } from './browse.ts';
+import { DatasetEmptyError, DatasetIndexCorruptError, DatasetIndexNotFoundError, DatasetInputError } from './errors.ts';
+import { indexFolder, normalizeInto, type IndexCounts, type IndexRunOptions, type StageTimings } from './indexer.ts';
+import { parseNpy } from './npy.ts';
+import { IndexStore, NORM_TOLERANCE, type DatasetKind } from './store.ts';
+
+export const DEFAULT_EPSILON_CAP = 10;
+/** A dataset's δ is fixed at creation; by default it leaves room for the folder to grow tenfold. */
+export const DELTA_GROWTH_HEADROOM = 10;
+const DATASET_ID = /^ds_[0-9a-f]{16}$/;
+const STAGING = '.staging';
+
+export interface ServiceOptions {
+  /** The studio's home (default studioHome(), which honours DPRDM_HOME). */
+  readonly home?: string;
+}
+
+export interface LedgerOptions extends ServiceOptions {
+  readonly ledger: Ledger;
+}
+
+export type RunOptions = Omit<IndexRunOptions, 'excludedPaths'> & LedgerOptions;
+
+export interface AddDatasetOptions extends RunOptions {
+  readonly folder: string;
+  /** Shown in the ledger; never derived from the folder's path. Default "Private images <date>". */
+  readonly name?: string;
+  readonly epsilonCap?: number;
+  readonly delta?: number;
+}
+
+export interface DatasetSyncReport {
+  readonly datasetId: string;
+  readonly name: string;
+  /** False when the ledger already knew exactly these images: their past spend continues. */
+  readonly created: boolean;
+  readonly members: number;
+  readonly fingerprint: string;
+  readonly counts: IndexCounts;
+  readonly timings: StageTimings;
+  readonly filesIndexed: number;
+  readonly filesQuarantined: number;
+  /** Indexed files beyond the first of each content (exact duplicates collapse to one member). */
+  readonly duplicateFiles: number;
+  readonly ignoredFiles: number;
+  readonly excludedFolders: number;
+  readonly warnings: string[];
+}
+
+export interface DatasetSummary {
+  readonly datasetId: string;
+  readonly name: string;
+  readonly kind: DatasetKind;
+  /** The indexed folder (curator-facing only). */
+  readonly folder: string;
+  readonly modelSet: string;
+  readonly dim: number;
+  readonly members: number;
+  readonly filesIndexed: number;
+  readonly filesQuarantined: number;
+  readonly duplicateFiles: number;
+  readonly fingerprint: string;
+  readonly createdAt: string;
+  readonly lastSyncAt: string;
+  /** From the ledger when it was given; undefined otherwise. */
+  readonly budget?: { epsilonCap: number; delta: number; spentEpsilon: number; remainingEpsilon: number; charges: number; locked: boolean; ledgerFingerprint: string; inSync: boolean };
+}
+
+export interface DatasetDetails extends DatasetSummary {
+  readonly quarantined: { path: string; reason: string; retried: boolean }[];
+  readonly duplicates: { sha256: string; paths: string[] }[];
+  readonly lastRun: unknown;
+}
+
+// ── paths ───────────────────────────────────────────────────────────────────────────────────────────────
+
+export function datasetsRoot(options: ServiceOptions = {}): string {
+  return join(options.home ?? studioHome(), 'datasets');
+}
+
+export function datasetDir(datasetId: string, options: ServiceOptions = {}): string {
+  if (!DATASET_ID.test(datasetId)) throw new DatasetInputError(`"${datasetId}" is not a dataset id (they look like ds_0123456789abcdef)`);
+  return join(datasetsRoot(options), datasetId);
+}
+
+function isWithin(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+}
+
+function realHome(options: ServiceOptions): string {
+  const home = options.home ?? studioHome();
+  mkdirSync(join(home, 'datasets'), { recursive: true, mode: 0o700 });
+  return realpathSync(home);
+}
+
+function resolveFolder(folder: string): string {
+  let real: string;
+  try {
+    real = realpathSync(resolve(folder));
+  } catch {
+    throw new DatasetInputError(`folder not found: ${folder}`);
+  }
+  if (!statSync(real).isDirectory()) throw new DatasetInputError(`not a folder: ${folder}`);
+  return real;
+}
+
+function openIndex(datasetId: string, options: ServiceOptions): IndexStore {
+  const dir = datasetDir(datasetId, options);
+  if (!existsSync(join(dir, 'index.sqlite'))) throw new DatasetIndexNotFoundError(datasetId);
+  return IndexStore.open(dir);
+}
+
+/** One writer per dataset directory: a lock file holding the owner's pid (a dead owner's lock is taken over). */
+function lockDir(dir: string): () => void {
+  const file = join(dir, 'sync.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return () => rmSync(file, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const pid = Number(readFileSync(file, 'utf8'));
+      if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
+        throw new DatasetInputError(`another indexing run (process ${pid}) is working on this dataset; wait for it to finish`);
+      }
+      rmSync(file, { force: true });
+    }
+  }
+  throw new DatasetInputError('could not lock the dataset index');
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function defaultName(): string {
+  return `Private images ${new Date().toISOString().slice(0, 10)}`;
+}
+
+function summaryOf(datasetId: string, store: IndexStore, ledger?: Ledger): DatasetSummary {
+  const meta = store.meta();
+  const members = store.memberHashes();
+  const counts = store.fileCounts();
+  const fingerprint = membershipFingerprint(members);
+  let budget: DatasetSummary['budget'];
+  if (ledger && DATASET_ID.test(datasetId)) {
+    try {
+      const info = ledger.getDataset(datasetId);
+      budget = budgetOf(info, fingerprint);
+    } catch {
+      budget = undefined;
+    }
+  }
+  return {
+    datasetId,
+    name: meta.name,
+    kind: meta.kind,
+    folder: meta.root,
+    modelSet: meta.modelSet,
+    dim: meta.dim,
+    members: members.length,
+    filesIndexed: counts.indexed,
+    filesQuarantined: counts.quarantined,
+    duplicateFiles: meta.kind === 'folder' ? counts.indexed - members.length : 0,
+    fingerprint,
+    createdAt: meta.createdAt,
+    lastSyncAt: meta.lastSyncAt,
+    ...(budget ? { budget } : {}),
+  };
+}
+
+function budgetOf(info: DatasetInfo, fingerprint: string): NonNullable<DatasetSummary['budget']> {
+  return {
+    epsilonCap: info.epsilonCap,
+    delta: info.delta,
+    spentEpsilon: info.cumulativeEpsilon,
+    remainingEpsilon: info.remainingEpsilon,
+    charges: info.charges,
+    locked: info.locked,
+    ledgerFingerprint: info.fingerprint,
+    inSync: info.fingerprint === fingerprint,
+  };
+}
+
+// ── add / sync ──────────────────────────────────────────────────────────────────────────────────────────
+
+function findStaging(stagingRoot: string, root: string): string | undefined {
+  if (!existsSync(stagingRoot)) return undefined;
+  for (const entry of readdirSync(stagingRoot)) {
+    const dir = join(stagingRoot, entry);
+    try {
+      const store = IndexStore.open(dir);
+      try {
+        if (store.getMeta('root') === root && store.getMeta('kind') === 'folder') return dir;
+      } finally {
+        store.close();
+      }
+    } catch {
+      rmSync(dir, { recursive: true, force: true }); // an add that crashed before its index existed
+    }
+  }
+  return undefined;
+}
+
+function findDatasetByRoot(options: ServiceOptions, root: string): string | undefined {
+  for (const summary of listDatasets(options)) if (summary.kind === 'folder' && summary.folder === root) return summary.datasetId;
+  return undefined;
+}
+
+/**
+ * Indexes a folder and registers it with the ledger. A cancelled or crashed add resumes when called again for
+ * the same folder. Throws DatasetEmptyError when no file could be indexed.
+ */
+export async function addDataset(options: AddDatasetOptions): Promise<DatasetSyncReport> {
+  const root = resolveFolder(options.folder);
+  const home = realHome(options);
+  if (isWithin(root, home) && root === home) throw new DatasetInputError('the studio’s own folder cannot be indexed');
+  if (isWithin(home, root)) throw new DatasetInputError('that folder is inside the studio’s own data folder; pick the folder that holds your images');
+  const existingId = findDatasetByRoot(options, root);
+  if (existingId) throw new DatasetInputError(`this folder is already indexed as ${existingId}; use \`dprdm dataset sync ${existingId}\``);
+  const name = options.name ?? defaultName();
+  const epsilonCap = options.epsilonCap ?? DEFAULT_EPSILON_CAP;
+  if (!(epsilonCap > 0) || !Number.isFinite(epsilonCap)) throw new DatasetInputError(`--epsilon-cap must be a positive number, got ${epsilonCap}`);
+  const embedder = options.embedder;
+
+  const stagingRoot = join(datasetsRoot(options), STAGING);
+  mkdirSync(stagingRoot, { recursive: true, mode: 0o700 });
+  let dir = findStaging(stagingRoot, root);
+  let store: IndexStore;
+  if (dir) {
+    store = IndexStore.open(dir);
+    if (store.getMeta('model_set') !== embedder.modelSet) {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+      dir = undefined;
+    }
+  }
+  if (!dir) {
+    dir = join(stagingRoot, randomBytes(8).toString('hex'));
+    store = IndexStore.create(dir, {
+      kind: 'folder',
+      name,
+      root,
+      modelSet: embedder.modelSet,
+      dim: embedder.dim,
+      createdAt: new Date().toISOString(),
+      datasetId: '',
+      epsilonCap,
+      delta: options.delta ?? 0,
+    });
+  }
+  store = store!;
+  const unlock = lockDir(dir);
+  let finalDir: string | undefined;
+  try {
+    const report = await indexFolder(store, root, { ...options, excludedPaths: [home] });
+    const members = store.memberHashes();
+    if (members.length === 0) {
+      const quarantined = store.fileCounts().quarantined;
+      throw new DatasetEmptyError(
+        quarantined > 0
+          ? `no image in ${root} could be indexed (${quarantined} files quarantined; run again after fixing them, or see the reasons with --json)`
+          : `no image files found in ${root}`,
+      );
+    }
+    const delta = options.delta ?? maxDeltaFor(members.length * DELTA_GROWTH_HEADROOM);
+    const info = options.ledger.createDataset({ name: store.getMeta('name') || name, memberHashes: members, epsilonCap, delta });
+    finalDir = datasetDir(info.id, options);
+    if (existsSync(finalDir)) {
+      const other = IndexStore.open(finalDir);
+      const otherRoot = other.getMeta('root');
+      other.close();
+      throw new DatasetInputError(`exactly these images are already indexed as ${info.id} (from ${otherRoot || 'an import'}); use that dataset`);
+    }
+    store.transaction(() => {
+      store.setMeta('dataset_id', info.id);
+      store.setMeta('name', info.name);
+      store.setMeta('epsilon_cap', String(info.epsilonCap));
+      store.setMeta('delta', String(info.delta));
+      store.setMeta('last_report', JSON.stringify(report));
+    });
+    refreshBrowse(store);
+    const counts = store.fileCounts();
+    const warnings = report.counts.quarantined > 0 ? [`${report.counts.quarantined} files were quarantined; \`dprdm dataset show ${info.id}\` lists them with reasons`] : [];
+    if (!info.created) warnings.push(`these images were already registered in the ledger as ${info.id}: their past privacy spend continues (ε spent ${info.cumulativeEpsilon.toPrecision(4)} of ${info.epsilonCap})`);
+    const result: DatasetSyncReport = {
+      datasetId: info.id,
+      name: info.name,
+      created: info.created,
+      members: members.length,
+      fingerprint: info.fingerprint,
+      counts: report.counts,
+      timings: report.timings,
+      filesIndexed: counts.indexed,
+      filesQuarantined: counts.quarantined,
+      duplicateFiles: counts.indexed - members.length,
+      ignoredFiles: report.ignoredFiles,
+      excludedFolders: report.excludedFolders,
+      warnings,
+    };
+    store.close();
+    unlock();
+    renameSync(dir, finalDir);
+    return result;
+  } catch (error) {
+    store.close();
+    unlock();
+    if (error instanceof DatasetInputError || (error as { code?: string }).code === 'DATASET_OVERLAP') rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Re-scans a folder dataset incrementally and brings the ledger's member set up to date. */
+export async function syncDataset(datasetId: string, options: RunOptions): Promise<DatasetSyncReport> {
+  const dir = datasetDir(datasetId, options);
+  const store = openIndex(datasetId, options);
+  let unlock: (() => void) | undefined;
+  try {
+    const meta = store.meta();
+    if (meta.kind !== 'folder') throw new DatasetInputError(`${datasetId} was imported from precomputed embeddings; there is no folder to sync`);
+    if (meta.modelSet !== options.embedder.modelSet) {
+      throw new DatasetInputError(`${datasetId} was embedded with model set ${meta.modelSet}, not ${options.embedder.modelSet}; remove it and add the folder again to re-embed`);
+    }
+    let root: string;
+    try {
+      root = realpathSync(meta.root);
+      if (!statSync(root).isDirectory()) throw new Error('not a folder');
+    } catch {
+      // Never treat a missing folder (an unplugged drive) as "every image deleted".
+      throw new DatasetInputError(`the folder ${meta.root} cannot be found; reconnect the drive or restore the folder, then sync again`);
+    }
+    unlock = lockDir(dir);
+    const home = realHome(options);
+    const report = await indexFolder(store, root, { ...options, excludedPaths: [home] });
+    const members = store.memberHashes();
+    const fingerprint = membershipFingerprint(members);
+    const warnings: string[] = [];
+    const ledgerInfo = options.ledger.getDataset(datasetId);
+    if (ledgerInfo.fingerprint !== fingerprint) {
+      if (members.length === 0) {
+        warnings.push('no image is left in the folder; the ledger keeps the previous member list and nothing can be generated from this dataset');
+      } else {
+        const before = ledgerInfo.memberCount;
+        options.ledger.replaceMembers(datasetId, members, `sync: ${before} → ${members.length} images`);
+      }
+    }
+    store.setMeta('last_report', JSON.stringify(report));
+    if (report.embeddingsChanged || Number(store.getMeta('browse_version')) !== Number(store.getMeta('embeddings_version'))) refreshBrowse(store);
+    if (report.counts.quarantined > 0) warnings.push(`${report.counts.quarantined} files were quarantined in this run; \`dprdm dataset show ${datasetId}\` lists them with reasons`);
+    const counts = store.fileCounts();
+    return {
+      datasetId,
+      name: meta.name,
+      created: false,
+      members: members.length,
+      fingerprint,
+      counts: report.counts,
+      timings: report.timings,
+      filesIndexed: counts.indexed,
+      filesQuarantined: counts.quarantined,
+      duplicateFiles: counts.indexed - members.length,
+      ignoredFiles: report.ignoredFiles,
+      excludedFolders: report.excludedFolders,
+      warnings,
+    };
+  } finally {
+    store.close();
+    unlock?.();
+  }
+}
+
+function refreshBrowse(store: IndexStore): void {
+  const matrix = store.loadMatrix();
+  buildBrowseIndex(store.dir, matrix.data, matrix.rows, matrix.dim);
+  // rows of the browse index are positions in this member matrix; compaction keeps them equal to stored rows
+  store.setMeta('browse_version', store.getMeta('embeddings_version'));
+}
+
+// ── list / show / remove ────────────────────────────────────────────────────────────────────────────────
+
+export function listDatasets(options: ServiceOptions & { ledger?: Ledger } = {}): DatasetSummary[] {
+  const root = datasetsRoot(options);
+  if (!existsSync(root)) return [];
+  const out: DatasetSummary[] = [];
+  for (const entry of readdirSync(root).sort()) {
+    if (!DATASET_ID.test(entry) || !existsSync(join(root, entry, 'index.sqlite'))) continue;
+    const store = IndexStore.open(join(root, entry));
+    try {
+      out.push(summaryOf(entry, store, options.ledger));
+    } finally {
+      store.close();
+    }
+  }
+  return out;
+}
+
+export function showDataset(datasetId: string, options: ServiceOptions & { ledger?: Ledger } = {}): DatasetDetails {
+  const store = openIndex(datasetId, options);
+  try {
+    const lastRun = store.getMeta('last_report');
+    return {
+      ...summaryOf(datasetId, store, options.ledger),
+      quarantined: store.quarantined().map((q) => ({ path: q.path, reason: q.reason, retried: q.transient })),
+      duplicates: store.duplicateGroups(),
+      lastRun: lastRun ? (JSON.parse(lastRun) as unknown) : undefined,
+    };
+  } finally {
+    store.close();
+  }
+}
+
+/** Deletes the index (never the user's files) and keeps the ledger: re-adding the same images resumes their spend. */
+export function removeDataset(datasetId: string, options: ServiceOptions = {}): { datasetId: string; removedIndex: string } {
+  const dir = datasetDir(datasetId, options);
+  if (!existsSync(join(dir, 'index.sqlite'))) throw new DatasetIndexNotFoundError(datasetId);
+  const unlock = lockDir(dir);
+  unlock();
+  rmSync(dir, { recursive: true, force: true });
+  return { datasetId, removedIndex: dir };
+}
+
+// ── import ──────────────────────────────────────────────────────────────────────────────────────────────
+
+export interface ImportOptions extends LedgerOptions {
+  /** The `.npy` float32 matrix (path or bytes), one unit-norm row per image. */
+  readonly npy: string | Buffer;
+  /** One id per row: the image's sha256 (lower-case hex; then it matches a local index of the same file) or any unique name. */
+  readonly ids: readonly string[];
+  readonly name?: string;
+  readonly epsilonCap?: number;
+  readonly delta?: number;
+  /** The model set the embeddings came from; its dimension must match. */
+  readonly modelSet: string;
+  readonly dim: number;
+}
+
+/** The member hash of an imported id: the id itself when it is a sha256, else sha256 of the id (identity by id). */
+export function importMemberHash(id: string): string {
+  if (/^[0-9a-fA-F]{64}$/.test(id)) return id.toLowerCase();
+  return createHash('sha256').update(`dprdm-import-id-v1\n${id}`).digest('hex');
+}
+
+export function importEmbeddings(options: ImportOptions): DatasetSummary {
+  const source = typeof options.npy === 'string' ? options.npy : '.npy data';
+  let bytes: Buffer;
+  try {
+    bytes = typeof options.npy === 'string' ? readFileSync(options.npy) : options.npy;
+  } catch (error) {
+    throw new DatasetInputError(`cannot read ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  const matrix = parseNpy(bytes, source);
+  if (matrix.rows === 0) throw new DatasetInputError(`${source} holds no rows`);
+  if (matrix.cols !== options.dim) throw new DatasetInputError(`${source} has ${matrix.cols}-dimensional rows; model set ${options.modelSet} embeds into ${options.dim}`);
+  if (options.ids.length !== matrix.rows) throw new DatasetInputError(`${source} has ${matrix.rows} rows but ${options.ids.length} ids were given`);
+  const hashes: string[] = [];
+  const seen = new Map<string, number>();
+  options.ids.forEach((id, i) => {
+    // eslint-disable-next-line no-control-regex
+    if (typeof id !== 'string' || id.length === 0 || id.length > 1024 || /[\u0000-\u001f]/.test(id)) throw new DatasetInputError(`id ${i + 1} is empty, too long or holds control characters`);
+    const hash = importMemberHash(id);
+    const previous = seen.get(hash);
+    if (previous !== undefined) throw new DatasetInputError(`ids ${previous + 1} and ${i + 1} name the same image ("${id}")`);
+    seen.set(hash, i);
+    hashes.push(hash);
+  });
+  const data = new Float32Array(matrix.data.length);
+  for (let r = 0; r < matrix.rows; r++) {
+    const row = matrix.data.subarray(r * matrix.cols, (r + 1) * matrix.cols);
+    let sum = 0;
+    for (const v of row) {
+      if (!Number.isFinite(v)) throw new DatasetInputError(`row ${r} (id "${options.ids[r]}") holds a non-finite value`);
+      sum += v * v;
+    }
+    const norm = Math.sqrt(sum);
+    if (!(Math.abs(norm - 1) <= NORM_TOLERANCE)) {
+      throw new DatasetInputError(`row ${r} (id "${options.ids[r]}") has norm ${norm.toPrecision(6)}; embeddings must be unit-norm (normalise them, and check they come from model set ${options.modelSet})`);
+    }
+    normalizeInto(row, data, r * matrix.cols);
+  }
+  const home = realHome(options);
+  void home;
+  const stagingRoot = join(datasetsRoot(options), STAGING);
+  mkdirSync(stagingRoot, { recursive: true, mode: 0o700 });
+  const dir = join(stagingRoot, randomBytes(8).toString('hex'));
+  const epsilonCap = options.epsilonCap ?? DEFAULT_EPSILON_CAP;
+  const store = IndexStore.create(dir, {
+    kind: 'import',
+    name: options.name ?? defaultName(),
+    root: '',
+    modelSet: options.modelSet,
+    dim: options.dim,
+    createdAt: new Date().toISOString(),
+    datasetId: '',
+    epsilonCap,
+    delta: options.delta ?? 0,
+  });
+  try {
+    store.appendEmbeddings(hashes, data, []);
+    store.recordImported(options.ids.map((id, i) => ({ id, sha256: hashes[i]! })));
+    const members = store.memberHashes();
+    const delta = options.delta ?? maxDeltaFor(members.length * DELTA_GROWTH_HEADROOM);
+    const info = options.ledger.createDataset({ name: store.getMeta('name'), memberHashes: members, epsilonCap, delta });
+    const finalDir = datasetDir(info.id, options);
+    if (existsSync(finalDir)) throw new DatasetInputError(`exactly these images are already indexed as ${info.id}`);
+    store.transaction(() => {
+      store.setMeta('dataset_id', info.id);
+      store.setMeta('name', info.name);
+      store.setMeta('epsilon_cap', String(info.epsilonCap));
+      store.setMeta('delta', String(info.delta));
+      store.setMeta('last_sync_at', new Date().toISOString());
+    });
+    refreshBrowse(store);
+    const summary = summaryOf(info.id, store, options.ledger);
+    store.close();
+    renameSync(dir, finalDir);
+    return summary;
+  } catch (error) {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+// ── the private path's loader ───────────────────────────────────────────────────────────────────────────
+
+/** The members' unit-norm embeddings as the private mechanism's EmbeddingMatrix (contiguous, row-major). */
+export function loadEmbeddingMatrix(datasetId: string, options: ServiceOptions = {}): EmbeddingMatrix {
+  const store = openIndex(datasetId, options);
+  try {
+    const { data, rows, dim } = store.loadMatrix();
+    return { data, rows, dim };
+  } finally {
+    store.close();
+  }
+}
+
+export interface PrivateStore {
+  readonly matrix: EmbeddingMatrix;
+  /** The member fingerprint, checked equal to the ledger's: the ledger accounts for exactly these rows. */
+  readonly fingerprint: string;
+  readonly modelSet: string;
+}
+
+/**
+ * What the generation path reads: the matrix, refused unless its member set is exactly the one the ledger
+ * accounts for (so a half-finished sync can never release rows the ledger does not know). Carries no names.
+ */
+export function loadPrivateStore(datasetId: string, options: LedgerOptions): PrivateStore {
+  const store = openIndex(datasetId, options);
+  try {
+    const { data, rows, dim, hashes } = store.loadMatrix();
+    const fingerprint = membershipFingerprint([...hashes].sort());
+    const info = options.ledger.getDataset(datasetId);
+    if (rows === 0 || info.fingerprint !== fingerprint) {
+      throw new DatasetIndexCorruptError(
+        rows === 0
+          ? `dataset ${datasetId} has no indexed image`
+          : `the index of ${datasetId} and the privacy ledger disagree on which images it holds; run \`dprdm dataset sync ${datasetId}\``,
+      );
+    }
+    return { matrix: { data, rows, dim }, fingerprint, modelSet: store.getMeta('model_set') };
+  } finally {
+    store.close();
+  }
+}
+
+// ── curator browsing ────────────────────────────────────────────────────────────────────────────────────
+
+export interface BrowseResult {
+  readonly similarity: number;
+  /** Files (or imported ids) holding the image: for the curator's own eyes only. */
+  readonly names: string[];
+}
+
+/** Approximate nearest images for the curator's own browsing. Never used by, or returned to, the private path. */
+export function browseDataset(datasetId: string, query: Float32Array, k: number, options: ServiceOptions = {}): BrowseResult[] {
+  const store = openIndex(datasetId, options);
+  try {
+    if (Number(store.getMeta('browse_version')) !== Number(store.getMeta('embeddings_version'))) refreshBrowse(store);
+    const { hashes, rows } = { ...store.loadMatrix() };
+    const matches = searchBrowseIndex(store.dir, store.dim, query, k) ?? [];
+    return matches.filter((m) => m.row < rows).map((m) => ({ similarity: m.similarity, names: store.namesForHash(hashes[m.row]!) }));
+  } finally {
+    store.close();
+  }
+}
