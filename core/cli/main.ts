@@ -14,6 +14,7 @@ const groups: Record<string, { run: CommandGroup; summary: string }> = {
   start: { run: startCommand, summary: 'start — start the studio' },
   ledger: { run: ledgerCommand, summary: 'ledger list|show|verify|export — the privacy budget ledger' },
   privacy: { run: privacyCommand, summary: 'privacy epsilon|sigma — the accountant: ε for a plan, or σ for a target ε' },
+  dataset: { run: async (argv, io) => (await import('./dataset-command.ts')).datasetCommand(argv, io), summary: 'dataset add|sync|list|show|remove — index private image folders' },
 };
 
 function usage(): string {

@@ -1,0 +1,82 @@
+/** `dprdm dataset add|sync|list|show|remove`: index private folders (core/datasets). */
+import { defaultLedgerPath, openLedger } from '../ledger/index.ts';
+import { addDataset, listDatasets, openModelEmbedder, removeDataset, showDataset, syncDataset, type IndexProgress } from '../datasets/index.ts';
+import { optionalNumber, optionalString, parseFlags } from './flags.ts';
+import { printJson, type CommandIO } from './io.ts';
+import { UsageError } from './usage-error.ts';
+
+function progressBar(io: CommandIO): ((p: IndexProgress) => void) | undefined {
+  if (!io.interactive) return undefined;
+  return (p) => {
+    const width = 30;
+    const filled = p.filesTotal > 0 ? Math.round((p.filesDone / p.filesTotal) * width) : 0;
+    const eta = p.etaSeconds === undefined ? '' : ` ETA ${Math.ceil(p.etaSeconds)}s`;
+    io.stderr(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.filesDone}/${p.filesTotal} ${p.ratePerSecond.toFixed(0)} files/s${eta}   `);
+  };
+}
+
+export async function datasetCommand(argv: string[], io: CommandIO): Promise<number> {
+  const [sub, ...rest] = argv;
+  const ledgerPath = defaultLedgerPath();
+  if (sub === 'add' || sub === 'sync') {
+    const flags = parseFlags(rest, { name: { type: 'string' }, 'epsilon-cap': { type: 'string' }, model: { type: 'string' }, json: { type: 'boolean' } }, 1);
+    const target = flags.positionals[0];
+    if (target === undefined) throw new UsageError(`usage: dprdm dataset ${sub} <${sub === 'add' ? 'folder' : 'id'}>`);
+    const embedder = await openModelEmbedder(optionalString(flags, 'model'));
+    const ledger = openLedger(ledgerPath, sub === 'add' ? { forbiddenRoots: [target] } : {});
+    const onProgress = progressBar(io);
+    try {
+      const report =
+        sub === 'add'
+          ? await addDataset({ folder: target, name: optionalString(flags, 'name'), epsilonCap: optionalNumber(flags, 'epsilon-cap'), embedder, ledger, ...(onProgress ? { onProgress } : {}) })
+          : await syncDataset(target, { embedder, ledger, ...(onProgress ? { onProgress } : {}) });
+      if (onProgress) io.stderr('\n');
+      if (flags.values.json) printJson(io, report);
+      else {
+        const c = report.counts;
+        io.stdout(
+          `${report.datasetId} "${report.name}": ${report.members} images (${report.filesIndexed} files, ${report.duplicateFiles} duplicates, ${report.filesQuarantined} quarantined)\n` +
+            `  this run: ${c.read} read, ${c.embedded} embedded, ${c.reused} reused, ${c.unchanged} unchanged, ${c.removed} removed, ${c.quarantined} quarantined in ${(report.timings.totalMs / 1000).toFixed(1)} s\n` +
+            report.warnings.map((w) => `  note: ${w}\n`).join(''),
+        );
+      }
+      return 0;
+    } finally {
+      ledger.close();
+      await embedder.close();
+    }
+  }
+  if (sub === 'list' || sub === 'show' || sub === 'remove') {
+    const flags = parseFlags(rest, { json: { type: 'boolean' } }, sub === 'list' ? 0 : 1);
+    const id = flags.positionals[0];
+    if (sub !== 'list' && id === undefined) throw new UsageError(`usage: dprdm dataset ${sub} <id>`);
+    if (sub === 'remove') {
+      const result = removeDataset(id!);
+      if (flags.values.json) printJson(io, { ...result, ledgerKept: true });
+      else io.stdout(`removed the index of ${id} (your files and the privacy ledger are untouched)\n`);
+      return 0;
+    }
+    const ledger = openLedger(ledgerPath);
+    try {
+      if (sub === 'list') {
+        const all = listDatasets({ ledger });
+        if (flags.values.json) printJson(io, { datasets: all });
+        else io.stdout(all.map((d) => `${d.datasetId}  ${d.name}  ${d.members} images  ${d.filesQuarantined} quarantined  ${d.folder}\n`).join('') || 'no datasets\n');
+        return 0;
+      }
+      const details = showDataset(id!, { ledger });
+      if (flags.values.json) printJson(io, details);
+      else {
+        io.stdout(
+          `${details.datasetId} "${details.name}" (${details.kind}) model ${details.modelSet}\n  folder ${details.folder}\n  ${details.members} images, ${details.filesIndexed} files, ${details.duplicateFiles} duplicates, ${details.filesQuarantined} quarantined\n  fingerprint ${details.fingerprint}\n` +
+            details.quarantined.map((q) => `  quarantined ${JSON.stringify(q.path)}: ${q.reason}\n`).join('') +
+            details.duplicates.map((d) => `  duplicates: ${d.paths.map((p) => JSON.stringify(p)).join(', ')}\n`).join(''),
+        );
+      }
+      return 0;
+    } finally {
+      ledger.close();
+    }
+  }
+  throw new UsageError(`usage: dprdm dataset add|sync|list|show|remove${sub === undefined ? '' : ` (unknown "${sub}")`}`);
+}
