@@ -30,6 +30,10 @@ async function generate(dir: string, n: number): Promise<void> {
       raw[p * 3 + 1] = inside ? (i * 91) % 256 : 255 - ((i * 7) % 256);
       raw[p * 3 + 2] = (x * 4 + i) % 256;
     }
+    // a unique corner stamp: every generated file is a distinct image (no duplicates to skip)
+    raw[0] = i & 255;
+    raw[1] = (i >> 8) & 255;
+    raw[2] = (i >> 16) & 255;
     writeFileSync(join(sub, `gen-${i}.png`), await sharp(raw, { raw: { width: size, height: size, channels: 3 } }).png({ compressionLevel: 1 }).toBuffer());
   }
 }
