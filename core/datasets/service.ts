@@ -237,7 +237,7 @@ function findDatasetByRoot(options: ServiceOptions, root: string): string | unde
 export async function addDataset(options: AddDatasetOptions): Promise<DatasetSyncReport> {
   const root = resolveFolder(options.folder);
   const home = realHome(options);
-  if (isWithin(root, home) && root === home) throw new DatasetInputError('the studio’s own folder cannot be indexed');
+  if (root === home) throw new DatasetInputError('the studio’s own folder cannot be indexed');
   if (isWithin(home, root)) throw new DatasetInputError('that folder is inside the studio’s own data folder; pick the folder that holds your images');
   const existingId = findDatasetByRoot(options, root);
   if (existingId) throw new DatasetInputError(`this folder is already indexed as ${existingId}; use \`dprdm dataset sync ${existingId}\``);
@@ -500,8 +500,7 @@ export function importEmbeddings(options: ImportOptions): DatasetSummary {
     }
     normalizeInto(row, data, r * matrix.cols);
   }
-  const home = realHome(options);
-  void home;
+  realHome(options); // creates <home>/datasets
   const stagingRoot = join(datasetsRoot(options), STAGING);
   mkdirSync(stagingRoot, { recursive: true, mode: 0o700 });
   const dir = join(stagingRoot, randomBytes(8).toString('hex'));
