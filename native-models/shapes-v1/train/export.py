@@ -13,6 +13,7 @@ ROOT = os.path.dirname(HERE)
 CK = os.path.join(HERE, "checkpoints")
 K = 8
 SIGMA_MAX = 0.1
+GUIDANCE = float(os.environ.get("DEFAULT_GUIDANCE", "5.0"))  # the guidance scale used by quality.py
 
 
 def export(model, args, path, inputs, outputs):
@@ -111,7 +112,7 @@ def main():
                     "schedule": {"type": "cosine", "s": 0.008, "trainSteps": diffusion.T,
                                  "alphasCumprod": [float(v) for v in diffusion.ALPHAS_CUMPROD]},
                     "sampler": {"type": "ddim", "eta": 0, "spacing": "trailing: t_i = round(T - i*T/steps) - 1",
-                                "defaultSteps": 25, "defaultGuidance": 3.0, "clipX0": True,
+                                "defaultSteps": 25, "defaultGuidance": GUIDANCE, "clipX0": True,
                                 "epsFromClippedX0": True, "formula": "see train/README.md and golden/index.json"}},
         "retrieval": {"k": K, "sigmaMax": SIGMA_MAX, "publicRetrievalCount": int(E.shape[0])},
         "judge": {"attributes": {"shape": world.SHAPES, "color": world.COLORS, "background": world.BACKGROUNDS,

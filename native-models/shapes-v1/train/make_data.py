@@ -9,6 +9,7 @@ SPLITS = {  # name: (n, seed, mode, full_caption)
     "pub_train": (80000, 1, "public", False),
     "pub_val": (12000, 2, "public", False),
     "pub_retrieval": (4000, 3, "public", False),
+    "pub_eval_retrieval": (24000, 5, "public", False),
 }
 
 

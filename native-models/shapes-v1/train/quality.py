@@ -13,7 +13,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--prompts", type=int, default=200)
 ap.add_argument("--per", type=int, default=4)
 ap.add_argument("--steps", type=int, default=25)
-ap.add_argument("--guidance", type=float, default=3.0)
+ap.add_argument("--guidance", type=float, default=5.0)
 ap.add_argument("--sigmas", default="0,0.05,0.1")
 ap.add_argument("--heldout_prompts", type=int, default=0, help="extra prompts from held-out combinations")
 ap.add_argument("--threads", type=int, default=1)
@@ -22,7 +22,7 @@ ap.add_argument("--k", type=int, default=8)
 ap.add_argument("--unet", default="decoder_unet.onnx", help="path relative to the model set (or absolute)")
 args = ap.parse_args()
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+ROOT = os.environ.get("MODELSET", os.path.dirname(HERE))
 OUT = args.out or os.path.join(ROOT, "report")
 os.makedirs(OUT, exist_ok=True)
 BARS = {"color": 0.85, "background": 0.85, "texture": 0.90, "shape": 0.65}
@@ -36,8 +36,12 @@ def sess(name):
 
 te, ie, un, jd = sess("text_encoder.onnx"), sess("image_encoder.onnx"), sess(args.unet), sess("judge.onnx")
 va = load("pub_val")
-RET = slice(0, 8000)  # held-out public retrieval set (seed 2); prompts come from rows 8000+
-E = np.concatenate([ie.run(None, {"pixels": to32(va["imgs"][i:i + 1000]).numpy()})[0] for i in range(0, 8000, 1000)])
+ev = load("pub_eval_retrieval")
+# held-out public retrieval set: pub_val rows 0..7999 (seed 2) + pub_eval_retrieval (24,000, seed 5) = 32,000
+# renders never used in training; prompts come from pub_val rows 8000+
+RIMGS = np.concatenate([va["imgs"][:8000], ev["imgs"]])
+RATTR = np.concatenate([va["attrs"][:8000], ev["attrs"]])
+E = np.concatenate([ie.run(None, {"pixels": to32(RIMGS[i:i + 1000]).numpy()})[0] for i in range(0, len(RIMGS), 1000)])
 cand = np.arange(8000, len(va["ids"]))
 prompt_rows = [i for i in cand if not va["heldout"][i]][:args.prompts]
 held_rows = [i for i in cand if va["heldout"][i]][:args.heldout_prompts]
@@ -74,7 +78,7 @@ def run(rows, sigma, seed):
     truth = np.repeat(va["attrs"][rows][:, :4], args.per, axis=0)
     acc = {n: float((logits[k].argmax(1) == truth[:, k]).mean()) for k, n in enumerate(NAMES)}
     # retrieval sanity: how often the neighbours themselves carry the prompt's attributes
-    nbacc = {n: float((va["attrs"][RET][nb][:, :, k] == va["attrs"][rows][:, None, k]).mean()) for k, n in enumerate(NAMES)}
+    nbacc = {n: float((RATTR[nb][:, :, k] == va["attrs"][rows][:, None, k]).mean()) for k, n in enumerate(NAMES)}
     return imgs, acc, nbacc
 
 
@@ -93,7 +97,7 @@ def grid(imgs, rows, path, ncap=16):
 
 
 results = {"prompts": len(prompt_rows), "imagesPerPrompt": args.per, "steps": args.steps, "guidance": args.guidance,
-           "k": args.k, "retrievalSet": "pub_val rows 0..7999 (seed 2, public distribution)", "lambda": 1.0,
+           "k": args.k, "retrievalSet": "32,000 held-out public renders: pub_val rows 0..7999 (seed 2) + pub_eval_retrieval (seed 5)", "lambda": 1.0,
            "bars": BARS, "figures": []}
 lines = []
 t0 = time.time()
@@ -125,6 +129,6 @@ with open(os.path.join(OUT, "quality.md"), "w") as f:
     f.write("# shapes-v1 decoder quality (train/quality.py)\n\n")
     f.write("Bars at sigma = 0: colour >= 0.85, background >= 0.85, texture >= 0.90, shape >= 0.65 (judge accuracy).\n")
     f.write("Condition: mean of the %d nearest neighbours (exact, by the prompt's text embedding) in a held-out public\n"
-            "set of 8,000 renders, plus N(0, sigma^2 I); lambda = 1; DDIM %d steps, eta 0, CFG %.1f against zeros; %d\n"
+            "set of 32,000 renders, plus N(0, sigma^2 I); lambda = 1; DDIM %d steps, eta 0, CFG %.1f against zeros; %d\n"
             "images per prompt.\n\n```\n" % (args.k, args.steps, args.guidance, args.per))
     f.write("\n".join(lines) + "\n```\n")
