@@ -1,0 +1,242 @@
+/**
+ * End to end: the real studio host (`dprdm serve`, temp DPRDM_HOME, the Demo dataset) and the built UI in
+ * headless Chromium. Follows issue 7's flow: see the dataset → add a folder → prompt → move the ε slider and
+ * watch the preview → generate → the grid fills → the budget drops by the previewed amount → export writes
+ * files → exhaust a budget → the refusal shows what is left → public-only still works. Then screenshots of
+ * every screen in light and dark, an accessibility smoke check and the keyboard-only path.
+ */
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildRenderer, rendererIsStale } from '../../renderer/build-if-missing.ts';
+import { sliderFromEpsilon } from '../../renderer/src/lib/format.ts';
+import { a11yProblems } from './support/a11y.ts';
+import { launchChromium } from './support/browser.ts';
+import { ROOT, startStudio, type StudioProcess } from './support/studio-process.ts';
+
+const SCREENSHOTS = path.join(ROOT, 'test', 'e2e', 'screenshots');
+/** The flow needs the studio service behind `dprdm serve` (issue 6); until it exists the suite is skipped, loudly. */
+const SERVICE_READY = existsSync(path.join(ROOT, 'core', 'studio', 'service.ts'));
+if (!SERVICE_READY) console.warn('e2e: core/studio/service.ts is not there yet; skipping the browser flow');
+const VIEWPORT = { width: 1400, height: 900 };
+const SCREENS = [
+  ['generate', 'Generate'],
+  ['datasets', 'Datasets'],
+  ['budget', 'Budget & ledger'],
+  ['settings', 'Settings'],
+] as const;
+
+let work: string;
+let studio: StudioProcess;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  if (!SERVICE_READY) return;
+  if (rendererIsStale()) await buildRenderer();
+  work = mkdtempSync(path.join(tmpdir(), 'dprdm-e2e-'));
+  // A second, small private folder with a small budget, to exhaust quickly.
+  const folder = path.join(work, 'clinic-photos');
+  mkdirSync(folder);
+  const demo = path.join(ROOT, 'native-models', 'shapes-v1', 'demo-private');
+  for (const name of readdirSync(demo).filter((n) => n.endsWith('.png')).slice(0, 40)) cpSync(path.join(demo, name), path.join(folder, name));
+  studio = await startStudio(path.join(work, 'home'));
+  browser = await launchChromium();
+  context = await browser.newContext({ colorScheme: 'light', viewport: VIEWPORT });
+  page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.goto(studio.loginUrl);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await studio?.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+const nav = (p: Page, label: string) => p.getByRole('button', { name: label, exact: true }).click();
+const sidebarRemaining = (p: Page) => p.locator('aside [data-testid="budget-remaining"]').innerText();
+const text = (p: Page, testId: string) => p.getByTestId(testId).first().innerText();
+
+async function setEpsilon(p: Page, epsilon: number): Promise<void> {
+  // Exactly what dragging does: set the range input and fire `input`.
+  await p.locator('#epsilon-slider').evaluate((el, position) => {
+    const input = el as HTMLInputElement;
+    input.value = String(position);
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+  }, sliderFromEpsilon(epsilon));
+  await expectText(p, 'epsilon-value', `ε ${epsilon}`);
+}
+
+async function expectText(p: Page, testId: string, expected: string | RegExp): Promise<void> {
+  await expect.poll(() => text(p, testId), { timeout: 30_000 }).toMatch(expected instanceof RegExp ? expected : new RegExp(`^${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+}
+
+async function settledPreview(p: Page): Promise<{ sigma: string; remaining: string; cumulative: string }> {
+  await p.waitForTimeout(400); // the preview is debounced
+  await p.getByTestId('preview-sigma').waitFor();
+  return { sigma: await text(p, 'preview-sigma'), remaining: await text(p, 'preview-remaining'), cumulative: await text(p, 'preview-cumulative') };
+}
+
+async function generateAndWait(p: Page, images: number): Promise<void> {
+  await p.getByTestId('generate').click();
+  await expect.poll(() => p.locator('[data-testid="tile"]').count(), { timeout: 30_000 }).toBe(images);
+  await expect.poll(() => p.locator('[data-testid="tile"][data-status="done"]').count(), { timeout: 240_000 }).toBe(images);
+}
+
+async function selectDataset(p: Page, name: string): Promise<void> {
+  await p.locator('#dataset-select').selectOption({ label: name });
+}
+
+describe.skipIf(!SERVICE_READY)('the studio in a browser', () => {
+  it('shows the Demo dataset and indexes a newly added folder with progress', async () => {
+    await expect.poll(() => page.locator('#dataset-select option').allInnerTexts(), { timeout: 60_000 }).toContain('Demo');
+    await nav(page, 'Datasets');
+    const demoRow = page.locator('tr', { has: page.getByRole('button', { name: 'Show Demo' }) });
+    expect(Number((await demoRow.locator('td.num').first().innerText()).replace(/,/g, ''))).toBeGreaterThan(0);
+
+    await page.locator('#folder-path').fill(path.join(work, 'clinic-photos'));
+    await page.locator('#dataset-name').fill('Clinic');
+    await page.locator('#dataset-cap').fill('1');
+    await page.getByRole('button', { name: 'Add and index' }).click();
+    await expect.poll(() => page.getByRole('status').allInnerTexts(), { timeout: 240_000 }).toContainEqual(expect.stringMatching(/Indexed “Clinic”: 40 images/));
+    const clinicRow = page.locator('tr', { has: page.getByRole('button', { name: 'Show Clinic' }) });
+    expect(await clinicRow.locator('[data-testid="budget-remaining"]').innerText()).toBe('ε 1 left');
+    await expect.poll(() => page.locator('#detail-heading').innerText()).toBe('Clinic');
+  });
+
+  it('previews the cost live, generates, fills the grid and charges exactly the previewed amount', async () => {
+    await selectDataset(page, 'Demo');
+    await nav(page, 'Generate');
+    await page.locator('#prompt').fill('a red circle on a blue background');
+    await expect.poll(() => text(page, 'prompt-hints'), { timeout: 30_000 }).toMatch(/tokens|does not know/);
+    await page.getByText('Advanced settings').click();
+    await page.locator('#adv-images').fill('2');
+    await page.locator('#adv-steps').fill('10');
+
+    await setEpsilon(page, 0.2);
+    const low = await settledPreview(page);
+    await setEpsilon(page, 2);
+    const high = await settledPreview(page);
+    expect(Number(high.sigma)).toBeLessThan(Number(low.sigma)); // more ε, less noise
+    expect(high.remaining).not.toBe(low.remaining);
+
+    await setEpsilon(page, 0.5);
+    const preview = await settledPreview(page);
+    const before = await sidebarRemaining(page);
+    await generateAndWait(page, 2);
+    expect(await page.locator('[data-testid="tile"] img').first().getAttribute('src')).toMatch(/^\/files\//);
+    expect(await page.locator('[data-testid="tile"]').first().innerText()).toMatch(/seed \d+/);
+    // The meter now shows exactly what the preview promised would be left.
+    await expect.poll(() => sidebarRemaining(page)).toBe(`${preview.remaining} left`);
+    expect(before).not.toBe(`${preview.remaining} left`);
+
+    await nav(page, 'Budget & ledger');
+    const rows = page.locator('[data-testid="ledger-table"] tbody tr');
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(await rows.first().locator('td').nth(2).innerText()).toBe('0.5');
+    expect(`ε ${await rows.first().locator('td').nth(3).innerText()}`).toBe(preview.cumulative);
+    await page.getByRole('button', { name: 'Verify ledger' }).click();
+    await expect.poll(() => text(page, 'verify-status')).toMatch(/Verified: 1 rows?/);
+  });
+
+  it('exports the selected images with their provenance files', async () => {
+    await nav(page, 'Generate');
+    await page.getByRole('checkbox', { name: 'Select sample 1' }).check();
+    await page.getByRole('checkbox', { name: 'Select sample 2' }).check();
+    await page.getByTestId('export').click();
+    await page.getByTestId('export-result').waitFor({ timeout: 60_000 });
+    const folder = await page.getByTestId('export-result').locator('code').innerText();
+    expect(existsSync(folder)).toBe(true);
+    const files = readdirSync(folder);
+    expect(files.filter((f) => f.endsWith('.png'))).toHaveLength(2);
+    expect(files).toEqual(expect.arrayContaining(['manifest.json', 'PRIVACY.md']));
+  });
+
+  it('exhausts a budget; the refusal says what is left; public-only still works', async () => {
+    await selectDataset(page, 'Clinic');
+    await page.locator('#adv-images').fill('1');
+    await setEpsilon(page, 0.9);
+    const preview = await settledPreview(page);
+    expect(await page.getByText('would exceed the budget').count()).toBe(0);
+    await generateAndWait(page, 1);
+    await expect.poll(() => sidebarRemaining(page)).toBe(`${preview.remaining} left`);
+    const remaining = preview.remaining; // e.g. "ε 0.1"
+
+    await setEpsilon(page, 0.9);
+    await settledPreview(page);
+    await expect.poll(() => page.getByText('would exceed the budget').count()).toBe(1);
+    await page.getByTestId('generate').click();
+    const refusal = page.locator('[role="alert"][data-code="BUDGET_EXCEEDED"]');
+    await refusal.waitFor({ timeout: 60_000 });
+    expect(await refusal.innerText()).toContain(`Remaining budget: ${remaining}`);
+    expect(await sidebarRemaining(page)).toBe(`${remaining} left`);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'refusal-light.png') });
+
+    await page.locator('#public-only').check();
+    await expect.poll(() => page.getByTestId('generate').innerText()).toBe('Generate (public-only)');
+    await generateAndWait(page, 1);
+    expect(await page.locator('[role="alert"]').count()).toBe(0);
+    expect(await sidebarRemaining(page)).toBe(`${remaining} left`); // no charge
+    expect(await text(page, 'generation-params')).toContain('Public-only');
+  });
+
+  it('every control is labelled on every screen, in light and dark; screenshots saved', async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    // The checker itself works: an unlabelled control is reported.
+    await page.evaluate(() => document.body.insertAdjacentHTML('beforeend', '<input id="a11y-probe" type="text">'));
+    expect(await a11yProblems(page)).toContainEqual({ element: expect.stringContaining('input#a11y-probe'), problem: 'no accessible name' });
+    await page.evaluate(() => document.getElementById('a11y-probe')?.remove());
+
+    await selectDataset(page, 'Demo');
+    await page.locator('#public-only').uncheck();
+    await page.getByText('Advanced settings').click(); // fold it again for the pictures
+    await setEpsilon(page, 0.5);
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      for (const [file, label] of SCREENS) {
+        await nav(page, label);
+        if (file === 'generate') {
+          await page.getByRole('button', { name: /^Show “a red circle on a blue background”/ }).first().click();
+          await expect.poll(() => page.locator('[data-testid="tile"][data-status="done"]').count()).toBe(2);
+        }
+        await page.waitForTimeout(300);
+        expect(await a11yProblems(page), `${file} (${scheme})`).toEqual([]);
+        await page.screenshot({ path: path.join(SCREENSHOTS, `${file}-${scheme}.png`), fullPage: true });
+      }
+    }
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('the main flow works from the keyboard alone', async () => {
+    const keyboardPage = await context.newPage();
+    await keyboardPage.emulateMedia({ colorScheme: 'light' });
+    await keyboardPage.goto(studio.origin + '/');
+    await expect.poll(() => keyboardPage.locator('#dataset-select option').count(), { timeout: 30_000 }).toBeGreaterThan(1);
+    await keyboardPage.locator('#dataset-select').selectOption({ label: 'Clinic' });
+    await keyboardPage.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+
+    // Tab into the screen list; arrows move between screens.
+    await keyboardPage.keyboard.press('Tab');
+    expect(await keyboardPage.evaluate(() => document.activeElement?.id)).toBe('nav-generate');
+    await keyboardPage.keyboard.press('ArrowDown');
+    await expect.poll(() => keyboardPage.locator('h1').first().innerText()).toBe('Datasets');
+    await keyboardPage.keyboard.press('ArrowUp');
+    await expect.poll(() => keyboardPage.evaluate(() => document.activeElement?.id)).toBe('nav-generate');
+
+    // Tab to the prompt, type, Tab to public-only, Space, Ctrl+Enter.
+    for (let i = 0; i < 20 && (await keyboardPage.evaluate(() => document.activeElement?.id)) !== 'prompt'; i++) await keyboardPage.keyboard.press('Tab');
+    expect(await keyboardPage.evaluate(() => document.activeElement?.id)).toBe('prompt');
+    await keyboardPage.keyboard.type('a small green square');
+    await keyboardPage.keyboard.press('Tab');
+    expect(await keyboardPage.evaluate(() => document.activeElement?.id)).toBe('public-only');
+    await keyboardPage.keyboard.press('Space');
+    await keyboardPage.keyboard.press('Control+Enter');
+    await expect.poll(() => keyboardPage.locator('[data-testid="tile"][data-status="done"]').count(), { timeout: 240_000 }).toBeGreaterThan(0);
+    await keyboardPage.close();
+  });
+});
