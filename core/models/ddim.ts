@@ -4,10 +4,12 @@
  *   timesteps  t_i = round_half_even(T − i·T/steps) − 1, i = 0..steps−1 ("trailing"); ᾱ(−1) = 1
  *   per step   one UNet call on 2B rows: x_in = [x; x], t_in = t, cond_in = [c; 0]
  *              e  = e_u + g·(e_c − e_u)
- *              x0 = (x − √(1−ᾱ_t)·e) / √ᾱ_t          (no clipping)
+ *              x0 = (x − √(1−ᾱ_t)·e) / √ᾱ_t
+ *              with clipX0: x0 = clip(x0, lo, hi) and e = (x − √ᾱ_t·x0) / √(1−ᾱ_t)   (keeps x on the data
+ *              manifold when the cosine schedule's ᾱ_T ≈ 2e-9 makes the unclipped x0 explode)
  *              x  = √ᾱ_prev·x0 + √(1−ᾱ_prev)·e
  * x is kept in float64 between steps (as in Python) and fed to the UNet as float32. The result is the final x
- * (in the decoder's output range, [-1,1], unclipped; clip for display).
+ * (in the decoder's output range when clipping, else unclipped: clip for display).
  */
 import { ModelAbortError } from './errors.ts';
 import { type Seed, seededNormal } from './noise.ts';
@@ -44,6 +46,8 @@ export interface DdimOptions {
   initialNoise?: Float32Array;
   signal?: AbortSignal;
   onProgress?: (progress: DdimProgress) => void;
+  /** Clip x0 to this range at every step and re-derive eps from it (the manifest's sampler.clipX0). */
+  clipX0?: readonly [number, number];
   /** Attach an x0 preview to the progress of every n-th step (and the last); 0/undefined: none. */
   previewEvery?: number;
 }
@@ -95,6 +99,8 @@ export async function ddimSample(eps: EpsFunction, o: DdimOptions): Promise<Floa
   cIn.set(o.cond);
   const g = o.guidance;
   const previewEvery = o.previewEvery ?? 0;
+  const clip = o.clipX0;
+  if (clip && !(clip[0] < clip[1])) throw new RangeError(`clipX0 must be [lo, hi] with lo < hi, got [${clip.join(', ')}]`);
 
   for (let i = 0; i < ts.length; i++) {
     throwIfAborted(o.signal);
@@ -120,9 +126,14 @@ export async function ddimSample(eps: EpsFunction, o: DdimOptions): Promise<Floa
     for (let j = 0; j < B * V; j++) {
       const ec = e[j]!;
       const ej = guided ? e[off + j]! + g * (ec - e[off + j]!) : ec;
-      const x0 = (x[j]! - s1A * ej) / sA;
+      let x0 = (x[j]! - s1A * ej) / sA;
+      let ej2 = ej;
+      if (clip) {
+        x0 = x0 < clip[0] ? clip[0] : x0 > clip[1] ? clip[1] : x0;
+        ej2 = (x[j]! - sA * x0) / s1A;
+      }
       if (preview) preview[j] = x0;
-      x[j] = sP * x0 + s1P * ej;
+      x[j] = sP * x0 + s1P * ej2;
     }
     o.onProgress?.({ step: i + 1, steps: ts.length, timestep: t, ...(preview ? { preview } : {}) });
   }

@@ -50,6 +50,17 @@ export const ScheduleSchema = z.looseObject({
   alphasCumprod: z.array(z.number().gt(0).lte(1)),
 });
 
+/** How the trainer's reference sampler runs (train/diffusion.py); the TS sampler must match it exactly. */
+export const SamplerSpecSchema = z.looseObject({
+  type: z.literal('ddim').default('ddim'),
+  eta: z.literal(0).default(0),
+  defaultSteps: positiveInt.default(25),
+  defaultGuidance: z.number().nonnegative().default(3),
+  /** Clip the x0 prediction to outputRange at every step, then re-derive eps from the clipped x0. */
+  clipX0: z.boolean().default(false),
+});
+export type SamplerSpec = z.infer<typeof SamplerSpecSchema>;
+
 export const DecoderSpecSchema = z.looseObject({
   imageSize: positiveInt,
   channels: z.literal(3),
@@ -57,6 +68,7 @@ export const DecoderSpecSchema = z.looseObject({
   prediction: z.literal('epsilon'),
   outputRange: z.tuple([z.number(), z.number()]),
   schedule: ScheduleSchema,
+  sampler: SamplerSpecSchema.default({ type: 'ddim', eta: 0, defaultSteps: 25, defaultGuidance: 3, clipX0: false }),
 });
 export type DecoderSpec = z.infer<typeof DecoderSpecSchema>;
 

@@ -66,12 +66,6 @@ export interface ModelSetInfo {
   notes: string[];
 }
 
-function samplerDefault(manifest: Manifest, key: 'defaultSteps' | 'defaultGuidance', fallback: number): number {
-  const sampler = (manifest.decoder as Record<string, unknown>)['sampler'];
-  const v = sampler && typeof sampler === 'object' ? (sampler as Record<string, unknown>)[key] : undefined;
-  return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
-}
-
 export class ModelRuntime {
   private constructor(
     readonly info: ModelSetInfo,
@@ -160,8 +154,8 @@ export class ModelRuntime {
     const count = request.count ?? condRows;
     if (!Number.isInteger(count) || count < 1) throw new RangeError(`count must be a positive integer, got ${count}`);
     if (condRows !== count && condRows !== 1) throw new RangeError(`cond has ${condRows} rows for ${count} images (give 1 or ${count})`);
-    const steps = request.steps ?? samplerDefault(m, 'defaultSteps', 25);
-    const guidance = request.guidance ?? samplerDefault(m, 'defaultGuidance', 3);
+    const steps = request.steps ?? m.decoder.sampler.defaultSteps;
+    const guidance = request.guidance ?? m.decoder.sampler.defaultGuidance;
     const batchSize = request.batchSize ?? 16;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
     const seeds = request.initialNoise ? request.seeds?.slice() : (request.seeds?.slice() ?? Array.from({ length: count }, randomSeed));
@@ -182,6 +176,7 @@ export class ModelRuntime {
         steps,
         guidance,
         alphasCumprod: m.decoder.schedule.alphasCumprod,
+        ...(m.decoder.sampler.clipX0 ? { clipX0: m.decoder.outputRange } : {}),
         ...(request.initialNoise ? { initialNoise: request.initialNoise.subarray(start * V, (start + n) * V) } : { seeds: seeds!.slice(start, start + n) }),
         ...(signal ? { signal } : {}),
         ...(request.previewEvery ? { previewEvery: request.previewEvery } : {}),

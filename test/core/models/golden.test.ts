@@ -76,6 +76,7 @@ describe('golden: Python onnxruntime references', () => {
       guidance: ddim.guidance,
       alphasCumprod: m.schedule.alphasCumprod,
       initialNoise: goldenF32('ddim_init_noise.f32'),
+      ...(m.sampler.clipX0 ? { clipX0: m.outputRange } : {}),
       onProgress: (p) => previews.push(p.step),
     });
     expect(previews).toEqual(ddim.timesteps.map((_, i) => i + 1));

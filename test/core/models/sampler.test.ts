@@ -78,6 +78,22 @@ describe('ddimSample with a fake UNet', () => {
     expect(maxAbsDiff(out, expected)).toBeLessThan(1e-5);
   });
 
+  it('clips x0 to the output range and re-derives eps from it (manifest sampler.clipX0)', async () => {
+    const big: EpsFunction = async (_x, _t, _c, r) => new Float32Array(r * V).fill(-40);
+    const base = { cond: Float32Array.of(0, 0), condDim: D, count: 1, imageValues: V, guidance: 1, alphasCumprod: alphas, seeds: [3] };
+    const unclipped = await ddimSample(big, { ...base, steps: 5 });
+    expect(Math.max(...unclipped.map(Math.abs))).toBeGreaterThan(1);
+    const clipped = await ddimSample(big, { ...base, steps: 5, clipX0: [-1, 1] });
+    expect(Math.max(...clipped.map(Math.abs))).toBeLessThanOrEqual(1);
+    // one step from t = 99 to ᾱ = 1 returns the clipped x0 itself
+    const one = await ddimSample(big, { ...base, steps: 1, clipX0: [-0.5, 0.25] });
+    const xT = seededNormal(3, V);
+    const a = alphas[99]!;
+    const expected = xT.map((v) => Math.min(0.25, Math.max(-0.5, (v + 40 * Math.sqrt(1 - a)) / Math.sqrt(a))));
+    expect(maxAbsDiff(one, expected)).toBeLessThan(1e-6);
+    await expect(ddimSample(big, { ...base, steps: 1, clipX0: [1, -1] })).rejects.toThrow(RangeError);
+  });
+
   it('rejects bad arguments', async () => {
     const eps: EpsFunction = async (_x, _t, _c, r) => new Float32Array(r * V);
     const base = { cond: Float32Array.of(0, 0), condDim: D, count: 1, imageValues: V, steps: 2, guidance: 3, alphasCumprod: alphas };
