@@ -3,16 +3,14 @@ import { defaultLedgerPath, openLedger } from '../ledger/index.ts';
 import { addDataset, listDatasets, openModelEmbedder, removeDataset, showDataset, syncDataset, type IndexProgress } from '../datasets/index.ts';
 import { optionalNumber, optionalString, parseFlags } from './flags.ts';
 import { printJson, type CommandIO } from './io.ts';
+import { progressBar } from './progress-bar.ts';
 import { UsageError } from './usage-error.ts';
 
-function progressBar(io: CommandIO): ((p: IndexProgress) => void) | undefined {
-  if (!io.interactive) return undefined;
-  return (p) => {
-    const width = 30;
-    const filled = p.filesTotal > 0 ? Math.round((p.filesDone / p.filesTotal) * width) : 0;
-    const eta = p.etaSeconds === undefined ? '' : ` ETA ${Math.ceil(p.etaSeconds)}s`;
-    io.stderr(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.filesDone}/${p.filesTotal} ${p.ratePerSecond.toFixed(0)} files/s${eta}   `);
-  };
+/** Indexing progress: files done, rate and ETA. */
+export function indexProgress(io: CommandIO, label = 'indexing'): ((p: IndexProgress) => void) | undefined {
+  const line = progressBar(io, label);
+  if (!line) return undefined;
+  return (p) => line(p.filesDone, p.filesTotal, `${p.ratePerSecond.toFixed(0)} files/s${p.etaSeconds === undefined ? '' : ` ETA ${Math.ceil(p.etaSeconds)}s`}`);
 }
 
 export async function datasetCommand(argv: string[], io: CommandIO): Promise<number> {
@@ -24,13 +22,12 @@ export async function datasetCommand(argv: string[], io: CommandIO): Promise<num
     if (target === undefined) throw new UsageError(`usage: dprdm dataset ${sub} <${sub === 'add' ? 'folder' : 'id'}>`);
     const embedder = await openModelEmbedder(optionalString(flags, 'model'));
     const ledger = openLedger(ledgerPath, sub === 'add' ? { forbiddenRoots: [target] } : {});
-    const onProgress = progressBar(io);
+    const onProgress = indexProgress(io);
     try {
       const report =
         sub === 'add'
           ? await addDataset({ folder: target, name: optionalString(flags, 'name'), epsilonCap: optionalNumber(flags, 'epsilon-cap'), embedder, ledger, ...(onProgress ? { onProgress } : {}) })
           : await syncDataset(target, { embedder, ledger, ...(onProgress ? { onProgress } : {}) });
-      if (onProgress) io.stderr('\n');
       if (flags.values.json) printJson(io, report);
       else {
         const c = report.counts;

@@ -6,12 +6,17 @@ import { processIO, type CommandIO } from './io.ts';
 import { UsageError } from './usage-error.ts';
 import { privacyCommand } from './privacy-command.ts';
 import { ledgerCommand } from './ledger-command.ts';
-import { startCommand } from './start-command.ts';
 
 export type CommandGroup = (argv: string[], io: CommandIO) => Promise<number>;
 
 const groups: Record<string, { run: CommandGroup; summary: string }> = {
-  start: { run: startCommand, summary: 'start — start the studio' },
+  start: { run: async (argv, io) => (await import('./start-command.ts')).startCommand(argv, io), summary: 'start [--browser] — start the studio (the desktop app, or the browser UI without Electron)' },
+  serve: { run: async (argv, io) => (await import('./serve-command.ts')).serveCommand(argv, io), summary: 'serve [--port N] — the studio in your browser: prints the URL with its access token' },
+  generate: {
+    run: async (argv, io) => (await import('./generate-command.ts')).generateCommand(argv, io),
+    summary: 'generate --dataset <id|name> --prompt "…" --epsilon E [--images N] [--out DIR] [--public-only] [--json] — private images from a prompt',
+  },
+  demo: { run: async (argv, io) => (await import('./demo-command.ts')).demoCommand(argv, io), summary: 'demo — index the bundled demo folder and write a 4×4 private grid to ./dprdm-demo/' },
   ledger: { run: ledgerCommand, summary: 'ledger list|show|verify|export — the privacy budget ledger' },
   privacy: { run: privacyCommand, summary: 'privacy epsilon|sigma — the accountant: ε for a plan, or σ for a target ε' },
   dataset: { run: async (argv, io) => (await import('./dataset-command.ts')).datasetCommand(argv, io), summary: 'dataset add|sync|list|show|remove — index private image folders' },

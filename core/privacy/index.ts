@@ -1,9 +1,11 @@
 // The privacy engine's public surface. Internals (top-k, clipped mean) are deliberately not re-exported:
-// nothing outside core/privacy may obtain a pre-noise aggregate.
+// nothing outside core/privacy may obtain a pre-noise aggregate of private rows. `publicAggregate` is for the
+// model set's bundled public retrieval set only (public-only mode).
 export * from './accountant.ts';
 export * from './conversion.ts';
 export * from './errors.ts';
 export * from './orders.ts';
 export { cryptoEntropy, seededEntropy, RandomStream, roundToNoiseGrid, type EntropySource } from './entropy.ts';
+export { publicAggregate } from './public-aggregate.ts';
 export { privateAggregate, type AggregateParameters, type NoisyAggregate, type AggregateOptions } from './private-aggregate.ts';
 export { type EmbeddingMatrix, validateMatrixShape } from './embedding-matrix.ts';

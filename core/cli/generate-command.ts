@@ -1,0 +1,102 @@
+/**
+ * `dprdm generate`: one private (or public-only) generation through the studio service, exported with its
+ * provenance and privacy statement. The request is validated by the same schema the HTTP API and the window use.
+ */
+import { resolve } from 'node:path';
+import { parseRequest, StudioError, type StudioEvent } from '../studio/contract.ts';
+import { createStudioService } from '../studio/service.ts';
+import { optionalNumber, optionalString, parseFlags, requireString } from './flags.ts';
+import { printJson, type CommandIO } from './io.ts';
+import { progressBar } from './progress-bar.ts';
+import { UsageError } from './usage-error.ts';
+
+const FLAGS = {
+  dataset: { type: 'string' },
+  prompt: { type: 'string' },
+  epsilon: { type: 'string' },
+  sigma: { type: 'string' },
+  k: { type: 'string' },
+  q: { type: 'string' },
+  lambda: { type: 'string' },
+  images: { type: 'string' },
+  guidance: { type: 'string' },
+  steps: { type: 'string' },
+  seeds: { type: 'string' },
+  out: { type: 'string' },
+  'public-only': { type: 'boolean' },
+  json: { type: 'boolean' },
+} as const;
+
+function seedList(text: string | undefined): number[] | undefined {
+  if (text === undefined) return undefined;
+  return text.split(',').map((s) => {
+    const v = Number(s.trim());
+    if (!/^\d+$/.test(s.trim()) || !Number.isSafeInteger(v)) throw new UsageError(`--seeds must be comma-separated integers, got "${text}"`);
+    return v;
+  });
+}
+
+/** Contract validation errors are usage errors here (exit 2, one line). */
+export function asUsage<T>(body: () => T): T {
+  try {
+    return body();
+  } catch (error) {
+    if (error instanceof StudioError && error.code === 'INVALID_REQUEST') throw new UsageError(error.message.replace(/^generate\.run: /, ''));
+    throw error;
+  }
+}
+
+export async function generateCommand(argv: string[], io: CommandIO): Promise<number> {
+  const flags = parseFlags(argv, FLAGS);
+  const publicOnly = flags.values['public-only'] === true;
+  const datasetRef = publicOnly ? optionalString(flags, 'dataset') : requireString(flags, 'dataset');
+  const raw = {
+    datasetId: 'pending',
+    prompt: requireString(flags, 'prompt'),
+    epsilon: optionalNumber(flags, 'epsilon'),
+    sigma: optionalNumber(flags, 'sigma'),
+    k: optionalNumber(flags, 'k'),
+    q: optionalNumber(flags, 'q'),
+    lambda: optionalNumber(flags, 'lambda'),
+    images: optionalNumber(flags, 'images'),
+    guidance: optionalNumber(flags, 'guidance'),
+    steps: optionalNumber(flags, 'steps'),
+    seeds: seedList(optionalString(flags, 'seeds')),
+    publicOnly,
+  };
+  const request = asUsage(() => parseRequest('generate.run', JSON.parse(JSON.stringify(raw)) as unknown));
+  const out = optionalString(flags, 'out');
+
+  const service = await createStudioService({ exportAnywhere: true });
+  try {
+    const datasetId = datasetRef === undefined ? undefined : service.resolveDatasetRef(datasetRef);
+    const bar = progressBar(io, 'generating');
+    const unsubscribe = service.subscribe((e: StudioEvent) => {
+      if (e.type === 'progress' && e.task === 'generate') bar?.(e.done, e.total);
+    });
+    let result;
+    try {
+      result = await service.handlers['generate.run']({ ...request, datasetId: datasetId ?? 'public' }, {});
+    } finally {
+      unsubscribe();
+    }
+    const exported = await service.handlers['export.images']({ imageIds: result.images.map((i) => i.imageId), ...(out ? { folder: resolve(out) } : {}) }, {});
+    if (flags.values.json) printJson(io, { generation: result, export: exported });
+    else {
+      const cost = result.publicOnly
+        ? 'public-only: no private data used, no budget spent'
+        : `ε ${result.parameters.epsilonThisQuery.toPrecision(4)} spent (σ ${result.parameters.sigma?.toPrecision(4)}, k ${result.parameters.k}, q ${result.parameters.q?.toPrecision(3)}); ε ${result.cumulativeEpsilon?.toPrecision(4)} spent in all, ε ${result.remainingEpsilon?.toPrecision(4)} left (receipt ${result.receiptId})`;
+      io.stdout(`${result.images.length} images in ${exported.folder}\n  ${cost}\n  seeds: ${result.images.map((i) => i.seed).join(', ')}\n  provenance: manifest.json, manifest.csv, PRIVACY.md\n`);
+    }
+    return 0;
+  } catch (error) {
+    if (error instanceof StudioError) {
+      const extra = error.extra.remainingEpsilon !== undefined ? ` (remaining ε ${Number(error.extra.remainingEpsilon.toPrecision(6))}${error.extra.suggestion ? `; ${error.extra.suggestion}` : ''})` : '';
+      io.stderr(`dprdm: ${error.message.replace(/\s*\n\s*/g, ' ')}${extra}\n`);
+      return error.code === 'INVALID_REQUEST' || error.code === 'NOT_FOUND' ? 2 : 1;
+    }
+    throw error;
+  } finally {
+    await service.close();
+  }
+}

@@ -1,0 +1,287 @@
+/**
+ * One generation = at most one private query (DESIGN §3, §5):
+ *   text encode → [private: ledger charge → load the store → privateAggregate] | [public: publicAggregate]
+ *   → c = λ·r̃ + (1−λ)·t → DDIM images from c, written as PNGs with their provenance.
+ * The charge commits before any private row is read; a refusal ends the request with nothing read. Everything
+ * after the aggregate is post-processing: images, seeds and re-renders from a held c cost nothing more. c is held
+ * in this process's memory only (never on disk), so a re-render after a restart needs a fresh charge.
+ */
+import { randomInt } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PrivateStore } from '../datasets/index.ts';
+import { a1111Parameters, type ImageProvenance } from '../export/provenance.ts';
+import { insertChunksBeforeEnd, internationalTextChunk, textChunk } from '../export/png-text-chunks.ts';
+import type { Ledger, LedgerReceipt } from '../ledger/index.ts';
+import { ModelAbortError, tensorToPng, type GenerateProgress, type ModelService, type PublicRetrievalSet } from '../models/index.ts';
+import { privateAggregate, publicAggregate } from '../privacy/index.ts';
+import { StudioError, type GeneratedImage, type StudioEvent } from './contract.ts';
+import { HistoryStore, newId, type PrivacyFacts, type StoredGeneration, type StoredImage } from './history.ts';
+
+/** Images sampled per decoder call: small enough that the grid fills progressively. */
+const IMAGES_PER_BATCH = 4;
+/** A preview of every image every this many DDIM steps. */
+const PREVIEW_EVERY = 5;
+/** Held conditions kept for free re-renders (each is a few hundred bytes). */
+const MAX_HELD_CONDITIONS = 2000;
+
+export interface ModelSetIdentity {
+  readonly name: string;
+  readonly version: string;
+  /** sha256 of the set's manifest.json, which pins every file's sha256. */
+  readonly sha256: string;
+}
+
+export interface RenderSettings {
+  readonly images: number;
+  readonly guidance: number;
+  readonly steps: number;
+  readonly seeds?: readonly number[] | undefined;
+}
+
+export type ConditionSource =
+  | { readonly kind: 'private'; readonly datasetId: string; readonly k: number; readonly q: number; readonly sigma: number }
+  | { readonly kind: 'public'; readonly datasetId: string | null; readonly k: number };
+
+export interface GenerationSpec {
+  readonly prompt: string;
+  readonly source: ConditionSource;
+  readonly lambda: number;
+  readonly render: RenderSettings;
+}
+
+export interface GenerationOutcome {
+  readonly generation: StoredGeneration;
+  readonly images: StoredImage[];
+  readonly cancelled: boolean;
+  /** The receipt this generation's own query was charged under (undefined: public or a free re-render). */
+  readonly receipt: LedgerReceipt | undefined;
+}
+
+interface HeldCondition {
+  readonly cond: Float32Array;
+  readonly spec: GenerationSpec;
+  readonly privacy: PrivacyFacts | null;
+}
+
+export interface GeneratorDeps {
+  readonly home: string;
+  readonly ledger: Ledger;
+  readonly history: HistoryStore;
+  readonly models: () => Promise<ModelService>;
+  readonly publicSet: () => Promise<PublicRetrievalSet>;
+  readonly modelSet: ModelSetIdentity;
+  readonly studioVersion: string;
+  readonly emit: (event: StudioEvent) => void;
+  /** Loads a dataset's private store (after its charge); cached by the service. */
+  readonly privateStore: (datasetId: string) => PrivateStore;
+}
+
+export function generationsRoot(home: string): string {
+  return join(home, 'generations');
+}
+
+export function imageUrl(image: StoredImage): string {
+  return `/files/${image.generationId}/${image.file}`;
+}
+
+export function toGeneratedImage(image: StoredImage): GeneratedImage {
+  return { imageId: image.imageId, index: image.index, seed: image.seed, guidance: image.guidance, steps: image.steps, url: imageUrl(image) };
+}
+
+function unitVector(data: Float32Array): Float64Array {
+  const t = Float64Array.from(data);
+  let norm = 0;
+  for (const v of t) norm += v * v;
+  norm = Math.sqrt(norm);
+  if (!(norm > 0) || !Number.isFinite(norm)) throw new StudioError('INVALID_REQUEST', 'the prompt has no words the model knows; rephrase it');
+  for (let i = 0; i < t.length; i++) t[i]! /= norm;
+  return t;
+}
+
+/** c = λ·r + (1−λ)·t (DESIGN §3 step 6). */
+export function mixCondition(aggregate: Float64Array, text: Float64Array, lambda: number): Float32Array {
+  const c = new Float32Array(aggregate.length);
+  for (let i = 0; i < c.length; i++) c[i] = lambda * aggregate[i]! + (1 - lambda) * text[i]!;
+  for (const v of c) if (!Number.isFinite(v)) throw new StudioError('INTERNAL', 'the condition is not finite; nothing was generated');
+  return c;
+}
+
+export class Generator {
+  private readonly held = new Map<string, HeldCondition>();
+
+  constructor(private readonly deps: GeneratorDeps) {}
+
+  /** True while this process holds the noisy condition of `generationId` (or it is public and recomputable). */
+  holds(generationId: string): boolean {
+    return this.held.has(generationId);
+  }
+
+  /** A new query: the only place a private charge happens. */
+  async generate(spec: GenerationSpec, jobId: string, signal: AbortSignal): Promise<GenerationOutcome> {
+    const { deps } = this;
+    const models = await deps.models();
+    const text = await models.embedTexts([spec.prompt], { signal });
+    const t = unitVector(text.data.subarray(0, text.dim));
+    if (signal.aborted) throw new StudioError('CANCELLED', 'cancelled before anything was charged');
+
+    let aggregate: Float64Array;
+    let receipt: LedgerReceipt | undefined;
+    let privacy: PrivacyFacts | null = null;
+    const src = spec.source;
+    if (src.kind === 'private') {
+      // DESIGN §5: the charge commits first; a BudgetExceededError ends the request before any private row is read.
+      receipt = deps.ledger.charge(src.datasetId, { q: src.q, sigma: src.sigma, k: src.k, lambda: spec.lambda, purpose: spec.prompt, kind: 'release' });
+      const store = deps.privateStore(src.datasetId);
+      aggregate = privateAggregate(t, store.matrix, { k: src.k, q: src.q, sigma: src.sigma }).vector;
+      privacy = {
+        receiptId: receipt.receiptId,
+        datasetFingerprint: store.fingerprint,
+        epsilonThisQuery: receipt.epsilonThisQuery,
+        cumulativeEpsilon: receipt.cumulativeEpsilon,
+        epsilonCap: receipt.epsilonCap,
+        delta: receipt.delta,
+      };
+    } else {
+      const set = await deps.publicSet();
+      aggregate = publicAggregate(t, { data: set.data, rows: set.count, dim: set.dim }, src.k);
+    }
+    const cond = mixCondition(aggregate, t, spec.lambda);
+
+    const generation: StoredGeneration = {
+      generationId: newId('gen'),
+      datasetId: src.datasetId,
+      prompt: spec.prompt,
+      createdAt: new Date().toISOString(),
+      publicOnly: src.kind === 'public',
+      sigma: src.kind === 'private' ? src.sigma : null,
+      k: src.k,
+      q: src.kind === 'private' ? src.q : null,
+      lambda: spec.lambda,
+      epsilonCharged: receipt?.epsilonThisQuery ?? 0,
+      privacy,
+      rerenderOf: null,
+      cancelled: false,
+    };
+    this.hold(generation.generationId, { cond, spec, privacy });
+    return this.render(generation, cond, spec.render, jobId, signal, receipt);
+  }
+
+  /** New images from a held condition: no query, no charge (post-processing of the released r̃). */
+  async rerender(generationId: string, render: RenderSettings, jobId: string, signal: AbortSignal): Promise<GenerationOutcome> {
+    const held = this.held.get(generationId);
+    if (!held) throw new StudioError('NOT_FOUND', 'this generation’s condition is no longer held in memory');
+    const base = this.deps.history.generation(generationId);
+    if (!base) throw new StudioError('NOT_FOUND', `no generation ${generationId}`);
+    const generation: StoredGeneration = {
+      ...base,
+      generationId: newId('gen'),
+      createdAt: new Date().toISOString(),
+      epsilonCharged: 0,
+      rerenderOf: base.rerenderOf ?? base.generationId,
+      cancelled: false,
+    };
+    this.hold(generation.generationId, held);
+    return this.render(generation, held.cond, render, jobId, signal, undefined);
+  }
+
+  private hold(generationId: string, condition: HeldCondition): void {
+    this.held.set(generationId, condition);
+    if (this.held.size > MAX_HELD_CONDITIONS) this.held.delete(this.held.keys().next().value!);
+  }
+
+  private async render(
+    generation: StoredGeneration,
+    cond: Float32Array,
+    render: RenderSettings,
+    jobId: string,
+    signal: AbortSignal,
+    receipt: LedgerReceipt | undefined,
+  ): Promise<GenerationOutcome> {
+    const { deps } = this;
+    deps.history.addGeneration(generation);
+    const dir = join(generationsRoot(deps.home), generation.generationId);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const seeds = render.seeds?.slice() ?? Array.from({ length: render.images }, () => randomInt(0, 2 ** 32));
+    const images: StoredImage[] = [];
+    const models = await deps.models();
+    const size = models.info.manifest.decoder.imageSize;
+    const range = models.info.manifest.decoder.outputRange;
+    deps.emit({ type: 'progress', jobId, task: 'generate', phase: 'sampling', done: 0, total: render.images });
+    try {
+      for (let start = 0; start < render.images; start += IMAGES_PER_BATCH) {
+        const n = Math.min(IMAGES_PER_BATCH, render.images - start);
+        const out = await models.generate(
+          { cond, count: n, seeds: seeds.slice(start, start + n), steps: render.steps, guidance: render.guidance, previewEvery: PREVIEW_EVERY },
+          { signal, onProgress: (p) => void this.preview(p, start, n, size, range, jobId) },
+        );
+        const V = 3 * size * size;
+        for (let b = 0; b < n; b++) {
+          const index = start + b;
+          const image: StoredImage = {
+            imageId: newId('img'),
+            generationId: generation.generationId,
+            index,
+            seed: seeds[index]!,
+            guidance: render.guidance,
+            steps: render.steps,
+            file: `${String(index + 1).padStart(2, '0')}.png`,
+          };
+          const png = await tensorToPng(out.images.subarray(b * V, (b + 1) * V), size, range);
+          writeFileSync(join(dir, image.file), this.withProvenance(png, generation, image, size));
+          deps.history.addImage(image);
+          images.push(image);
+          deps.emit({ type: 'image', jobId, image: toGeneratedImage(image) });
+          deps.emit({ type: 'progress', jobId, task: 'generate', phase: 'sampling', done: index + 1, total: render.images });
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof ModelAbortError || signal.aborted)) throw error;
+      deps.history.markCancelled(generation.generationId);
+      return { generation: { ...generation, cancelled: true }, images, cancelled: true, receipt };
+    }
+    return { generation, images, cancelled: false, receipt };
+  }
+
+  private async preview(p: GenerateProgress, start: number, n: number, size: number, range: readonly [number, number], jobId: string): Promise<void> {
+    if (!p.preview) return;
+    const V = 3 * size * size;
+    for (let b = 0; b < n; b++) {
+      const png = await tensorToPng(p.preview.subarray(b * V, (b + 1) * V), size, range);
+      this.deps.emit({ type: 'preview', jobId, imageIndex: start + b, step: p.step, steps: p.steps, pngDataUrl: `data:image/png;base64,${png.toString('base64')}` });
+    }
+  }
+
+  provenanceOf(generation: StoredGeneration, image: StoredImage, size: number): ImageProvenance {
+    const g = generation;
+    return {
+      prompt: g.prompt,
+      seed: image.seed,
+      steps: image.steps,
+      guidance: image.guidance,
+      width: size,
+      height: size,
+      modelSet: this.deps.modelSet,
+      studioVersion: this.deps.studioVersion,
+      generationId: g.generationId,
+      createdAt: g.createdAt,
+      privacy: g.privacy
+        ? {
+            mode: 'private',
+            datasetFingerprint: g.privacy.datasetFingerprint,
+            receiptId: g.privacy.receiptId,
+            epsilonThisQuery: g.privacy.epsilonThisQuery,
+            cumulativeEpsilon: g.privacy.cumulativeEpsilon,
+            epsilonCap: g.privacy.epsilonCap,
+            delta: g.privacy.delta,
+            mechanism: { q: g.q!, sigma: g.sigma!, k: g.k, lambda: g.lambda },
+          }
+        : { mode: 'public-only' },
+    };
+  }
+
+  private withProvenance(png: Buffer, generation: StoredGeneration, image: StoredImage, size: number): Buffer {
+    const provenance = this.provenanceOf(generation, image, size);
+    return insertChunksBeforeEnd(png, [textChunk('parameters', a1111Parameters(provenance)), internationalTextChunk('dprdm', JSON.stringify(provenance))]);
+  }
+}

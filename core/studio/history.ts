@@ -1,0 +1,186 @@
+/**
+ * Generation history (`<home>/history.sqlite`): prompt, parameters, seeds, ledger receipt and output files of
+ * every generation, so any image can be found, exported and re-rendered. It never stores the noisy condition
+ * (DESIGN §3: r̃ stays inside the process), nor anything about the private images except the dataset's public
+ * content fingerprint.
+ */
+import { randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
+
+export const HISTORY_FILE = 'history.sqlite';
+
+export interface PrivacyFacts {
+  readonly receiptId: string;
+  readonly datasetFingerprint: string;
+  readonly epsilonThisQuery: number;
+  readonly cumulativeEpsilon: number;
+  readonly epsilonCap: number;
+  readonly delta: number;
+}
+
+export interface StoredGeneration {
+  readonly generationId: string;
+  readonly datasetId: string | null;
+  readonly prompt: string;
+  readonly createdAt: string;
+  readonly publicOnly: boolean;
+  readonly sigma: number | null;
+  readonly k: number;
+  readonly q: number | null;
+  readonly lambda: number;
+  /** ε charged by this generation's own query (0 for public-only and for free re-renders). */
+  readonly epsilonCharged: number;
+  /** The ledger facts of the query whose noisy condition these images come from (null: public-only). */
+  readonly privacy: PrivacyFacts | null;
+  /** The generation whose held condition this one re-rendered, if any. */
+  readonly rerenderOf: string | null;
+  readonly cancelled: boolean;
+}
+
+export interface StoredImage {
+  readonly imageId: string;
+  readonly generationId: string;
+  readonly index: number;
+  readonly seed: number;
+  readonly guidance: number;
+  readonly steps: number;
+  /** File name inside `<home>/generations/<generationId>/`. */
+  readonly file: string;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS generations (
+  id TEXT PRIMARY KEY,
+  dataset_id TEXT,
+  prompt TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  public_only INTEGER NOT NULL,
+  sigma REAL,
+  k INTEGER NOT NULL,
+  q REAL,
+  lambda REAL NOT NULL,
+  epsilon_charged REAL NOT NULL,
+  privacy TEXT,
+  rerender_of TEXT,
+  cancelled INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS generations_by_dataset ON generations (dataset_id, created_at);
+CREATE TABLE IF NOT EXISTS images (
+  id TEXT PRIMARY KEY,
+  generation_id TEXT NOT NULL REFERENCES generations (id) ON DELETE CASCADE,
+  idx INTEGER NOT NULL,
+  seed INTEGER NOT NULL,
+  guidance REAL NOT NULL,
+  steps INTEGER NOT NULL,
+  file TEXT NOT NULL,
+  UNIQUE (generation_id, idx)
+);
+`;
+
+interface GenerationRow {
+  id: string;
+  dataset_id: string | null;
+  prompt: string;
+  created_at: string;
+  public_only: number;
+  sigma: number | null;
+  k: number;
+  q: number | null;
+  lambda: number;
+  epsilon_charged: number;
+  privacy: string | null;
+  rerender_of: string | null;
+  cancelled: number;
+}
+
+interface ImageRow {
+  id: string;
+  generation_id: string;
+  idx: number;
+  seed: number;
+  guidance: number;
+  steps: number;
+  file: string;
+}
+
+export function newId(prefix: 'gen' | 'img'): string {
+  return `${prefix}_${randomBytes(10).toString('hex')}`;
+}
+
+function toGeneration(r: GenerationRow): StoredGeneration {
+  return {
+    generationId: r.id,
+    datasetId: r.dataset_id,
+    prompt: r.prompt,
+    createdAt: r.created_at,
+    publicOnly: r.public_only === 1,
+    sigma: r.sigma,
+    k: r.k,
+    q: r.q,
+    lambda: r.lambda,
+    epsilonCharged: r.epsilon_charged,
+    privacy: r.privacy === null ? null : (JSON.parse(r.privacy) as PrivacyFacts),
+    rerenderOf: r.rerender_of,
+    cancelled: r.cancelled === 1,
+  };
+}
+
+function toImage(r: ImageRow): StoredImage {
+  return { imageId: r.id, generationId: r.generation_id, index: r.idx, seed: r.seed, guidance: r.guidance, steps: r.steps, file: r.file };
+}
+
+export class HistoryStore {
+  private readonly db: Database.Database;
+
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.exec(SCHEMA);
+  }
+
+  addGeneration(g: StoredGeneration): void {
+    this.db
+      .prepare(
+        `INSERT INTO generations (id, dataset_id, prompt, created_at, public_only, sigma, k, q, lambda, epsilon_charged, privacy, rerender_of, cancelled)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(g.generationId, g.datasetId, g.prompt, g.createdAt, g.publicOnly ? 1 : 0, g.sigma, g.k, g.q, g.lambda, g.epsilonCharged, g.privacy ? JSON.stringify(g.privacy) : null, g.rerenderOf, g.cancelled ? 1 : 0);
+  }
+
+  addImage(image: StoredImage): void {
+    this.db.prepare('INSERT INTO images (id, generation_id, idx, seed, guidance, steps, file) VALUES (?, ?, ?, ?, ?, ?, ?)').run(image.imageId, image.generationId, image.index, image.seed, image.guidance, image.steps, image.file);
+  }
+
+  markCancelled(generationId: string): void {
+    this.db.prepare('UPDATE generations SET cancelled = 1 WHERE id = ?').run(generationId);
+  }
+
+  generation(generationId: string): StoredGeneration | undefined {
+    const row = this.db.prepare('SELECT * FROM generations WHERE id = ?').get(generationId) as GenerationRow | undefined;
+    return row && toGeneration(row);
+  }
+
+  /** Newest first; all datasets (and public-only generations) when datasetId is undefined. */
+  generations(datasetId?: string, limit = 500): StoredGeneration[] {
+    const rows = (
+      datasetId === undefined
+        ? this.db.prepare('SELECT * FROM generations ORDER BY created_at DESC, rowid DESC LIMIT ?').all(limit)
+        : this.db.prepare('SELECT * FROM generations WHERE dataset_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?').all(datasetId, limit)
+    ) as GenerationRow[];
+    return rows.map(toGeneration);
+  }
+
+  images(generationId: string): StoredImage[] {
+    return (this.db.prepare('SELECT * FROM images WHERE generation_id = ? ORDER BY idx').all(generationId) as ImageRow[]).map(toImage);
+  }
+
+  image(imageId: string): StoredImage | undefined {
+    const row = this.db.prepare('SELECT * FROM images WHERE id = ?').get(imageId) as ImageRow | undefined;
+    return row && toImage(row);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
