@@ -1,7 +1,9 @@
 /**
  * Starts the studio service for the desktop app: the same façade the CLI and the HTTP host use. Model sessions
- * and exact searches run in the service's worker threads, never on this (main) process's event loop.
+ * run in the service's worker thread, never on this (main) process's event loop. The Demo dataset is created on
+ * the first start so that a new curator can generate at once.
  */
+import { createStudioService } from '../core/studio/service.ts';
 import type { StudioEvent, StudioHandlers } from '../core/studio/contract.ts';
 
 export interface DesktopStudioService {
@@ -12,5 +14,16 @@ export interface DesktopStudioService {
 }
 
 export async function startStudioService(): Promise<DesktopStudioService> {
-  throw new Error('the studio service (core/studio/service.ts) is not available yet');
+  const service = await createStudioService();
+  try {
+    await service.ensureDemoDataset();
+  } catch (error) {
+    console.warn(`DP-RDM Studio: the Demo dataset could not be created (${(error as Error).message})`);
+  }
+  return {
+    handlers: service.handlers,
+    subscribe: (listener) => service.subscribe(listener),
+    resolveFile: (segments) => service.resolveFile(segments),
+    close: () => service.close(),
+  };
 }
