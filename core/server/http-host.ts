@@ -96,17 +96,31 @@ function cookieToken(req: IncomingMessage): string | undefined {
   return undefined;
 }
 
-async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+/**
+ * Reads a JSON body of at most `limit` bytes. An oversized body is refused with a 400, and the rest of it is read
+ * and discarded rather than left on the socket: destroying the request (what leaving a `for await` over it does)
+ * resets the connection, so the client would see ECONNRESET instead of the message.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  const tooLarge = () => new StudioError('INVALID_REQUEST', `the request body is larger than the ${limit}-byte limit`);
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) throw new StudioError('INVALID_REQUEST', `request body is larger than ${limit} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new StudioError('INVALID_REQUEST', `request body is larger than ${limit} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  // Not consumed at all: Node discards the body itself once the response is sent.
+  if (declared > limit) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    req.on('data', (chunk: Buffer) => {
+      if (refused) return;
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      refused = true;
+      chunks.length = 0;
+      reject(tooLarge());
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
 }
 
 /** Joins URL segments under `root`, refusing anything that would leave it. */

@@ -188,7 +188,9 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
     conditionHeld: generator.holds(g.generationId),
   });
   const result = (o: GenerationOutcome): GenerationResult => {
-    const info = o.generation.datasetId && !o.generation.publicOnly ? ledger.getDataset(o.generation.datasetId) : undefined;
+    // A new query reports the ledger as its own charge left it (a later generation of the same dataset may already
+    // have been charged by now); a free re-render reports the ledger as it stands.
+    const info = o.receipt ?? (o.generation.datasetId && !o.generation.publicOnly ? ledger.getDataset(o.generation.datasetId) : undefined);
     return {
       ...record(o.generation),
       images: o.images.map(toGeneratedImage),
@@ -202,10 +204,23 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
   const runJob = async (key: string, requestedJobId: string | undefined, ctx: HandlerContext, body: (jobId: string, signal: AbortSignal) => Promise<GenerationOutcome>): Promise<GenerationResult> => {
     const job = jobs.start(requestedJobId ?? randomUUID(), ctx.signal);
     let outcome: 'done' | 'cancelled' | 'failed' = 'failed';
+    const queuedCancel = () => new StudioError('CANCELLED', 'cancelled while waiting in the queue; nothing was charged');
     try {
-      const o = await queue.run(key, () => {
-        if (job.signal.aborted) throw new StudioError('CANCELLED', 'cancelled while waiting in the queue; nothing was charged');
+      let started = false;
+      const queued = queue.run(key, () => {
+        if (job.signal.aborted) throw queuedCancel();
+        started = true;
         return body(job.jobId, job.signal);
+      });
+      // A job cancelled while it waits behind another ends now, not when its predecessor finishes; its turn in the
+      // queue then does nothing.
+      const o = await new Promise<GenerationOutcome>((resolveJob, rejectJob) => {
+        queued.then(resolveJob, rejectJob);
+        const onAbort = () => {
+          if (!started) rejectJob(queuedCancel());
+        };
+        if (job.signal.aborted) onAbort();
+        else job.signal.addEventListener('abort', onAbort, { once: true });
       });
       outcome = o.cancelled ? 'cancelled' : 'done';
       return result(o);
@@ -377,6 +392,11 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
         if (generator.holds(base.generationId)) return generator.rerender(base.generationId, render, jobId, signal);
         // The condition is gone (a restart): a public one is recomputed for free; a private one is a new query.
         const source = base.publicOnly || base.sigma === null || base.q === null || base.datasetId === null ? { kind: 'public' as const, datasetId: base.datasetId, k: base.k } : { kind: 'private' as const, datasetId: base.datasetId, k: base.k, q: base.q, sigma: base.sigma };
+        // A private one needs its dataset still indexed, checked before the charge: the ledger outlives a removed
+        // dataset, and charging it only to fail loading the index would spend budget for nothing.
+        if (source.kind === 'private' && indexed(source.datasetId).fingerprint !== ledger.getDataset(source.datasetId).fingerprint) {
+          throw new StudioError('INVALID_REQUEST', `the index of ${source.datasetId} and its privacy ledger disagree on which images it holds; sync the dataset first (nothing was charged)`);
+        }
         return generator.generate({ prompt: base.prompt, lambda: base.lambda, render, source }, jobId, signal);
       });
     },

@@ -1,0 +1,259 @@
+// The studio service end to end with the real models: dataset → preview → private generation with provenance →
+// ledger charged once → free re-render → export → restart (re-render charges anew) → budget exhausted → public-only.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultModelDir } from '../../../core/datasets/index.ts';
+import { epsilon as composedEpsilon } from '../../../core/privacy/index.ts';
+import type { DatasetSummary, GenerationPreview, GenerationResult } from '../../../core/studio/contract.ts';
+import { createStudioService, type StudioService } from '../../../core/studio/service.ts';
+import { cleanupTemp, localApi, pngProvenance, privateFolder, rejectionOf, STUDIO_VERSION, tempDir } from './helpers.ts';
+
+const PROMPT = 'a red circle on a blue background';
+const manifestSha = createHash('sha256').update(readFileSync(join(defaultModelDir(), 'manifest.json'))).digest('hex');
+
+describe('studio service end to end (real models)', () => {
+  let home: string;
+  let folder: string;
+  let service: StudioService;
+  let dataset: DatasetSummary;
+  let preview: GenerationPreview;
+  let first: GenerationResult;
+  let publicResult: GenerationResult;
+  const call = localApi(() => service);
+
+  beforeAll(async () => {
+    home = tempDir('dprdm-studio-home-');
+    folder = privateFolder(40);
+    service = await createStudioService({ home });
+  });
+  afterAll(async () => {
+    await service?.close();
+    cleanupTemp();
+  });
+
+  it('indexes a small private folder with its budget', async () => {
+    dataset = await call('datasets.add', { folder, epsilonCap: 3 });
+    expect(dataset.imageCount).toBe(40);
+    expect(dataset.budget).toMatchObject({ epsilonCap: 3, spentEpsilon: 0, queries: 0, locked: false });
+    // k from the manifest, q so that N·q ≈ 20·k, capped at 1; δ ≤ 1/(10·N) and ≤ 1e-5.
+    expect(dataset.defaults).toEqual({ k: 8, q: 1, delta: 1e-5 });
+    expect((await call('datasets.list', {})).map((d) => d.id)).toEqual([dataset.id]);
+  });
+
+  it('previews, then charges exactly once and writes images carrying their provenance', async () => {
+    preview = await call('generate.preview', { datasetId: dataset.id, epsilon: 1 });
+    expect(preview.admissible).toBe(true);
+    expect(preview.epsilonThisQuery).toBeLessThanOrEqual(1);
+    expect(preview.epsilonThisQuery).toBeGreaterThan(0.99);
+    expect(preview.noiseMultiplier).toBeCloseTo((preview.sigma * preview.k) / 2, 12);
+    expect((await call('ledger.show', { datasetId: dataset.id })).entries).toHaveLength(0); // a preview is free
+
+    first = await call('generate.run', { datasetId: dataset.id, prompt: PROMPT, epsilon: 1, images: 2, steps: 5, guidance: 3, seeds: [11, 12] });
+    expect(first).toMatchObject({ datasetId: dataset.id, prompt: PROMPT, publicOnly: false, cancelled: false, chargeSpent: true, conditionHeld: true });
+    expect(first.images.map((i) => i.seed)).toEqual([11, 12]);
+    expect(first.parameters.sigma).toBeCloseTo(preview.sigma, 12);
+    expect(first.cumulativeEpsilon).toBeCloseTo(preview.cumulativeEpsilonAfter, 12);
+    expect(first.remainingEpsilon).toBeCloseTo(preview.remainingEpsilonAfter, 12);
+
+    const ledger = await call('ledger.show', { datasetId: dataset.id });
+    expect(ledger.entries).toHaveLength(1);
+    expect(ledger.entries[0]!.receiptId).toBe(first.receiptId);
+    expect(ledger.entries[0]!.cumulativeEpsilon).toBeCloseTo(preview.cumulativeEpsilonAfter, 12);
+    expect(ledger.entries[0]!.sigma).toBeCloseTo(preview.sigma, 12);
+    expect(ledger.budget.queries).toBe(1);
+
+    for (const image of first.images) {
+      const file = service.resolveFile(image.url.split('/').slice(2));
+      expect(file).toBeDefined();
+      expect(relative(join(home, 'generations'), file!).startsWith('..')).toBe(false);
+      const bytes = readFileSync(file!);
+      const meta = await sharp(bytes).metadata();
+      expect([meta.format, meta.width, meta.height]).toEqual(['png', 32, 32]);
+      const { parameters, dprdm } = pngProvenance(bytes);
+      expect(parameters.split('\n')[0]).toBe(PROMPT);
+      for (const part of [`Steps: 5`, 'Sampler: DDIM', 'CFG scale: 3', `Seed: ${image.seed}`, 'Size: 32x32', 'Model: shapes-v1-1.0.0', `Model hash: ${manifestSha.slice(0, 10)}`, `Ledger receipt: ${first.receiptId}`, `Version: DP-RDM Studio ${STUDIO_VERSION}`]) {
+        expect(parameters).toContain(part);
+      }
+      expect(dprdm).toMatchObject({
+        prompt: PROMPT,
+        seed: image.seed,
+        steps: 5,
+        guidance: 3,
+        width: 32,
+        height: 32,
+        modelSet: { name: 'shapes-v1', version: '1.0.0', sha256: manifestSha },
+        studioVersion: STUDIO_VERSION,
+        generationId: first.generationId,
+        privacy: { mode: 'private', datasetFingerprint: dataset.fingerprint, receiptId: first.receiptId, epsilonCap: 3, delta: 1e-5, mechanism: { q: 1, k: 8, lambda: 1 } },
+      });
+      if (dprdm.privacy.mode !== 'private') throw new Error('unreachable');
+      expect(dprdm.privacy.epsilonThisQuery).toBeCloseTo(preview.epsilonThisQuery, 12);
+      expect(dprdm.privacy.cumulativeEpsilon).toBeCloseTo(preview.cumulativeEpsilonAfter, 12);
+      expect(dprdm.privacy.mechanism.sigma).toBeCloseTo(preview.sigma, 12);
+    }
+    // The two seeds drew different images from the one condition.
+    const [a, b] = first.images.map((i) => readFileSync(service.resolveFile(i.url.split('/').slice(2))!));
+    expect(a!.equals(b!)).toBe(false);
+  });
+
+  it('re-renders from the held condition at no privacy cost', async () => {
+    const again = await call('generate.rerender', { generationId: first.generationId, seeds: [21, 22, 23], guidance: 5, steps: 3 });
+    expect(again).toMatchObject({ chargeSpent: false, cancelled: false, conditionHeld: true, receiptId: first.receiptId });
+    expect(again.generationId).not.toBe(first.generationId);
+    expect(again.parameters.epsilonThisQuery).toBe(0);
+    expect(again.images.map((i) => [i.seed, i.guidance, i.steps])).toEqual([
+      [21, 5, 3],
+      [22, 5, 3],
+      [23, 5, 3],
+    ]);
+    const ledger = await call('ledger.show', { datasetId: dataset.id });
+    expect(ledger.entries).toHaveLength(1);
+    expect(again.cumulativeEpsilon).toBeCloseTo(ledger.budget.spentEpsilon, 12);
+    // The re-rendered images carry the provenance of the query their condition came from.
+    const { dprdm } = pngProvenance(readFileSync(service.resolveFile(again.images[0]!.url.split('/').slice(2))!));
+    expect(dprdm.privacy).toMatchObject({ mode: 'private', receiptId: first.receiptId });
+    expect(dprdm).toMatchObject({ seed: 21, guidance: 5, steps: 3 });
+  });
+
+  it('generates public-only without touching the ledger', async () => {
+    publicResult = await call('generate.run', { datasetId: dataset.id, prompt: 'a green star', publicOnly: true, images: 1, steps: 2 });
+    expect(publicResult).toMatchObject({ publicOnly: true, receiptId: null, chargeSpent: false, cumulativeEpsilon: null, remainingEpsilon: null, datasetId: dataset.id });
+    expect(publicResult.parameters.epsilonThisQuery).toBe(0);
+    const { dprdm, parameters } = pngProvenance(readFileSync(service.resolveFile(publicResult.images[0]!.url.split('/').slice(2))!));
+    expect(dprdm.privacy).toEqual({ mode: 'public-only' });
+    expect(parameters).toContain('public-only');
+    expect((await call('ledger.show', { datasetId: dataset.id })).entries).toHaveLength(1);
+    const history = await call('history.list', { datasetId: dataset.id });
+    expect(history.map((g) => g.generationId)).toContain(publicResult.generationId);
+    expect(history.map((g) => g.generationId)).toContain(first.generationId);
+  });
+
+  it('exports PNGs with manifest.json, manifest.csv and PRIVACY.md inside <home>/exports', async () => {
+    const ids = [...first.images.map((i) => i.imageId), publicResult.images[0]!.imageId];
+    const out = await call('export.images', { imageIds: ids, folder: 'first-export' });
+    expect(out.folder).toBe(join(home, 'exports', 'first-export'));
+    expect(out.files).toEqual(expect.arrayContaining(['manifest.json', 'manifest.csv', 'PRIVACY.md']));
+    expect(readdirSync(out.folder).sort()).toEqual([...out.files].sort());
+    const pngs = out.files.filter((f) => f.endsWith('.png'));
+    expect(pngs).toHaveLength(3);
+    const manifest = JSON.parse(readFileSync(join(out.folder, 'manifest.json'), 'utf8')) as { images: { file: string; sha256: string; provenance: { privacy: { mode: string; receiptId?: string } } }[] };
+    expect(manifest.images.map((i) => i.file)).toEqual(pngs);
+    for (const entry of manifest.images) {
+      const bytes = readFileSync(join(out.folder, entry.file));
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(entry.sha256);
+      expect(pngProvenance(bytes).dprdm.privacy.mode).toBe(entry.provenance.privacy.mode);
+    }
+    expect(manifest.images.map((i) => i.provenance.privacy.mode)).toEqual(['private', 'private', 'public-only']);
+    const csv = readFileSync(join(out.folder, 'manifest.csv'), 'utf8').trim().split('\n');
+    expect(csv).toHaveLength(4);
+    expect(csv[0]).toMatch(/^file,sha256,prompt,seed,/);
+    expect(csv[1]).toContain(first.receiptId!);
+    const statement = readFileSync(join(out.folder, 'PRIVACY.md'), 'utf8');
+    expect(statement).toContain(dataset.fingerprint);
+    expect(statement).toContain('ε = 3');
+    expect(statement).toContain('2 private, 1 public-only');
+    // The export changed nothing in the ledger.
+    expect((await call('ledger.show', { datasetId: dataset.id })).entries).toHaveLength(1);
+  });
+
+  it('refuses export folders outside <home>/exports (transports) and existing ones', async () => {
+    const id = first.images[0]!.imageId;
+    for (const bad of ['../outside', '../../etc', tempDir('dprdm-elsewhere-'), folder, join(folder, 'sub'), home, join(home, 'generations')]) {
+      const error = await rejectionOf(call('export.images', { imageIds: [id], folder: bad }));
+      expect(error.code, bad).toBe('INVALID_REQUEST');
+    }
+    expect(existsSync(join(folder, 'sub'))).toBe(false);
+    expect((await rejectionOf(call('export.images', { imageIds: [id], folder: 'first-export' }))).code).toBe('INVALID_REQUEST');
+    expect((await rejectionOf(call('export.images', { imageIds: ['img_doesnotexist'] }))).code).toBe('NOT_FOUND');
+    // Nothing was written into the private folder.
+    expect(readdirSync(folder).every((f) => /^img-\d+\.png$/.test(f))).toBe(true);
+  });
+
+  it('after a restart a private re-render is a new query with a fresh charge; export never writes into a private folder', async () => {
+    await service.close();
+    service = await createStudioService({ home, exportAnywhere: true });
+    const history = await call('history.list', { datasetId: dataset.id });
+    expect(history.find((g) => g.generationId === first.generationId)?.conditionHeld).toBe(false);
+    const before = await call('ledger.show', { datasetId: dataset.id });
+    const again = await call('generate.rerender', { generationId: first.generationId, seeds: [31], steps: 2 });
+    expect(again.chargeSpent).toBe(true);
+    expect(again.receiptId).not.toBe(first.receiptId);
+    const after = await call('ledger.show', { datasetId: dataset.id });
+    expect(after.entries).toHaveLength(before.entries.length + 1);
+    expect(after.entries.at(-1)!.receiptId).toBe(again.receiptId);
+    expect(after.entries.at(-1)!.cumulativeEpsilon).toBeGreaterThan(before.budget.spentEpsilon);
+    // Two identical queries compose as the accountant says.
+    const expected = composedEpsilon({ q: 1, sigma: preview.sigma, k: 8, queries: 2, delta: 1e-5 }).epsilon;
+    expect(after.budget.spentEpsilon).toBeCloseTo(expected, 9);
+
+    // Even with exportAnywhere (the CLI's --out), never inside, or around, a registered private folder.
+    const id = again.images[0]!.imageId;
+    const parent = join(folder, '..');
+    for (const bad of [folder, join(folder, 'exports'), join(folder, 'a', 'b'), parent]) {
+      expect((await rejectionOf(call('export.images', { imageIds: [id], folder: bad }))).code, bad).toBe('INVALID_REQUEST');
+    }
+    expect(readdirSync(folder).every((f) => /^img-\d+\.png$/.test(f))).toBe(true);
+    const elsewhere = join(tempDir('dprdm-out-'), 'out');
+    const out = await call('export.images', { imageIds: [id], folder: elsewhere });
+    expect(out.folder).toBe(elsewhere);
+    expect(readdirSync(elsewhere)).toHaveLength(4);
+  });
+
+  it('refuses a query over the budget with the remaining ε and charges nothing; public-only still works', async () => {
+    // Spend until the filter refuses (each ε ≈ 1 query composes sublinearly, so a few fit in the cap of 3).
+    let refusal: Awaited<ReturnType<typeof rejectionOf>> | undefined;
+    let charged = (await call('ledger.show', { datasetId: dataset.id })).entries.length;
+    for (let i = 0; i < 12 && !refusal; i++) {
+      try {
+        await call('generate.run', { datasetId: dataset.id, prompt: 'a blue square', epsilon: 1, images: 1, steps: 1 });
+        charged++;
+      } catch (error) {
+        refusal = error as typeof refusal;
+      }
+    }
+    expect(refusal?.code).toBe('BUDGET_EXCEEDED');
+    const ledger = await call('ledger.show', { datasetId: dataset.id });
+    expect(ledger.entries).toHaveLength(charged);
+    expect(refusal!.extra?.remainingEpsilon).toBeCloseTo(ledger.budget.remainingEpsilon, 12);
+    expect(ledger.budget.remainingEpsilon).toBeGreaterThanOrEqual(0);
+    expect(ledger.budget.remainingEpsilon).toBeLessThan(3 - ledger.entries[0]!.cumulativeEpsilon);
+    expect(refusal!.extra?.suggestion).toMatch(/public-only/);
+    expect((await call('generate.preview', { datasetId: dataset.id, epsilon: 1 })).admissible).toBe(false);
+
+    // The refused query wrote no generation.
+    const before = (await call('history.list', { datasetId: dataset.id })).length;
+    const pub = await call('generate.run', { datasetId: dataset.id, prompt: 'a blue square', publicOnly: true, images: 2, steps: 2 });
+    expect(pub).toMatchObject({ publicOnly: true, chargeSpent: false, receiptId: null });
+    expect(pub.images).toHaveLength(2);
+    expect((await call('history.list', { datasetId: dataset.id })).length).toBe(before + 1);
+    const final = await call('ledger.show', { datasetId: dataset.id });
+    expect(final.entries).toHaveLength(charged);
+    expect(final.budget.spentEpsilon).toBe(ledger.budget.spentEpsilon);
+    expect((await call('ledger.verify', { datasetId: dataset.id })).ok).toBe(true);
+  });
+
+  it('a removed dataset: a held re-render stays free; after a restart its re-render is refused before any charge', async () => {
+    const spare = await call('datasets.add', { folder: privateFolder(30, 500), epsilonCap: 5 });
+    const generated = await call('generate.run', { datasetId: spare.id, prompt: 'a black star', epsilon: 1, images: 1, steps: 1 });
+    await call('datasets.remove', { datasetId: spare.id });
+    expect(await call('generate.rerender', { generationId: generated.generationId, steps: 1 })).toMatchObject({ chargeSpent: false, receiptId: generated.receiptId });
+    await service.close();
+    service = await createStudioService({ home });
+    const error = await rejectionOf(call('generate.rerender', { generationId: generated.generationId, steps: 1 }));
+    expect(error.code).toBe('NOT_FOUND');
+    // The ledger outlives the index (re-adding the images resumes their spend): still the one charge.
+    expect((await call('ledger.show', { datasetId: spare.id })).entries.map((e) => e.receiptId)).toEqual([generated.receiptId]);
+  });
+
+  it('rejects bad requests with INVALID_REQUEST or NOT_FOUND', async () => {
+    expect((await rejectionOf(call('generate.run', { datasetId: 'ds_0123456789abcdef', prompt: 'a red circle', epsilon: 1, images: 1, steps: 1 }))).code).toBe('NOT_FOUND');
+    expect((await rejectionOf(call('generate.preview', { datasetId: 'ds_0123456789abcdef', epsilon: 1 }))).code).toBe('NOT_FOUND');
+    expect((await rejectionOf(call('generate.rerender', { generationId: 'gen_nope' }))).code).toBe('NOT_FOUND');
+    const fresh = tempDir('dprdm-empty-');
+    mkdirSync(join(fresh, 'x'));
+    expect((await rejectionOf(call('datasets.add', { folder: fresh }))).code).toBe('INVALID_REQUEST');
+  });
+});
