@@ -2,7 +2,8 @@
  * `npm run bench:index`: indexes N ∈ {2,000, 20,000} generated PNGs with the embedded model set and prints
  * files/s overall and per stage (scan/read/hash/decode/embed/store; per-stage figures are files ÷ summed stage
  * time across concurrent workers), the no-change re-sync time and peak RSS. Targets: ≥ 150 files/s end to end,
- * no-change re-sync of 20,000 files ≤ 2 s. Usage: tsx bench/index.bench.ts [N...]
+ * no-change re-sync of 20,000 files ≤ 2 s. Usage: tsx bench/index.bench.ts [N...] [--json] (--json: the figures as
+ * one JSON object on stdout, the lines on stderr).
  */
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { openLedger } from '../core/ledger/index.ts';
 import { addDataset, openModelEmbedder, syncDataset } from '../core/datasets/index.ts';
+import { emitJson, machineInfo, say } from './report.ts';
 
 const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
 const counts = sizes.length > 0 ? sizes : [2000, 20000];
@@ -39,6 +41,7 @@ async function generate(dir: string, n: number): Promise<void> {
 }
 
 const embedder = await openModelEmbedder();
+const runs: Record<string, unknown>[] = [];
 for (const n of counts) {
   const root = mkdtempSync(join(tmpdir(), 'dprdm-bench-'));
   const folder = join(root, 'images');
@@ -57,14 +60,16 @@ for (const n of counts) {
   const resyncS = (performance.now() - t) / 1000;
   const tm = report.timings;
   const rate = (ms: number) => (ms > 0 ? (n / (ms / 1000)).toFixed(0) : '∞');
-  console.log(`N = ${n} (generated in ${genS.toFixed(1)} s)`);
-  console.log(`  end to end: ${wall.toFixed(2)} s = ${(n / wall).toFixed(0)} files/s (target ≥ 150)`);
-  console.log(`  per stage (files/s of summed stage time): scan ${rate(tm.scanMs)}, read ${rate(tm.readMs)}, hash ${rate(tm.hashMs)}, decode ${rate(tm.decodeMs)}, embed ${rate(tm.embedMs)}, store ${rate(tm.storeMs)}`);
-  console.log(`  stage ms: ${JSON.stringify(Object.fromEntries(Object.entries(tm).map(([k, v]) => [k, Math.round(v)])))}`);
-  console.log(`  no-change re-sync: ${resyncS.toFixed(3)} s (${resync.counts.unchanged} unchanged; target ≤ 2 s for 20,000)`);
-  console.log(`  peak RSS: ${(peakRss / 1024 ** 2).toFixed(0)} MiB`);
+  say(`N = ${n} (generated in ${genS.toFixed(1)} s)`);
+  say(`  end to end: ${wall.toFixed(2)} s = ${(n / wall).toFixed(0)} files/s (target ≥ 150)`);
+  say(`  per stage (files/s of summed stage time): scan ${rate(tm.scanMs)}, read ${rate(tm.readMs)}, hash ${rate(tm.hashMs)}, decode ${rate(tm.decodeMs)}, embed ${rate(tm.embedMs)}, store ${rate(tm.storeMs)}`);
+  say(`  stage ms: ${JSON.stringify(Object.fromEntries(Object.entries(tm).map(([k, v]) => [k, Math.round(v)])))}`);
+  say(`  no-change re-sync: ${resyncS.toFixed(3)} s (${resync.counts.unchanged} unchanged; target ≤ 2 s for 20,000)`);
+  say(`  peak RSS: ${(peakRss / 1024 ** 2).toFixed(0)} MiB`);
+  runs.push({ n, generateS: genS, wallS: wall, filesPerSecond: n / wall, stageMs: tm, resyncS, resyncUnchanged: resync.counts.unchanged, peakRssMiB: peakRss / 1024 ** 2 });
   ledger.close();
   rmSync(root, { recursive: true, force: true });
 }
 clearInterval(sampler);
 await embedder.close();
+emitJson({ bench: 'index', machine: machineInfo(), settings: { counts }, runs });

@@ -1,7 +1,8 @@
 /**
  * `npm run bench:ledger`: how long a ledger charge takes (BEGIN IMMEDIATE → Rényi filter over 155 orders → hash-chained
  * insert → COMMIT with synchronous=FULL in WAL mode), median over 1,000 charges; also preview, the RDP computation
- * alone, and a full verify of the 1,000-row chain. Prints figures; asserts nothing. BENCH_CHARGES overrides 1000.
+ * alone, and a full verify of the 1,000-row chain. Prints figures; asserts nothing. BENCH_CHARGES overrides 1000;
+ * --json prints the figures as one JSON object on stdout (the lines then go to stderr).
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,6 +10,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_ORDERS, queryRdp } from '../core/privacy/index.ts';
 import { openLedger } from '../core/ledger/index.ts';
+import { emitJson, machineInfo, quantile, say } from './report.ts';
 
 const CHARGES = Number(process.env.BENCH_CHARGES ?? 1000);
 const dir = mkdtempSync(join(process.env.BENCH_DIR ?? os.tmpdir(), 'dprdm-ledger-bench-'));
@@ -17,6 +19,13 @@ function summary(times: number[]): string {
   const sorted = [...times].sort((a, b) => a - b);
   const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
   return `median ${at(0.5).toFixed(3)} ms, p10 ${at(0.1).toFixed(3)} ms, p90 ${at(0.9).toFixed(3)} ms, max ${sorted[sorted.length - 1]!.toFixed(3)} ms`;
+}
+
+/** The same figures for --json (p95 added). */
+function figures(times: number[]): { medianMs: number; p10Ms: number; p90Ms: number; p95Ms: number; maxMs: number; n: number } {
+  const sorted = [...times].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+  return { medianMs: at(0.5), p10Ms: at(0.1), p90Ms: at(0.9), p95Ms: quantile(sorted, 0.95), maxMs: sorted[sorted.length - 1]!, n: sorted.length };
 }
 
 try {
@@ -53,11 +62,20 @@ try {
   const verifyMs = performance.now() - t;
   ledger.close();
 
-  console.log(`ledger benchmark (${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, Node ${process.version}, file in ${dir})`);
-  console.log(`  charge ×${CHARGES} (WAL, synchronous=FULL, ${DEFAULT_ORDERS.length} orders): ${summary(chargeTimes)}`);
-  console.log(`  preview ×200: ${summary(previewTimes)}`);
-  console.log(`  queryRdp alone ×200: ${summary(rdpTimes)}`);
-  console.log(`  verify of ${report.charges} charges: ${verifyMs.toFixed(1)} ms (${report.ok ? 'ok' : 'FAILED'})`);
+  say(`ledger benchmark (${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, Node ${process.version}, file in ${dir})`);
+  say(`  charge ×${CHARGES} (WAL, synchronous=FULL, ${DEFAULT_ORDERS.length} orders): ${summary(chargeTimes)}`);
+  say(`  preview ×200: ${summary(previewTimes)}`);
+  say(`  queryRdp alone ×200: ${summary(rdpTimes)}`);
+  say(`  verify of ${report.charges} charges: ${verifyMs.toFixed(1)} ms (${report.ok ? 'ok' : 'FAILED'})`);
+  emitJson({
+    bench: 'ledger',
+    machine: machineInfo(),
+    settings: { charges: CHARGES, orders: DEFAULT_ORDERS.length, members: 10_000 },
+    charge: figures(chargeTimes),
+    preview: figures(previewTimes),
+    queryRdp: figures(rdpTimes),
+    verify: { charges: report.charges, ms: verifyMs, ok: report.ok },
+  });
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

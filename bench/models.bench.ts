@@ -6,12 +6,14 @@
  *   - ms per generated image, DDIM 25 steps + CFG, at batch 1 and batch 16.
  * Targets (issue 4): ≥ 200 images/s embedding; ≤ 1 s per image at batch 1. Prints figures; asserts nothing.
  * Env: BENCH_THREADS (onnxruntime intra-op threads, default 1), BENCH_IMAGES (default 2000), BENCH_PROVIDER.
+ * --json: the figures as one JSON object on stdout (the lines then go to stderr).
  */
 import os from 'node:os';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ExecutionProviderRequest, ModelHost, ModelRuntime } from '../core/models/index.ts';
+import { emitJson, machineInfo, say } from './report.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SET = join(ROOT, 'native-models', 'shapes-v1');
@@ -38,19 +40,21 @@ async function embedFolder(embed: (paths: string[]) => Promise<{ count: number; 
 }
 
 async function main(): Promise<void> {
-  console.log(`bench:models — ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}, onnxruntime intra-op threads ${threads}, provider ${provider}`);
+  say(`bench:models — ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}, onnxruntime intra-op threads ${threads}, provider ${provider}`);
   const files = (await readdir(FOLDER)).filter((f) => f.endsWith('.png')).sort().slice(0, maxImages).map((f) => join(FOLDER, f));
 
   const host = await ModelHost.start(SET, { provider, intraOpThreads: threads });
   const D = host.info.manifest.embedding.dim;
-  console.log(`model set ${host.info.manifest.name} ${host.info.manifest.version}: D=${D}, image ${host.info.manifest.image.size}px, decoder ${host.info.manifest.decoder.imageSize}px, provider ${host.info.provider}${host.info.notes.length ? ` (${host.info.notes.join('; ')})` : ''}`);
+  say(`model set ${host.info.manifest.name} ${host.info.manifest.version}: D=${D}, image ${host.info.manifest.image.size}px, decoder ${host.info.manifest.decoder.imageSize}px, provider ${host.info.provider}${host.info.notes.length ? ` (${host.info.notes.join('; ')})` : ''}`);
 
   // warm-up
   await host.embedImageFiles(files.slice(0, 32));
   await host.embedTexts(['a red star']);
 
+  const figures: Record<string, unknown> = { threads, provider: host.info.provider, images: files.length };
   const hostRate = await embedFolder((p) => host.embedImageFiles(p), files);
-  console.log(`image embedding (worker, PNG decode included, batches of ${CHUNK}): ${hostRate.toFixed(0)} images/s over ${files.length} files   [target ≥ 200]`);
+  figures.imagesPerSecondWorker = hostRate;
+  say(`image embedding (worker, PNG decode included, batches of ${CHUNK}): ${hostRate.toFixed(0)} images/s over ${files.length} files   [target ≥ 200]`);
 
   const prompt = 'a small red star on a striped blue background in the top left';
   const single: number[] = [];
@@ -66,7 +70,9 @@ async function main(): Promise<void> {
     await host.embedTexts(batchTexts);
     batch.push(performance.now() - t0);
   }
-  console.log(`text embedding latency (worker round trip): ${median(single).toFixed(2)} ms median for 1 prompt; ${median(batch).toFixed(1)} ms for a batch of 64`);
+  figures.textMsOnePrompt = median(single);
+  figures.textMsBatch64 = median(batch);
+  say(`text embedding latency (worker round trip): ${median(single).toFixed(2)} ms median for 1 prompt; ${median(batch).toFixed(1)} ms for a batch of 64`);
 
   const cond = (await host.embedTexts([prompt])).data;
   await host.generate({ cond, count: 1, seeds: [0], steps: 2 });
@@ -75,7 +81,8 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     await host.generate({ cond, count, seeds: Array.from({ length: count }, (_, i) => i), steps: 25, guidance: 3, batchSize });
     const ms = (performance.now() - t0) / count;
-    console.log(`DDIM 25 + CFG (${2 * batchSize} UNet rows per step): ${ms.toFixed(0)} ms per image at batch ${batchSize} (${count} images)${batchSize === 1 ? '   [target ≤ 1000]' : ''}`);
+    figures[`msPerImageBatch${batchSize}`] = ms;
+    say(`DDIM 25 + CFG (${2 * batchSize} UNet rows per step): ${ms.toFixed(0)} ms per image at batch ${batchSize} (${count} images)${batchSize === 1 ? '   [target ≤ 1000]' : ''}`);
   }
   await host.close();
 
@@ -83,8 +90,10 @@ async function main(): Promise<void> {
   const rt = await ModelRuntime.load(SET, { provider, intraOpThreads: threads });
   await rt.embedImageFiles(files.slice(0, 32));
   const inThread = await embedFolder((p) => rt.embedImageFiles(p), files);
-  console.log(`image embedding (in-thread, for comparison): ${inThread.toFixed(0)} images/s`);
+  say(`image embedding (in-thread, for comparison): ${inThread.toFixed(0)} images/s`);
+  figures.imagesPerSecondInThread = inThread;
   await rt.release();
+  emitJson({ bench: 'models', machine: machineInfo(), settings: { threads, provider, maxImages, chunk: CHUNK, steps: 25 }, ...figures });
 }
 
 await main();

@@ -1,12 +1,14 @@
 /**
  * `npm run bench:privacy`: private query latency (Poisson subsample → exact top-k → clipped mean → noise) against
  * one exact top-k over all N rows, on seeded unit vectors of d = 512, k = 20; and the time of calibrateSigma.
- * Prints figures; asserts nothing.
+ * Prints figures; asserts nothing. BENCH_SIZES (comma-separated N) overrides 10000,100000,1000000; --json prints
+ * the figures as one JSON object on stdout (the table then goes to stderr).
  */
 import os from 'node:os';
 import { exactSearch, MetricKind } from 'usearch';
 import { calibrateSigma, privateAggregate, type EmbeddingMatrix } from '../core/privacy/index.ts';
 import { exactTopK } from '../core/privacy/exact-top-k.ts';
+import { emitJson, machineInfo, say } from './report.ts';
 
 const DIM = 512;
 const K = 20;
@@ -51,10 +53,11 @@ function time(fn: () => void, repeats: number): { median: number; p95: number } 
 }
 
 const fmt = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
-console.log(`# privacy benchmark — ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
-console.log(`d = ${DIM}, k = ${K}, σ = ${SIGMA}\n`);
-console.log('| N | store MiB | q | private median ms | private p95 ms | full exact top-k (JS) ms | full exact (usearch) ms | speed-up vs JS | speed-up vs usearch |');
-console.log('|---|---|---|---|---|---|---|---|---|');
+say(`# privacy benchmark — ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
+say(`d = ${DIM}, k = ${K}, σ = ${SIGMA}\n`);
+const rows: Record<string, number>[] = [];
+say('| N | store MiB | q | private median ms | private p95 ms | full exact top-k (JS) ms | full exact (usearch) ms | speed-up vs JS | speed-up vs usearch |');
+say('|---|---|---|---|---|---|---|---|---|');
 for (const n of sizes) {
   const data = seededUnitRows(n, DIM, 12345 + n);
   const store: EmbeddingMatrix = { data, rows: n, dim: DIM };
@@ -69,7 +72,8 @@ for (const n of sizes) {
     for (let i = 0; i < 5; i++) privateAggregate(query, store, { k: K, q, sigma: SIGMA }); // warm-up
     const repeats = Math.max(30, Math.min(300, Math.floor(2e8 / (n * q * DIM + 1e5))));
     const priv = time(() => void privateAggregate(query, store, { k: K, q, sigma: SIGMA }), repeats);
-    console.log(
+    rows.push({ n, storeMiB: data.byteLength / 2 ** 20, q, privateMedianMs: priv.median, privateP95Ms: priv.p95, fullJsMs: fullJs.median, fullUsearchMs: fullUsearch.median });
+    say(
       `| ${n.toLocaleString('en')} | ${(data.byteLength / 2 ** 20).toFixed(0)} | ${q} | ${fmt(priv.median)} | ${fmt(priv.p95)} | ${fmt(fullJs.median)} | ${fmt(fullUsearch.median)} | ${(fullJs.median / priv.median).toFixed(1)}× | ${(fullUsearch.median / priv.median).toFixed(1)}× |`,
     );
   }
@@ -77,6 +81,17 @@ for (const n of sizes) {
 
 const calibration = time(() => void calibrateSigma({ q: 0.01, k: 20, queries: 10_000, delta: 1.2e-5, epsilon: 10 }), 20);
 const calibration2 = time(() => void calibrateSigma({ q: 0.001, k: 20, queries: 100_000, delta: 1e-6, epsilon: 1 }), 20);
-console.log(`\ncalibrateSigma (q=0.01, k=20, T=10000, δ=1.2e-5, ε=10): median ${fmt(calibration.median)} ms, p95 ${fmt(calibration.p95)} ms`);
-console.log(`calibrateSigma (q=0.001, k=20, T=100000, δ=1e-6, ε=1): median ${fmt(calibration2.median)} ms, p95 ${fmt(calibration2.p95)} ms`);
-console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+say(`\ncalibrateSigma (q=0.01, k=20, T=10000, δ=1.2e-5, ε=10): median ${fmt(calibration.median)} ms, p95 ${fmt(calibration.p95)} ms`);
+say(`calibrateSigma (q=0.001, k=20, T=100000, δ=1e-6, ε=1): median ${fmt(calibration2.median)} ms, p95 ${fmt(calibration2.p95)} ms`);
+say(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+emitJson({
+  bench: 'privacy',
+  machine: machineInfo(),
+  settings: { dim: DIM, k: K, sigma: SIGMA, sizes, rates },
+  rows,
+  calibrateSigma: [
+    { q: 0.01, k: 20, queries: 10_000, delta: 1.2e-5, epsilon: 10, medianMs: calibration.median, p95Ms: calibration.p95 },
+    { q: 0.001, k: 20, queries: 100_000, delta: 1e-6, epsilon: 1, medianMs: calibration2.median, p95Ms: calibration2.p95 },
+  ],
+  peakRssMiB: process.resourceUsage().maxRSS / 1024,
+});
