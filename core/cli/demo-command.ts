@@ -37,6 +37,9 @@ export async function demoCommand(argv: string[], io: CommandIO): Promise<number
   try {
     await service.ensureDemoDataset(indexProgress(io, 'indexing the Demo dataset'), { evenIfRemoved: true });
     const datasetId = service.resolveDatasetRef(DEMO_DATASET_NAME);
+    const folder = join(outRoot, new Date().toISOString().replace(/[:.]/g, '-'));
+    // A refused --out (inside a private folder) must stop the demo before its queries are charged.
+    service.checkExportFolder(folder);
     const bar = progressBar(io, 'generating');
     const imageIds: string[] = [];
     let last;
@@ -45,7 +48,6 @@ export async function demoCommand(argv: string[], io: CommandIO): Promise<number
       imageIds.push(...last.images.map((i) => i.imageId));
       bar?.(row + 1, DEMO_PROMPTS.length);
     }
-    const folder = join(outRoot, new Date().toISOString().replace(/[:.]/g, '-'));
     const exported = await service.handlers['export.images']({ imageIds, folder }, {});
     const tiles = exported.files.filter((f) => f.endsWith('.png'));
     const composite = await Promise.all(

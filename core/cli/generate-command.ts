@@ -70,6 +70,8 @@ export async function generateCommand(argv: string[], io: CommandIO): Promise<nu
   const service = await createStudioService({ exportAnywhere: true });
   try {
     const datasetId = datasetRef === undefined ? undefined : service.resolveDatasetRef(datasetRef);
+    // A refused --out (inside a private folder, or existing) must stop the run before its query is charged.
+    service.checkExportFolder(out ? resolve(out) : undefined);
     const bar = progressBar(io, 'generating');
     const unsubscribe = service.subscribe((e: StudioEvent) => {
       if (e.type === 'progress' && e.task === 'generate') bar?.(e.done, e.total);

@@ -16,7 +16,6 @@ export {
   importMemberHash,
   loadEmbeddingMatrix,
   loadPrivateStore,
-  loadEvaluationStore,
   browseDataset,
   datasetDir,
   datasetsRoot,

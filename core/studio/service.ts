@@ -47,7 +47,6 @@ import {
   type StudioHandlers,
   type StudioInfo,
 } from './contract.ts';
-import { runEvaluation } from '../evaluation/run.ts';
 import { toStudioError, type ErrorScope } from './errors.ts';
 import { Generator, generationsRoot, toGeneratedImage, type GenerationOutcome, type GenerationSpec, type ModelSetIdentity } from './generator.ts';
 import { HISTORY_FILE, HistoryStore, type StoredGeneration } from './history.ts';
@@ -80,6 +79,8 @@ export interface StudioService {
   ensureDemoDataset(onProgress?: (p: IndexProgress) => void, options?: { evenIfRemoved?: boolean }): Promise<void>;
   /** A dataset id from an id or a (case-insensitive, unique) name. */
   resolveDatasetRef(ref: string): string;
+  /** The folder `export.images` would write to, or the StudioError it would refuse with (checked before a charge). */
+  checkExportFolder(folder: string | undefined): string;
   close(): Promise<void>;
 }
 
@@ -465,25 +466,6 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
         content: exportLedger(ledger, r.datasetId, r.format),
         statement: buildExport(ledger, r.datasetId).statement,
       })),
-    'evaluate.run': (r, ctx) =>
-      guarded('generation', async () => {
-        // In the dataset's queue: no generation can spend budget between the evaluation's plan and its charges.
-        const d = indexed(r.datasetId);
-        const job = jobs.start(r.jobId ?? randomUUID(), ctx.signal);
-        let outcome: 'done' | 'cancelled' | 'failed' = 'failed';
-        try {
-          const deps = { home, ledger, modelDir, manifest, modelSet, studioVersion: STUDIO_VERSION, models, publicSet, provider: settings.executionProvider, datasetName: d.name, datasetFolder: d.folder, emit };
-          const report = await queue.run(r.datasetId, () => runEvaluation(deps, r, job.jobId, job.signal));
-          outcome = 'done';
-          return report;
-        } catch (error) {
-          if (job.signal.aborted) outcome = 'cancelled';
-          throw error;
-        } finally {
-          job.finish();
-          emit({ type: 'job-end', jobId: job.jobId, outcome });
-        }
-      }),
     'settings.get': async () => ({ executionProvider: settings.executionProvider, dataDirectory: home }),
     'settings.set': async (r) => {
       if (r.executionProvider && r.executionProvider !== settings.executionProvider) {
@@ -525,6 +507,7 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
       writeSettings(home, settings);
     },
     resolveDatasetRef,
+    checkExportFolder: (folder) => exportFolder(folder),
     async close() {
       if (ownsModels && modelsPromise) await (await modelsPromise.catch(() => undefined))?.close();
       history.close();

@@ -1,0 +1,100 @@
+// `dprdm generate` in-process on a temp DPRDM_HOME with the real models: public-only and private runs exported with
+// their provenance, the refusal over budget, and usage errors.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStudioService } from '../../../core/studio/service.ts';
+import { runCli } from '../cli/run-cli.ts';
+import { cleanupTemp, localApi, pngProvenance, privateFolder, tempDir } from './helpers.ts';
+
+describe('dprdm generate', () => {
+  let home: string;
+  let folder: string;
+  let datasetId: string;
+  const previous = process.env.DPRDM_HOME;
+  const ledgerRows = async () => {
+    const service = await createStudioService({ home });
+    try {
+      return (await localApi(() => service)('ledger.show', { datasetId })).entries;
+    } finally {
+      await service.close();
+    }
+  };
+
+  beforeAll(async () => {
+    home = tempDir('dprdm-cli-gen-home-');
+    folder = privateFolder(30, 700);
+    process.env.DPRDM_HOME = home;
+    const service = await createStudioService({ home });
+    try {
+      datasetId = (await localApi(() => service)('datasets.add', { folder, name: 'Clinic', epsilonCap: 2 })).id;
+    } finally {
+      await service.close();
+    }
+  });
+  afterAll(() => {
+    if (previous === undefined) delete process.env.DPRDM_HOME;
+    else process.env.DPRDM_HOME = previous;
+    cleanupTemp();
+  });
+
+  it('writes a public-only generation with its manifests and statement (--json)', async () => {
+    const out = join(tempDir('dprdm-cli-out-'), 'public');
+    const run = await runCli(['generate', '--public-only', '--prompt', 'a red circle', '--images', '2', '--steps', '2', '--out', out, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const json = JSON.parse(run.stdout) as { generation: { publicOnly: boolean; chargeSpent: boolean }; export: { folder: string; files: string[] } };
+    expect(json.generation).toMatchObject({ publicOnly: true, chargeSpent: false });
+    expect(json.export.folder).toBe(out);
+    expect(readdirSync(out).sort()).toEqual([...json.export.files].sort());
+    expect(json.export.files.filter((f) => f.endsWith('.png'))).toHaveLength(2);
+    expect(readFileSync(join(out, 'PRIVACY.md'), 'utf8')).toMatch(/public-only/);
+  });
+
+  it('charges one private query by dataset name and prints what it spent', async () => {
+    const out = join(tempDir('dprdm-cli-out-'), 'private');
+    const run = await runCli(['generate', '--dataset', 'clinic', '--prompt', 'a blue star', '--epsilon', '0.5', '--images', '1', '--steps', '2', '--seeds', '7', '--out', out]);
+    expect(run.code, run.stderr).toBe(0);
+    const rows = await ledgerRows();
+    expect(rows).toHaveLength(1);
+    expect(run.stdout).toContain(`receipt ${rows[0]!.receiptId}`);
+    expect(run.stdout).toMatch(/ε 0\.\d+ spent/);
+    expect(run.stdout).toContain('seeds: 7');
+    const png = readdirSync(out).find((f) => f.endsWith('.png'))!;
+    const { dprdm } = pngProvenance(readFileSync(join(out, png)));
+    expect(dprdm).toMatchObject({ prompt: 'a blue star', seed: 7, steps: 2, privacy: { mode: 'private', receiptId: rows[0]!.receiptId } });
+  });
+
+  it('refuses an over-budget query (exit 1, remaining ε on stderr) and charges nothing', async () => {
+    const out = join(tempDir('dprdm-cli-out-'), 'refused');
+    const run = await runCli(['generate', '--dataset', datasetId, '--prompt', 'a blue star', '--epsilon', '50', '--images', '1', '--steps', '1', '--out', out]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/remaining ε \d/);
+    expect(run.stderr).toMatch(/public-only/);
+    expect(existsSync(out)).toBe(false);
+    expect(await ledgerRows()).toHaveLength(1);
+  });
+
+  it('reports usage errors with exit 2, and never exports into the private folder', async () => {
+    const cases: [string[], RegExp][] = [
+      [['generate', '--prompt', 'a red circle', '--epsilon', '1'], /dataset/],
+      [['generate', '--dataset', datasetId, '--prompt', 'a red circle', '--epsilon', '1', '--images', '99'], /images/],
+      [['generate', '--dataset', datasetId, '--prompt', 'a red circle'], /epsilon/],
+      [['generate', '--dataset', 'no-such-dataset', '--prompt', 'a red circle', '--epsilon', '1'], /no dataset/],
+      [['generate', '--dataset', datasetId, '--prompt', 'a red circle', '--epsilon', '1', '--images', '1', '--steps', '1', '--out', join(folder, 'out')], /private image folder/],
+    ];
+    const before = (await ledgerRows()).length;
+    for (const [argv, message] of cases) {
+      const run = await runCli(argv);
+      expect(run.code, argv.join(' ')).toBe(2);
+      expect(run.stderr, argv.join(' ')).toMatch(message);
+    }
+    expect(existsSync(join(folder, 'out'))).toBe(false);
+    // The refused --out was caught before the query was charged.
+    expect((await ledgerRows()).length).toBe(before);
+    const existing = tempDir('dprdm-cli-existing-');
+    const run = await runCli(['generate', '--dataset', datasetId, '--prompt', 'a red circle', '--epsilon', '0.3', '--images', '1', '--steps', '1', '--out', existing]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/already exists/);
+    expect((await ledgerRows()).length).toBe(before);
+  });
+});
