@@ -21,6 +21,7 @@ export const STUDIO_CHANNELS = [
   'ledger.show',
   'ledger.verify',
   'ledger.export',
+  'evaluate.run',
   'settings.get',
   'settings.set',
 ] as const satisfies readonly StudioChannel[];

@@ -16,6 +16,7 @@ export {
   importMemberHash,
   loadEmbeddingMatrix,
   loadPrivateStore,
+  loadEvaluationStore,
   browseDataset,
   datasetDir,
   datasetsRoot,

@@ -586,6 +586,23 @@ export function loadPrivateStore(datasetId: string, options: LedgerOptions): Pri
   }
 }
 
+/**
+ * For the curator's own utility evaluation only (never the generation path): the private store plus, per row, the
+ * paths (inside the dataset folder) of the files holding that image, so held-out rows can be matched to the
+ * curator's captions. These names never leave the evaluation's process.
+ */
+export function loadEvaluationStore(datasetId: string, options: LedgerOptions): PrivateStore & { readonly rowNames: readonly (readonly string[])[] } {
+  const privateStore = loadPrivateStore(datasetId, options);
+  const store = openIndex(datasetId, options);
+  try {
+    const { hashes } = store.loadMatrix();
+    if (hashes.length !== privateStore.matrix.rows) throw new DatasetIndexCorruptError(`the index of ${datasetId} changed while it was read; try again`);
+    return { ...privateStore, rowNames: hashes.map((h) => store.namesForHash(h)) };
+  } finally {
+    store.close();
+  }
+}
+
 // ── curator browsing ────────────────────────────────────────────────────────────────────────────────────
 
 export interface BrowseResult {

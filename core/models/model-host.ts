@@ -8,7 +8,7 @@ import type { EmbeddingBatch, TextEmbeddingBatch } from './encoders.ts';
 import { ImageDecodeError, ModelAbortError, ModelSetError, type ModelSetErrorCode } from './errors.ts';
 import type { HostToWorker, SerializedError, WorkerCall, WorkerInit, WorkerToHost } from './model-protocol.ts';
 import type { ImageToTensorOptions } from './preprocess.ts';
-import type { GenerateProgress, GenerateRequest, GeneratedImages, ModelRuntimeOptions, ModelSetInfo } from './runtime.ts';
+import type { GenerateProgress, GenerateRequest, GeneratedImages, JudgeLogits, ModelRuntimeOptions, ModelSetInfo } from './runtime.ts';
 
 export interface CallOptions {
   signal?: AbortSignal;
@@ -27,6 +27,8 @@ export interface ModelService {
   embedImages(tensors: readonly Float32Array[] | Float32Array, options?: CallOptions): Promise<EmbeddingBatch>;
   embedImageFiles(inputs: readonly (string | Buffer)[], options?: ImageToTensorOptions & CallOptions): Promise<ImageFilesEmbedding>;
   generate(request: GenerateRequest, options?: GenerateCallOptions): Promise<GeneratedImages>;
+  /** Judge logits for images [n,3,S,S] in [-1,1] (evaluation only; the host must be started with judge: true). */
+  judge?(images: Float32Array, count: number, options?: CallOptions): Promise<JudgeLogits>;
   close(): Promise<void>;
 }
 
@@ -110,6 +112,10 @@ export class ModelHost implements ModelService {
 
   generate(request: GenerateRequest, options: GenerateCallOptions = {}): Promise<GeneratedImages> {
     return this.call({ method: 'generate', args: [request, options.onProgress !== undefined] }, options, options.onProgress) as Promise<GeneratedImages>;
+  }
+
+  judge(images: Float32Array, count: number, options: CallOptions = {}): Promise<JudgeLogits> {
+    return this.call({ method: 'judge', args: [images, count] }, options) as Promise<JudgeLogits>;
   }
 
   /** Stops the worker (pending calls are cancelled). */

@@ -12,7 +12,8 @@ export type WorkerCall =
   | { method: 'embedTexts'; args: [texts: string[]] }
   | { method: 'embedImages'; args: [tensors: Float32Array[] | Float32Array] }
   | { method: 'embedImageFiles'; args: [inputs: (string | Buffer)[], options: ImageToTensorOptions] }
-  | { method: 'generate'; args: [request: GenerateRequest, wantProgress: boolean] };
+  | { method: 'generate'; args: [request: GenerateRequest, wantProgress: boolean] }
+  | { method: 'judge'; args: [images: Float32Array, count: number] };
 
 export type HostToWorker = ({ type: 'call'; id: number } & WorkerCall) | { type: 'cancel'; id: number } | { type: 'close' };
 

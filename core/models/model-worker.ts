@@ -50,6 +50,9 @@ async function serve(runtime: ModelRuntime, message: Extract<HostToWorker, { typ
         value = await runtime.generate(request, onProgress, controller.signal);
         break;
       }
+      case 'judge':
+        value = await runtime.judge(...message.args);
+        break;
     }
     send({ type: 'result', id: message.id, value }, buffersOf(value));
   } catch (error) {

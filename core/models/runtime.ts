@@ -59,6 +59,9 @@ export interface GeneratedImages {
   guidance: number;
 }
 
+/** Judge logits per attribute, row-major [n, labels] (label order in manifest.judge.attributes). */
+export type JudgeLogits = Record<'shape' | 'color' | 'background' | 'texture', Float32Array>;
+
 export interface ModelSetInfo {
   dir: string;
   manifest: Manifest;
@@ -194,7 +197,7 @@ export class ModelRuntime {
   }
 
   /** Judge logits per attribute for images [n,3,32,32] in [-1,1] (evaluation only). */
-  async judge(images: Float32Array, count: number): Promise<Record<'shape' | 'color' | 'background' | 'texture', Float32Array>> {
+  async judge(images: Float32Array, count: number): Promise<JudgeLogits> {
     if (!this.judgeSession) throw new Error('the judge was not loaded (ModelRuntime.load(dir, { judge: true }))');
     const S = this.manifest.decoder.imageSize;
     const out = await this.judgeSession.run({ pixels: new ort.Tensor('float32', images, [count, 3, S, S]) });

@@ -7,5 +7,7 @@ export * from './errors.ts';
 export * from './orders.ts';
 export { cryptoEntropy, seededEntropy, RandomStream, roundToNoiseGrid, type EntropySource } from './entropy.ts';
 export { publicAggregate } from './public-aggregate.ts';
+// NOT private: the σ = 0 reference of the curator's utility evaluation (core/evaluation only; never released).
+export { nonPrivateReferenceAggregate } from './reference-aggregate.ts';
 export { privateAggregate, type AggregateParameters, type NoisyAggregate, type AggregateOptions } from './private-aggregate.ts';
 export { type EmbeddingMatrix, validateMatrixShape } from './embedding-matrix.ts';

@@ -54,6 +54,38 @@ export const previewRequest = z
   .refine((r) => r.epsilon !== undefined || r.sigma !== undefined, { message: 'give epsilon or sigma' })
   .refine((r) => !(r.epsilon !== undefined && r.sigma !== undefined), { message: 'give epsilon or sigma, not both' });
 
+const judgedAttributes = z.strictObject({
+  shape: z.string().max(40).optional(),
+  color: z.string().max(40).optional(),
+  background: z.string().max(40).optional(),
+  texture: z.string().max(40).optional(),
+});
+
+/** The evaluation's defaults (chosen on the demo world; see docs/evaluation/README.md). */
+export const EVALUATION_DEFAULTS = { budgets: [1, 3, 10], plannedQueries: 10_000, q: 0.005, lambda: 0.25, prompts: 100, seeds: 3, steps: 25, guidance: 5, heldOutFraction: 0.2, splitSeed: 1 } as const;
+
+export const evaluateRequest = z.strictObject({
+  datasetId: id,
+  /** Total ε budgets, each for `plannedQueries` queries (σ calibrated per budget). */
+  budgets: z.array(finitePositive.max(100)).min(1).max(6).default([...EVALUATION_DEFAULTS.budgets]),
+  plannedQueries: z.number().int().min(1).max(10_000_000).default(EVALUATION_DEFAULTS.plannedQueries),
+  /** Sampling rate of every evaluation query (the same for all settings). */
+  q: z.number().finite().positive().max(1).default(EVALUATION_DEFAULTS.q),
+  lambda: z.number().finite().min(0).max(1).default(EVALUATION_DEFAULTS.lambda),
+  /** Prompts (held-out captions) per seed; each is one audit query per budget. */
+  prompts: z.number().int().min(2).max(2000).default(EVALUATION_DEFAULTS.prompts),
+  seeds: z.number().int().min(1).max(10).default(EVALUATION_DEFAULTS.seeds),
+  steps: z.number().int().min(1).max(200).default(EVALUATION_DEFAULTS.steps),
+  guidance: z.number().finite().min(0).max(20).default(EVALUATION_DEFAULTS.guidance),
+  heldOutFraction: z.number().finite().min(0.01).max(0.5).default(EVALUATION_DEFAULTS.heldOutFraction),
+  splitSeed: seed.default(EVALUATION_DEFAULTS.splitSeed),
+  /** Captions keyed by the image's path inside the dataset folder (default for the demo world: its own captions). */
+  captions: z.record(z.string().min(1).max(1024), z.union([z.string().trim().min(1).max(500), z.strictObject({ caption: z.string().trim().min(1).max(500), attributes: judgedAttributes.optional() })])).optional(),
+  /** Only plan: say what it would cost and whether it fits; charge and read nothing. */
+  dryRun: z.boolean().default(false),
+  jobId,
+});
+
 export const studioChannels = {
   'studio.info': z.strictObject({}),
   'datasets.list': z.strictObject({}),
@@ -77,6 +109,7 @@ export const studioChannels = {
   'ledger.show': z.strictObject({ datasetId: id }),
   'ledger.verify': z.strictObject({ datasetId: id }),
   'ledger.export': z.strictObject({ datasetId: id, format: z.enum(['json', 'csv']) }),
+  'evaluate.run': evaluateRequest,
   'settings.get': z.strictObject({}),
   'settings.set': z.strictObject({ executionProvider: z.enum(['auto', 'cpu', 'cuda', 'dml', 'coreml']).optional() }),
 } as const;
@@ -86,6 +119,7 @@ export type StudioRequest<C extends StudioChannel> = z.input<(typeof studioChann
 export type StudioParsedRequest<C extends StudioChannel> = z.output<(typeof studioChannels)[C]>;
 export type GenerateRequest = z.output<typeof generateRequest>;
 export type PreviewRequest = z.output<typeof previewRequest>;
+export type EvaluateRequest = z.output<typeof evaluateRequest>;
 
 // ---- responses ---------------------------------------------------------------------------------------------
 
@@ -220,6 +254,87 @@ export interface StudioSettings {
   readonly dataDirectory: string;
 }
 
+export interface Interval {
+  readonly low: number;
+  readonly high: number;
+}
+
+/** One line of the evaluation table. Only aggregate numbers: nothing per private image. */
+export interface EvaluationRow {
+  readonly setting: 'public-only' | 'dp' | 'non-private';
+  readonly label: string;
+  /** Total ε for the planned T queries (dp rows only). */
+  readonly epsilonTotal: number | null;
+  readonly sigma: number | null;
+  readonly epsilonPerQuery: number | null;
+  /** True only for dp rows; the non-private reference is for the curator's eyes only and never released. */
+  readonly differentiallyPrivate: boolean;
+  /** Fréchet distance to the held-out images in the model's embedding space (all seeds pooled), 95% bootstrap interval, and per seed. */
+  readonly fd: number;
+  readonly fdInterval: Interval;
+  readonly fdPerSeed: readonly number[];
+  /** Mean cosine of generated image embedding and prompt text embedding. */
+  readonly agreement: number;
+  /** Judge attribute accuracy (when the prompts carry attributes, e.g. the demo world). */
+  readonly judgeAccuracy: number | null;
+  readonly judgePerAttribute: Readonly<Record<string, number>> | null;
+}
+
+export interface EvaluationReport {
+  readonly evaluationId: string;
+  readonly datasetId: string;
+  readonly datasetName: string;
+  readonly createdAt: string;
+  readonly dryRun: boolean;
+  /** The plain privacy statement of this evaluation (show it next to the numbers). */
+  readonly notice: string;
+  readonly parameters: {
+    readonly plannedQueries: number;
+    readonly budgets: readonly number[];
+    readonly q: number;
+    readonly k: number;
+    readonly lambda: number;
+    readonly delta: number;
+    readonly steps: number;
+    readonly guidance: number;
+    readonly seeds: number;
+    readonly prompts: number;
+    readonly heldOutImages: number;
+    readonly retrievalImages: number;
+    readonly splitSeed: number;
+    readonly modelSet: string;
+  };
+  readonly audit: {
+    /** DP queries this evaluation runs (or ran), each an 'audit' ledger entry. */
+    readonly queries: number;
+    readonly charged: number;
+    /** ε of the audit queries alone, and the dataset's cumulative ε before and after them. */
+    readonly epsilon: number;
+    readonly cumulativeEpsilonBefore: number;
+    readonly cumulativeEpsilonAfter: number;
+    readonly epsilonCap: number;
+    readonly delta: number;
+    readonly fits: boolean;
+  };
+  readonly warnings: readonly string[];
+  readonly rows: readonly EvaluationRow[];
+  /** The miniature DP-RDM check: DP at the largest budget vs public-only, and monotone FD over the budgets. */
+  readonly verdict: {
+    readonly largestBudget: number;
+    /** FD(public-only) − FD(DP at the largest budget): positive means DP retrieval is better. */
+    readonly fdMargin: number;
+    readonly fdMarginInterval: Interval;
+    readonly beatsPublic: boolean;
+    readonly monotone: boolean;
+    readonly holds: boolean;
+    readonly summary: string;
+  } | null;
+  /** The quality-vs-ε plot as a PNG data URL (null for a dry run). */
+  readonly plotPng: string | null;
+  /** Where the report was written (inside the studio's data folder). */
+  readonly folder: string | null;
+}
+
 export interface StudioResponses {
   'studio.info': StudioInfo;
   'datasets.list': readonly DatasetSummary[];
@@ -237,6 +352,7 @@ export interface StudioResponses {
   'ledger.show': LedgerView;
   'ledger.verify': VerifyResult;
   'ledger.export': LedgerExport;
+  'evaluate.run': EvaluationReport;
   'settings.get': StudioSettings;
   'settings.set': StudioSettings;
 }
@@ -249,7 +365,7 @@ void channelsMatchResponses;
 // ---- events (progress) ---------------------------------------------------------------------------------------
 
 export type StudioEvent =
-  | { readonly type: 'progress'; readonly jobId: string; readonly task: 'index' | 'generate' | 'export'; readonly phase: string; readonly done: number; readonly total: number; readonly ratePerSecond?: number; readonly etaSeconds?: number }
+  | { readonly type: 'progress'; readonly jobId: string; readonly task: 'index' | 'generate' | 'export' | 'evaluate'; readonly phase: string; readonly done: number; readonly total: number; readonly ratePerSecond?: number; readonly etaSeconds?: number }
   | { readonly type: 'preview'; readonly jobId: string; readonly imageIndex: number; readonly step: number; readonly steps: number; readonly pngDataUrl: string }
   | { readonly type: 'image'; readonly jobId: string; readonly image: GeneratedImage }
   | { readonly type: 'job-end'; readonly jobId: string; readonly outcome: 'done' | 'cancelled' | 'failed' };

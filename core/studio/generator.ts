@@ -48,6 +48,11 @@ export interface GenerationSpec {
   readonly source: ConditionSource;
   readonly lambda: number;
   readonly render: RenderSettings;
+  /**
+   * How a private query is recorded in the ledger (default: a 'release' whose purpose is the prompt). The
+   * evaluation's queries are 'audit' entries (same cost, never released) with a purpose that names no prompt.
+   */
+  readonly charge?: { readonly kind: 'release' | 'audit'; readonly purpose: string };
 }
 
 export interface GenerationOutcome {
@@ -131,7 +136,7 @@ export class Generator {
     const src = spec.source;
     if (src.kind === 'private') {
       // DESIGN §5: the charge commits first; a BudgetExceededError ends the request before any private row is read.
-      receipt = deps.ledger.charge(src.datasetId, { q: src.q, sigma: src.sigma, k: src.k, lambda: spec.lambda, purpose: spec.prompt, kind: 'release' });
+      receipt = deps.ledger.charge(src.datasetId, { q: src.q, sigma: src.sigma, k: src.k, lambda: spec.lambda, purpose: spec.charge?.purpose ?? spec.prompt, kind: spec.charge?.kind ?? 'release' });
       const store = deps.privateStore(src.datasetId);
       aggregate = privateAggregate(t, store.matrix, { k: src.k, q: src.q, sigma: src.sigma }).vector;
       privacy = {

@@ -47,6 +47,7 @@ import {
   type StudioHandlers,
   type StudioInfo,
 } from './contract.ts';
+import { runEvaluation } from '../evaluation/run.ts';
 import { toStudioError, type ErrorScope } from './errors.ts';
 import { Generator, generationsRoot, toGeneratedImage, type GenerationOutcome, type GenerationSpec, type ModelSetIdentity } from './generator.ts';
 import { HISTORY_FILE, HistoryStore, type StoredGeneration } from './history.ts';
@@ -466,6 +467,25 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
         content: exportLedger(ledger, r.datasetId, r.format),
         statement: buildExport(ledger, r.datasetId).statement,
       })),
+    'evaluate.run': (r, ctx) =>
+      guarded('generation', async () => {
+        // In the dataset's queue: no generation can spend budget between the evaluation's plan and its charges.
+        const d = indexed(r.datasetId);
+        const job = jobs.start(r.jobId ?? randomUUID(), ctx.signal);
+        let outcome: 'done' | 'cancelled' | 'failed' = 'failed';
+        try {
+          const deps = { home, ledger, modelDir, manifest, modelSet, studioVersion: STUDIO_VERSION, models, publicSet, provider: settings.executionProvider, datasetName: d.name, datasetFolder: d.folder, emit };
+          const report = await queue.run(r.datasetId, () => runEvaluation(deps, r, job.jobId, job.signal));
+          outcome = 'done';
+          return report;
+        } catch (error) {
+          if (job.signal.aborted) outcome = 'cancelled';
+          throw error;
+        } finally {
+          job.finish();
+          emit({ type: 'job-end', jobId: job.jobId, outcome });
+        }
+      }),
     'settings.get': async () => ({ executionProvider: settings.executionProvider, dataDirectory: home }),
     'settings.set': async (r) => {
       if (r.executionProvider && r.executionProvider !== settings.executionProvider) {

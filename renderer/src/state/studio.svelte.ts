@@ -1,12 +1,13 @@
 import type { DatasetSummary, StudioApi, StudioEvent, StudioInfo } from '../../../core/studio/contract.ts';
 import { readableError, type ReadableError } from '../lib/errors.ts';
 
-export type Screen = 'datasets' | 'generate' | 'budget' | 'settings';
+export type Screen = 'datasets' | 'generate' | 'budget' | 'evaluation' | 'settings';
 
 export const SCREENS: readonly { readonly id: Screen; readonly label: string }[] = [
   { id: 'generate', label: 'Generate' },
   { id: 'datasets', label: 'Datasets' },
   { id: 'budget', label: 'Budget & ledger' },
+  { id: 'evaluation', label: 'Evaluation' },
   { id: 'settings', label: 'Settings' },
 ];
 

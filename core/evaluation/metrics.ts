@@ -1,0 +1,84 @@
+/**
+ * Per-image quality measures that are averaged into the evaluation table: prompt–image agreement (cosine of the
+ * generated image's embedding and its prompt's text embedding, both unit norm) and, for the demo world, the
+ * judge's attribute accuracy (does the judge see the shape, colour, background and texture the prompt asked for).
+ */
+
+/** Cosine of row i of `images` and row i of `texts` (row-major [count, dim]), per row. */
+export function cosinePerRow(images: ArrayLike<number>, texts: ArrayLike<number>, count: number, dim: number): Float64Array {
+  if (images.length < count * dim || texts.length < count * dim) throw new RangeError(`need ${count}×${dim} values in both inputs`);
+  const out = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    let dot = 0;
+    let na = 0;
+    let nb = 0;
+    for (let j = 0; j < dim; j++) {
+      const a = images[i * dim + j]!;
+      const b = texts[i * dim + j]!;
+      dot += a * b;
+      na += a * a;
+      nb += b * b;
+    }
+    out[i] = na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
+  }
+  return out;
+}
+
+export function mean(values: ArrayLike<number>): number {
+  if (values.length === 0) return NaN;
+  let s = 0;
+  for (let i = 0; i < values.length; i++) s += values[i]!;
+  return s / values.length;
+}
+
+export const JUDGED_ATTRIBUTES = ['shape', 'color', 'background', 'texture'] as const;
+export type JudgedAttribute = (typeof JUDGED_ATTRIBUTES)[number];
+export type JudgeLogits = Record<JudgedAttribute, Float32Array>;
+export type AttributeLabels = Record<JudgedAttribute, readonly string[]>;
+export type ExpectedAttributes = Partial<Record<JudgedAttribute, string>>;
+
+function argmax(values: Float32Array, offset: number, length: number): number {
+  let best = 0;
+  for (let l = 1; l < length; l++) if (values[offset + l]! > values[offset + best]!) best = l;
+  return best;
+}
+
+/**
+ * Per image and attribute: 1 when the judge's top label equals the expected one, 0 when not, NaN when the prompt
+ * did not name that attribute. Returned as [count × 4] in JUDGED_ATTRIBUTES order.
+ */
+export function judgeHits(logits: JudgeLogits, labels: AttributeLabels, expected: readonly ExpectedAttributes[]): Float64Array {
+  const count = expected.length;
+  const hits = new Float64Array(count * JUDGED_ATTRIBUTES.length);
+  JUDGED_ATTRIBUTES.forEach((attribute, a) => {
+    const names = labels[attribute];
+    const L = names.length;
+    if (logits[attribute].length < count * L) throw new RangeError(`judge logits for ${attribute}: need ${count}×${L} values`);
+    for (let i = 0; i < count; i++) {
+      const want = expected[i]![attribute];
+      hits[i * JUDGED_ATTRIBUTES.length + a] = want === undefined ? NaN : names[argmax(logits[attribute], i * L, L)] === want ? 1 : 0;
+    }
+  });
+  return hits;
+}
+
+/** Mean accuracy per attribute and over all judged attributes (NaN entries skipped). */
+export function judgeAccuracy(hits: ArrayLike<number>): { overall: number; perAttribute: Record<JudgedAttribute, number> } {
+  const A = JUDGED_ATTRIBUTES.length;
+  const sums = new Float64Array(A);
+  const counts = new Float64Array(A);
+  for (let i = 0; i < hits.length; i++) {
+    const v = hits[i]!;
+    if (Number.isNaN(v)) continue;
+    sums[i % A]! += v;
+    counts[i % A]! += 1;
+  }
+  const perAttribute = Object.fromEntries(JUDGED_ATTRIBUTES.map((name, a) => [name, counts[a]! > 0 ? sums[a]! / counts[a]! : NaN])) as Record<JudgedAttribute, number>;
+  let total = 0;
+  let n = 0;
+  for (let a = 0; a < A; a++) {
+    total += sums[a]!;
+    n += counts[a]!;
+  }
+  return { overall: n > 0 ? total / n : NaN, perAttribute };
+}

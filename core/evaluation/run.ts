@@ -1,0 +1,317 @@
+/**
+ * `evaluate.run`: the curator's utility evaluation of one dataset (issue 8, after DP-RDM §5).
+ *
+ *  plan (σ per budget, audit cost) → refuse unless it fits → hold out a seeded split → for every seed and prompt:
+ *  public-only, DP at every budget (the studio's own Generator, each query charged as an 'audit' ledger entry
+ *  before it reads a row), and the σ = 0 non-private reference → embed, judge → FD / agreement / judge accuracy
+ *  with bootstrap intervals → table, plot.
+ *
+ * Privacy: the DP queries retrieve only from the retrieval part of the split and are accounted like any query.
+ * The held-out images and the σ = 0 reference are read WITHOUT differential privacy: the report is for the
+ * curator's eyes only. Only aggregate numbers and a plot come out; no prompt, caption, file name, row id or
+ * neighbour information, and the generated images are deleted with the working folder at the end.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { loadEvaluationStore } from '../datasets/index.ts';
+import type { Ledger } from '../ledger/index.ts';
+import { imageToTensor, ModelHost, tensorToPng, type ExecutionProviderRequest, type Manifest, type ModelService, type PublicRetrievalSet } from '../models/index.ts';
+import { nonPrivateReferenceAggregate } from '../privacy/index.ts';
+import { StudioError, type EvaluateRequest, type EvaluationReport, type EvaluationRow, type StudioEvent } from '../studio/contract.ts';
+import { Generator, generationsRoot, mixCondition, type GenerationSpec, type ModelSetIdentity } from '../studio/generator.ts';
+import { HISTORY_FILE, HistoryStore } from '../studio/history.ts';
+import { bootstrapFd, differenceInterval } from './bootstrap.ts';
+import { cosinePerRow, judgeAccuracy, judgeHits, mean, type AttributeLabels, type ExpectedAttributes } from './metrics.ts';
+import { planEvaluation, planFits } from './plan.ts';
+import { plotPng } from './plot.ts';
+import { evaluationSplit, selectRows } from './split.ts';
+import { markdownTable } from './table.ts';
+
+export const BOOTSTRAP_REPLICATES = 300;
+
+export const EVALUATION_NOTICE =
+  'For the curator’s eyes only. This evaluation compares generated images with held-out private images directly, and its non-private reference (σ = 0) retrieves without noise: neither is differentially private, so these numbers and the plot must not be published. Its DP queries are recorded in the ledger as non-released “audit” entries; the σ = 0 reference cannot be accounted and is never released. No prompt, caption, file name or neighbour information leaves the evaluation, and its generated images are deleted when it ends.';
+
+export interface EvaluationDeps {
+  readonly home: string;
+  readonly ledger: Ledger;
+  readonly modelDir: string;
+  readonly manifest: Manifest;
+  readonly modelSet: ModelSetIdentity;
+  readonly studioVersion: string;
+  readonly models: () => Promise<ModelService>;
+  readonly publicSet: () => Promise<PublicRetrievalSet>;
+  readonly provider?: ExecutionProviderRequest;
+  readonly datasetName: string;
+  /** The dataset's folder (to find the demo world's captions); never written anywhere. */
+  readonly datasetFolder: string;
+  readonly emit: (event: StudioEvent) => void;
+}
+
+export function evaluationsRoot(home: string): string {
+  return join(home, 'evaluations');
+}
+
+interface Caption {
+  readonly caption: string;
+  readonly attributes?: ExpectedAttributes | undefined;
+}
+
+function normaliseCaptions(raw: Record<string, unknown>): Map<string, Caption> {
+  const out = new Map<string, Caption>();
+  for (const [name, value] of Object.entries(raw)) {
+    if (typeof value === 'string') out.set(name, { caption: value });
+    else if (value && typeof value === 'object' && typeof (value as { caption?: unknown }).caption === 'string') {
+      const v = value as { caption: string; attributes?: Record<string, unknown> };
+      const a = v.attributes ?? {};
+      const pick = (k: string) => (typeof a[k] === 'string' ? (a[k] as string) : undefined);
+      const attributes: ExpectedAttributes = {};
+      for (const k of ['shape', 'color', 'background', 'texture'] as const) {
+        const x = pick(k);
+        if (x !== undefined) attributes[k] = x;
+      }
+      out.set(name, { caption: v.caption, ...(Object.keys(attributes).length ? { attributes } : {}) });
+    }
+  }
+  return out;
+}
+
+function captionsFor(deps: EvaluationDeps, request: EvaluateRequest): Map<string, Caption> {
+  if (request.captions) return normaliseCaptions(request.captions);
+  const demoFolder = resolve(deps.modelDir, 'demo-private');
+  const demoCaptions = join(deps.modelDir, 'eval', 'demo-private-captions.json');
+  if (resolve(deps.datasetFolder) === demoFolder && existsSync(demoCaptions)) return normaliseCaptions(JSON.parse(readFileSync(demoCaptions, 'utf8')) as Record<string, unknown>);
+  throw new StudioError('INVALID_REQUEST', 'this dataset has no captions to prompt with: give captions (a JSON object from each image’s path in the folder to its caption)', { suggestion: 'dprdm evaluate --captions captions.json' });
+}
+
+function unit(values: Float32Array): Float64Array {
+  const t = Float64Array.from(values);
+  let n = 0;
+  for (const v of t) n += v * v;
+  n = Math.sqrt(n);
+  if (!(n > 0)) throw new StudioError('INVALID_REQUEST', 'a caption has no words the model knows');
+  for (let i = 0; i < t.length; i++) t[i]! /= n;
+  return t;
+}
+
+export async function runEvaluation(deps: EvaluationDeps, request: EvaluateRequest, jobId: string, signal: AbortSignal): Promise<EvaluationReport> {
+  const { ledger, manifest } = deps;
+  const datasetId = request.datasetId;
+  const info = ledger.getDataset(datasetId);
+  if (info.locked) throw new StudioError('LEDGER_LOCKED', `the ledger of this dataset is locked (${info.lockedReason ?? 'integrity check failed'}); verify it on the Budget screen`);
+  const k = manifest.retrieval.k;
+  const D = manifest.embedding.dim;
+  const evaluationId = `eval_${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}_${randomUUID().slice(0, 8)}`;
+
+  // ── 1. the plan, from public numbers only (N, k, q, δ, T, budgets) ────────────────────────────────────────────
+  const splitShape = evaluationSplit(info.memberCount, request.heldOutFraction, request.splitSeed);
+  const plannedPrompts = Math.min(request.prompts, splitShape.heldOut.length);
+  const budgets = [...new Set(request.budgets)].sort((a, b) => a - b);
+  let plan;
+  try {
+    plan = planEvaluation({ budgets, plannedQueries: request.plannedQueries, q: request.q, k, delta: info.delta, queriesPerBudget: plannedPrompts * request.seeds, orders: info.orders });
+  } catch (error) {
+    throw new StudioError('INVALID_REQUEST', `no noise level fits that plan: ${(error as Error).message}`);
+  }
+  const charges = ledger.charges(datasetId);
+  const fit = planFits(plan, charges.at(-1)?.cumulativeRdp, info.cumulativeEpsilon, info.epsilonCap, info.delta, info.orders);
+  const warnings: string[] = [];
+  if (splitShape.retrieval.length * request.q < 2 * k) warnings.push(`q·N = ${(splitShape.retrieval.length * request.q).toFixed(1)} retrieved-from images per query on average, fewer than 2·k = ${2 * k}: the retrieved condition is mostly zero padding.`);
+  for (const s of plan.settings) if (s.sigma > manifest.retrieval.sigmaMax) warnings.push(`ε ${s.epsilonTotal}: σ = ${s.sigma.toPrecision(3)} is above the σ ≤ ${manifest.retrieval.sigmaMax} the decoder was trained with.`);
+  const parameters = {
+    plannedQueries: request.plannedQueries,
+    budgets,
+    q: request.q,
+    k,
+    lambda: request.lambda,
+    delta: info.delta,
+    steps: request.steps,
+    guidance: request.guidance,
+    seeds: request.seeds,
+    prompts: plannedPrompts,
+    heldOutImages: splitShape.heldOut.length,
+    retrievalImages: splitShape.retrieval.length,
+    splitSeed: request.splitSeed,
+    modelSet: `${deps.modelSet.name} ${deps.modelSet.version}`,
+  };
+  const audit = { queries: plan.auditQueries, charged: 0, epsilon: plan.auditEpsilon, cumulativeEpsilonBefore: info.cumulativeEpsilon, cumulativeEpsilonAfter: fit.cumulativeEpsilonAfter, epsilonCap: info.epsilonCap, delta: info.delta, fits: fit.fits };
+  const base = { evaluationId, datasetId, datasetName: deps.datasetName, createdAt: new Date().toISOString(), notice: EVALUATION_NOTICE, parameters, warnings };
+  if (request.dryRun) return { ...base, dryRun: true, audit, rows: [], verdict: null, plotPng: null, folder: null };
+  if (!fit.fits) {
+    throw new StudioError(
+      'BUDGET_EXCEEDED',
+      `this evaluation needs ${plan.auditQueries} audit queries costing ε ${plan.auditEpsilon.toFixed(3)} on their own; with ε ${info.cumulativeEpsilon.toFixed(3)} already spent the dataset would reach ε ${Number.isFinite(fit.cumulativeEpsilonAfter) ? fit.cumulativeEpsilonAfter.toFixed(3) : '∞'} of its cap ${info.epsilonCap}. Nothing was charged or read.`,
+      { remainingEpsilon: info.remainingEpsilon, suggestion: 'use fewer prompts or seeds, fewer budgets, or preview the cost with a dry run' },
+    );
+  }
+
+  // ── 2. private rows: the split, the prompts (held-out captions) ──────────────────────────────────────────────
+  const captions = captionsFor(deps, request);
+  const store = loadEvaluationStore(datasetId, { home: deps.home, ledger });
+  const split = evaluationSplit(store.matrix.rows, request.heldOutFraction, request.splitSeed);
+  const captionOf = (row: number): Caption | undefined => {
+    for (const name of store.rowNames[row] ?? []) {
+      const c = captions.get(name) ?? captions.get(basename(name));
+      if (c) return c;
+    }
+    return undefined;
+  };
+  const promptRows = split.heldOut.filter((r) => captionOf(r) !== undefined).slice(0, plannedPrompts);
+  if (promptRows.length < 2) throw new StudioError('INVALID_REQUEST', `only ${promptRows.length} held-out images have a caption; an evaluation needs at least 2`);
+  const prompts = promptRows.map((r) => captionOf(r)!);
+  const P = prompts.length;
+  const S = request.seeds;
+  const retrieval = { data: selectRows(store.matrix.data, D, split.retrieval), rows: split.retrieval.length, dim: D };
+  const reference = selectRows(store.matrix.data, D, split.heldOut);
+  const judged = prompts.every((p) => p.attributes !== undefined) && manifest.judge !== undefined;
+
+  const models = await deps.models();
+  const text = await models.embedTexts(prompts.map((p) => p.caption), { signal });
+  const texts = prompts.map((_, i) => unit(text.data.subarray(i * D, (i + 1) * D)));
+
+  // ── 3. generate: the studio's Generator for public-only and DP (charged as audit), the reference beside it ───
+  const workHome = join(evaluationsRoot(deps.home), evaluationId, 'work');
+  mkdirSync(workHome, { recursive: true, mode: 0o700 });
+  const history = new HistoryStore(join(workHome, HISTORY_FILE));
+  const generator = new Generator({
+    home: workHome,
+    ledger,
+    history,
+    models: deps.models,
+    publicSet: deps.publicSet,
+    modelSet: deps.modelSet,
+    studioVersion: deps.studioVersion,
+    emit: () => undefined,
+    // The evaluation's queries retrieve from the retrieval part only: a fixed subset of the accounted rows.
+    privateStore: () => ({ matrix: retrieval, fingerprint: store.fingerprint, modelSet: store.modelSet }),
+  });
+  const labels: string[] = ['public-only', ...plan.settings.map((s) => `DP ε=${s.epsilonTotal}`), 'non-private σ=0'];
+  const pngs: Buffer[][][] = labels.map(() => Array.from({ length: S }, () => new Array<Buffer>(P)));
+  const total = labels.length * S * P;
+  let done = 0;
+  let charged = 0;
+  const size = manifest.decoder.imageSize;
+  const progress = () => deps.emit({ type: 'progress', jobId, task: 'evaluate', phase: 'generating', done, total });
+  let judgeHost: ModelHost | undefined;
+  try {
+    progress();
+    for (let s = 0; s < S; s++) {
+      for (let p = 0; p < P; p++) {
+        const imageSeed = 1_000_003 * (s + 1) + p;
+        const render = { images: 1, guidance: request.guidance, steps: request.steps, seeds: [imageSeed] };
+        const viaGenerator = async (spec: GenerationSpec): Promise<Buffer> => {
+          const out = await generator.generate(spec, jobId, signal);
+          if (out.receipt) charged++;
+          if (out.cancelled || out.images.length !== 1) throw new StudioError('CANCELLED', `evaluation cancelled; ${charged} audit queries were charged`);
+          return readFileSync(join(generationsRoot(workHome), out.generation.generationId, out.images[0]!.file));
+        };
+        const caption = prompts[p]!.caption;
+        pngs[0]![s]![p] = await viaGenerator({ prompt: caption, lambda: request.lambda, render, source: { kind: 'public', datasetId: null, k } });
+        done++;
+        for (const [b, setting] of plan.settings.entries()) {
+          const purpose = `evaluation ${evaluationId}: ε ${setting.epsilonTotal} for ${request.plannedQueries} planned queries (seed ${s + 1}/${S}, prompt ${p + 1}/${P})`;
+          pngs[1 + b]![s]![p] = await viaGenerator({ prompt: caption, lambda: request.lambda, render, source: { kind: 'private', datasetId, k, q: request.q, sigma: setting.sigma }, charge: { kind: 'audit', purpose } });
+          done++;
+        }
+        // NOT PRIVATE: the σ = 0 reference, rendered exactly like the others but never stored, charged or released.
+        const cond = mixCondition(nonPrivateReferenceAggregate(texts[p]!, retrieval, { k, q: request.q }), texts[p]!, request.lambda);
+        const img = await models.generate({ cond, count: 1, seeds: [imageSeed], steps: request.steps, guidance: request.guidance }, { signal });
+        pngs[labels.length - 1]![s]![p] = await tensorToPng(img.images, size, manifest.decoder.outputRange);
+        done++;
+        progress();
+        if (signal.aborted) throw new StudioError('CANCELLED', `evaluation cancelled; ${charged} audit queries were charged`);
+      }
+    }
+
+    // ── 4. measure ──────────────────────────────────────────────────────────────────────────────────────────
+    deps.emit({ type: 'progress', jobId, task: 'evaluate', phase: 'measuring', done, total });
+    const embeddings: Float32Array[][] = [];
+    for (const perSeed of pngs) {
+      const rows: Float32Array[] = [];
+      for (const set of perSeed) {
+        const e = await models.embedImageFiles(set, { signal });
+        if (e.ok.length !== set.length) throw new StudioError('INTERNAL', 'a generated image could not be embedded');
+        rows.push(e.data.slice(0, P * D));
+      }
+      embeddings.push(rows);
+    }
+    let judgeOf: ((set: Buffer[]) => Promise<Float64Array>) | undefined;
+    if (judged) {
+      // A host of its own with the judge loaded (the studio's host does not open it).
+      const judgeModel: ModelService = (judgeHost = await ModelHost.start(deps.modelDir, { judge: true, ...(deps.provider ? { provider: deps.provider } : {}) }));
+      const attributeLabels = manifest.judge!.attributes as unknown as AttributeLabels;
+      judgeOf = async (set) => {
+        const V = 3 * size * size;
+        const batch = new Float32Array(set.length * V);
+        for (const [i, png] of set.entries()) batch.set(await imageToTensor(png, manifest.image), i * V);
+        const logits = await judgeModel.judge!(batch, set.length, { signal });
+        return judgeHits(logits, attributeLabels, prompts.map((x) => x.attributes!));
+      };
+    }
+    const textMatrix = new Float32Array(P * D);
+    texts.forEach((t, i) => textMatrix.set(Float32Array.from(t), i * D));
+    const boot = bootstrapFd(embeddings, P, reference, split.heldOut.length, D, BOOTSTRAP_REPLICATES, request.splitSeed);
+    const rows: EvaluationRow[] = [];
+    for (const [i, label] of labels.entries()) {
+      const setting = i === 0 ? 'public-only' : i === labels.length - 1 ? 'non-private' : 'dp';
+      const budget = setting === 'dp' ? plan.settings[i - 1]! : undefined;
+      const agreement = mean(embeddings[i]!.map((m) => mean(cosinePerRow(m, textMatrix, P, D))));
+      let judgeAcc: ReturnType<typeof judgeAccuracy> | undefined;
+      if (judgeOf) {
+        const hits = (await Promise.all(pngs[i]!.map((set) => judgeOf!(set)))).flatMap((h) => Array.from(h));
+        judgeAcc = judgeAccuracy(hits);
+      }
+      rows.push({
+        setting,
+        label,
+        epsilonTotal: budget?.epsilonTotal ?? null,
+        sigma: budget ? budget.sigma : setting === 'non-private' ? 0 : null,
+        epsilonPerQuery: budget?.epsilonPerQuery ?? null,
+        differentiallyPrivate: setting === 'dp',
+        fd: boot.point[i]!,
+        fdInterval: boot.interval[i]!,
+        fdPerSeed: boot.perSeed[i]!,
+        agreement,
+        judgeAccuracy: judgeAcc?.overall ?? null,
+        judgePerAttribute: judgeAcc?.perAttribute ?? null,
+      });
+    }
+
+    // ── 5. verdict, files ───────────────────────────────────────────────────────────────────────────────────
+    const last = plan.settings.length; // row index of the largest budget
+    const margin = rows[0]!.fd - rows[last]!.fd;
+    const marginInterval = differenceInterval(boot, 0, last);
+    const dpRows = rows.filter((r) => r.setting === 'dp');
+    const monotone = dpRows.every((r, i) => i === 0 || r.fd < dpRows[i - 1]!.fd);
+    const beatsPublic = marginInterval.low > 0;
+    const ref = rows[rows.length - 1]!;
+    const largest = budgets[budgets.length - 1]!;
+    const summary =
+      `At ε = ${largest} for ${request.plannedQueries} queries, DP retrieval ${beatsPublic ? 'beats' : 'does not beat'} public-only retrieval in FD: margin ${margin.toFixed(4)} ` +
+      `(95% bootstrap interval [${marginInterval.low.toFixed(4)}, ${marginInterval.high.toFixed(4)}] over ${S} seeds × ${P} prompts; positive = DP better). ` +
+      `FD ${monotone ? 'falls' : 'does not fall'} monotonically from ε = ${budgets[0]} to ε = ${largest} (${dpRows.map((r) => r.fd.toFixed(4)).join(' → ')}); ` +
+      `non-private σ = 0 line ${ref.fd.toFixed(4)}, public-only ${rows[0]!.fd.toFixed(4)}. ` +
+      `The miniature reproduction ${beatsPublic && monotone ? 'HOLDS' : 'does NOT hold'}.`;
+    const cumulativeAfter = ledger.getDataset(datasetId).cumulativeEpsilon;
+    const plot = await plotPng(rows, `${deps.datasetName}: FD vs ε (T = ${request.plannedQueries}, q = ${request.q}, λ = ${request.lambda})`);
+    const folder = join(evaluationsRoot(deps.home), evaluationId);
+    const report: EvaluationReport = {
+      ...base,
+      dryRun: false,
+      audit: { ...audit, charged, cumulativeEpsilonAfter: cumulativeAfter },
+      rows,
+      verdict: { largestBudget: largest, fdMargin: margin, fdMarginInterval: marginInterval, beatsPublic, monotone, holds: beatsPublic && monotone, summary },
+      plotPng: `data:image/png;base64,${plot.toString('base64')}`,
+      folder,
+    };
+    writeFileSync(join(folder, 'evaluation.json'), `${JSON.stringify({ ...report, plotPng: 'plot.png' }, null, 2)}\n`);
+    writeFileSync(join(folder, 'evaluation.md'), markdownTable(report));
+    writeFileSync(join(folder, 'plot.png'), plot);
+    return report;
+  } finally {
+    history.close();
+    rmSync(workHome, { recursive: true, force: true });
+    await judgeHost?.close();
+  }
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import type { EvaluationReport } from '../../core/studio/contract.ts';
+import { EvaluationState } from '../../renderer/src/state/evaluation.svelte.ts';
+import { fakeApi } from './fake-api.ts';
+
+function report(over: Partial<EvaluationReport> = {}): EvaluationReport {
+  return {
+    evaluationId: 'eval_1',
+    datasetId: 'demo',
+    datasetName: 'Demo',
+    createdAt: '2026-11-28T10:00:00.000Z',
+    dryRun: false,
+    notice: 'For the curator’s eyes only.',
+    parameters: { plannedQueries: 10000, budgets: [1, 3, 10], q: 0.005, k: 8, lambda: 0.25, delta: 1e-5, steps: 25, guidance: 5, seeds: 3, prompts: 100, heldOutImages: 400, retrievalImages: 1600, splitSeed: 1, modelSet: 'shapes-v1 1.0.0' },
+    audit: { queries: 900, charged: 900, epsilon: 3.5, cumulativeEpsilonBefore: 0, cumulativeEpsilonAfter: 3.5, epsilonCap: 10, delta: 1e-5, fits: true },
+    warnings: [],
+    rows: [],
+    verdict: null,
+    plotPng: null,
+    folder: null,
+    ...over,
+  };
+}
+
+describe('EvaluationState', () => {
+  it('checks the cost with a dry run of the chosen size', async () => {
+    const api = fakeApi({ 'evaluate.run': async () => report({ dryRun: true }) });
+    const state = new EvaluationState(api);
+    state.prompts = 50;
+    await state.check('demo');
+    expect(api['evaluate.run']).toHaveBeenCalledWith({ datasetId: 'demo', prompts: 50, seeds: 3, dryRun: true });
+    expect(state.plan?.audit.queries).toBe(900);
+    expect(state.error).toBeNull();
+  });
+
+  it('runs with a job id, follows its progress and keeps the report', async () => {
+    let release: (r: EvaluationReport) => void = () => undefined;
+    const api = fakeApi({ 'evaluate.run': () => new Promise<EvaluationReport>((r) => (release = r)) });
+    const state = new EvaluationState(api);
+    const running = state.run('demo');
+    expect(state.running).toBe(true);
+    const request = (api['evaluate.run'] as unknown as { mock: { calls: [{ jobId: string }][] } }).mock.calls[0]![0];
+    state.handle({ type: 'progress', jobId: request.jobId, task: 'evaluate', phase: 'generating', done: 5, total: 10 });
+    state.handle({ type: 'progress', jobId: 'other', task: 'evaluate', phase: 'generating', done: 9, total: 10 });
+    expect(state.progress).toEqual({ done: 5, total: 10 });
+    release(report());
+    await running;
+    expect(state.running).toBe(false);
+    expect(state.report?.audit.charged).toBe(900);
+  });
+
+  it('shows a refusal as a readable error', async () => {
+    const api = fakeApi({ 'evaluate.run': async () => Promise.reject(Object.assign(new Error('this evaluation needs 900 audit queries'), { code: 'BUDGET_EXCEEDED' })) });
+    const state = new EvaluationState(api);
+    await state.run('demo');
+    expect(state.error).not.toBeNull();
+    expect(state.report).toBeNull();
+  });
+});
