@@ -3,6 +3,10 @@
  * matrix per seed (row p: the image for prompt p). A replicate draws seeds with replacement, then prompts with
  * replacement, then reference rows with replacement, and uses the SAME draw for every setting (a paired bootstrap),
  * so a difference between two settings gets an interval that reflects both seed and prompt variation.
+ *
+ * FD is biased upward by duplicated rows in a resample (fewer distinct samples), so plain percentile intervals sit
+ * above the point estimate. Intervals here are bias-corrected: the replicate distribution is shifted by its mean's
+ * offset from the full-sample estimate before the percentiles are taken.
  */
 import { frechetDistanceOf, gaussianOf, frechetDistance, type Gaussian } from './frechet.ts';
 import { SeededStream } from './random.ts';
@@ -68,11 +72,22 @@ export function bootstrapFd(settings: readonly (readonly Float32Array[])[], prom
     const ref = gaussianOf(refRows, refCount, dim);
     reps.push(settings.map((ps) => frechetDistance(gaussianOf(pool(ps, picks, dim), picks.length, dim), ref)));
   }
-  const interval = settings.map((_, s) => percentileInterval(reps.map((r) => r[s]!)));
+  const interval = settings.map((_, s) => biasCorrected(reps.map((r) => r[s]!), point[s]!));
   return { point, perSeed, interval, replicates: reps };
 }
 
-/** Interval of FD(a) − FD(b) over the paired replicates (positive: b is closer to the reference). */
+/** Percentile interval of `replicates` shifted so that their mean sits on the full-sample `estimate`. */
+export function biasCorrected(replicates: readonly number[], estimate: number): Interval {
+  const finite = replicates.filter((v) => Number.isFinite(v));
+  const bias = finite.reduce((a, v) => a + v, 0) / Math.max(1, finite.length) - estimate;
+  const raw = percentileInterval(finite);
+  return { low: raw.low - bias, high: raw.high - bias };
+}
+
+/** Bias-corrected interval of FD(a) − FD(b) over the paired replicates (positive: b is closer to the reference). */
 export function differenceInterval(boot: FdBootstrap, a: number, b: number): Interval {
-  return percentileInterval(boot.replicates.map((r) => r[a]! - r[b]!));
+  return biasCorrected(
+    boot.replicates.map((r) => r[a]! - r[b]!),
+    boot.point[a]! - boot.point[b]!,
+  );
 }

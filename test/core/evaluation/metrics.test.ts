@@ -65,5 +65,10 @@ describe('bootstrap', () => {
     expect(a.perSeed[0]).toHaveLength(3);
     expect(differenceInterval(a, 0, 1).low).toBeGreaterThan(0);
     expect(percentileInterval([3, 1, 2])).toEqual({ low: 1.05, high: 2.95 });
+    // Intervals are bias-corrected: each contains its point estimate.
+    a.point.forEach((p, i) => {
+      expect(a.interval[i]!.low).toBeLessThanOrEqual(p);
+      expect(a.interval[i]!.high).toBeGreaterThanOrEqual(p);
+    });
   });
 });
