@@ -58,8 +58,8 @@ export function plotSvg(rows: readonly EvaluationRow[], title: string): string {
   };
   hline(pub, '#d97706', '7 4', `public-only ${pub?.fd.toFixed(4) ?? ''}`, 0);
   hline(ref, '#6b7280', '2 3', `non-private σ=0 ${ref?.fd.toFixed(4) ?? ''}`, pub && ref && Math.abs(y(pub.fd) - y(ref.fd)) < 14 ? 14 : 0);
-  parts.push(`<text x="${W - M.right + 8}" y="${H - M.bottom - 4}" font-family="DejaVu Sans, sans-serif" font-size="10" fill="#6b7280">(σ=0: curator only,</text>`);
-  parts.push(`<text x="${W - M.right + 8}" y="${H - M.bottom + 9}" font-family="DejaVu Sans, sans-serif" font-size="10" fill="#6b7280">not private)</text>`);
+  parts.push(`<text x="${W - M.right + 8}" y="${M.top + 28}" font-family="DejaVu Sans, sans-serif" font-size="10" fill="#6b7280">(σ=0: curator only,</text>`);
+  parts.push(`<text x="${W - M.right + 8}" y="${M.top + 41}" font-family="DejaVu Sans, sans-serif" font-size="10" fill="#6b7280">not private)</text>`);
   if (dp.length) {
     parts.push(`<polyline fill="none" stroke="#2563eb" stroke-width="2.5" points="${dp.map((r) => `${x(r.epsilonTotal!)},${y(r.fd)}`).join(' ')}"/>`);
     for (const r of dp) {
