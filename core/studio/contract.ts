@@ -195,6 +195,8 @@ export interface GenerationRecord {
   readonly images: readonly GeneratedImage[];
   /** True while this process still holds the noisy condition, so re-renders are free. */
   readonly conditionHeld: boolean;
+  /** Stopped by the user before every image was drawn (a private one still spent its charge). */
+  readonly cancelled: boolean;
 }
 
 export interface GenerationResult extends GenerationRecord {

@@ -5,7 +5,7 @@
  * folder to the curator.
  */
 import { DatasetCancelledError, DatasetError, DatasetIndexNotFoundError } from '../datasets/index.ts';
-import { BudgetExceededError, DatasetNotFoundError, LedgerError, LedgerLockedError } from '../ledger/index.ts';
+import { BudgetExceededError, DatasetNotFoundError, DatasetOverlapError, LedgerError, LedgerLockedError } from '../ledger/index.ts';
 import { ModelAbortError, ModelSetError } from '../models/index.ts';
 import { CalibrationError, PrivacyParameterError } from '../privacy/index.ts';
 import { StudioError } from './contract.ts';
@@ -17,7 +17,10 @@ const fmt = (x: number) => String(Number(x.toPrecision(6)));
 export function toStudioError(error: unknown, scope: ErrorScope): StudioError {
   if (error instanceof StudioError) return error;
   if (error instanceof BudgetExceededError) {
-    return new StudioError('BUDGET_EXCEEDED', error.message, {
+    // The ledger's own message is for logs and the CLI (ids, eight digits); people get the same facts in words.
+    const short = (x: number) => (Number.isFinite(x) ? String(Number(x.toPrecision(3))) : '∞');
+    const message = `This generation would bring the dataset’s total to ε ${short(error.epsilonIfAdmitted)}, over its cap of ε ${short(error.epsilonCap)} (ε ${short(error.cumulativeEpsilon)} spent so far). Nothing was charged and no private image was read.`;
+    return new StudioError('BUDGET_EXCEEDED', message, {
       remainingEpsilon: error.remainingEpsilon,
       suggestion:
         error.suggestedSigma === undefined
@@ -36,4 +39,22 @@ export function toStudioError(error: unknown, scope: ErrorScope): StudioError {
   }
   if (scope === 'curator' && error instanceof Error) return new StudioError('INTERNAL', error.message);
   return new StudioError('INTERNAL', 'the generation failed inside the studio; nothing about your images was released. Try again, or restart the studio.');
+}
+
+/**
+ * The ledger's overlap refusal (images already in another dataset) in the curator's words: which dataset, by
+ * name, and what to do. Anything else passes through unchanged.
+ */
+export function describeOverlap(error: unknown, nameOf: (datasetId: string) => string | undefined): unknown {
+  if (!(error instanceof DatasetOverlapError)) return error;
+  const names = error.otherDatasetIds.map((id) => {
+    const name = nameOf(id);
+    return name ? `“${name}”` : id;
+  });
+  const which = names.length === 1 ? `the dataset ${names[0]}` : `the datasets ${names.join(', ')}`;
+  return new StudioError(
+    'INVALID_REQUEST',
+    `${error.sharedImages} of these images already ${error.sharedImages === 1 ? 'belongs' : 'belong'} to ${which}, which keeps the record of what has been spent on them; a second dataset would start their privacy budget over, so the studio refuses it.`,
+    { suggestion: `Take those files out of this folder (or add only new images), or keep working with ${which}.` },
+  );
 }

@@ -48,7 +48,7 @@ import {
   type StudioInfo,
 } from './contract.ts';
 import { runEvaluation } from '../evaluation/run.ts';
-import { toStudioError, type ErrorScope } from './errors.ts';
+import { describeOverlap, toStudioError, type ErrorScope } from './errors.ts';
 import { Generator, generationsRoot, toGeneratedImage, type GenerationOutcome, type GenerationSpec, type ModelSetIdentity } from './generator.ts';
 import { HISTORY_FILE, HistoryStore, type StoredGeneration } from './history.ts';
 import { JobRegistry } from './jobs.ts';
@@ -163,6 +163,7 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
       budget: budgetOf(info),
     };
   };
+  const datasetName = (datasetId: string) => listDatasets({ home }).find((d) => d.datasetId === datasetId)?.name;
   const resolveDatasetRef = (ref: string): string => {
     const all = listDatasets({ home });
     if (all.some((d) => d.datasetId === ref)) return ref;
@@ -189,6 +190,7 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
     parameters: { sigma: g.sigma, k: g.k, q: g.q, lambda: g.lambda, epsilonThisQuery: g.epsilonCharged },
     images: history.images(g.generationId).map(toGeneratedImage),
     conditionHeld: generator.holds(g.generationId),
+    cancelled: g.cancelled,
   });
   const result = (o: GenerationOutcome): GenerationResult => {
     // A new query reports the ledger as its own charge left it (a later generation of the same dataset may already
@@ -315,7 +317,7 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
           return summary(indexed(report.datasetId));
         } catch (error) {
           emit({ type: 'job-end', jobId: job.jobId, outcome: job.signal.aborted ? 'cancelled' : 'failed' });
-          throw error;
+          throw describeOverlap(error, datasetName);
         } finally {
           job.finish();
         }
@@ -330,7 +332,7 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
               ledger,
               embedder: embedderFromModelService(await models()),
               signal: job.signal,
-              onProgress: (p) => emit({ type: 'progress', jobId: job.jobId, task: 'index', phase: p.phase, done: p.filesDone, total: p.filesTotal, ratePerSecond: p.ratePerSecond }),
+              onProgress: (p) => emit({ type: 'progress', jobId: job.jobId, task: 'index', phase: p.phase, done: p.filesDone, total: p.filesTotal, ratePerSecond: p.ratePerSecond, ...(p.etaSeconds !== undefined ? { etaSeconds: p.etaSeconds } : {}) }),
             }),
           );
           stores.delete(r.datasetId);
@@ -338,7 +340,7 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
           return summary(indexed(r.datasetId));
         } catch (error) {
           emit({ type: 'job-end', jobId: job.jobId, outcome: job.signal.aborted ? 'cancelled' : 'failed' });
-          throw error;
+          throw describeOverlap(error, datasetName);
         } finally {
           job.finish();
         }

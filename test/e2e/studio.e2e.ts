@@ -1,14 +1,16 @@
 /**
  * End to end: the real studio host (`dprdm serve`, temp DPRDM_HOME, the Demo dataset) and the built UI in
- * headless Chromium. Follows issue 7's flow: see the dataset → add a folder → prompt → move the ε slider and
- * watch the preview → generate → the grid fills → the budget drops by the previewed amount → export writes
- * files → exhaust a budget → the refusal shows what is left → public-only still works. Then screenshots of
+ * headless Chromium. Follows issue 7's flow: see the dataset → a folder of the Demo's own files is refused in
+ * words → add a new folder → prompt → move the ε slider and watch the preview → generate → the grid fills → the
+ * budget drops by the previewed amount → export writes files → a cancel mid-way says its charge stays spent →
+ * exhaust a budget → the refusal shows what is left → public-only still works. Then screenshots of
  * every screen in light and dark, an accessibility smoke check and the keyboard-only path.
  */
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRenderer, rendererIsStale } from '../../renderer/build-if-missing.ts';
 import { sliderFromEpsilon } from '../../renderer/src/lib/format.ts';
@@ -17,6 +19,12 @@ import { launchChromium } from './support/browser.ts';
 import { ROOT, startStudio, type StudioProcess } from './support/studio-process.ts';
 
 const SCREENSHOTS = path.join(ROOT, 'test', 'e2e', 'screenshots');
+/**
+ * The committed pictures of the four screens (light and dark) are documentation: a run rewrites them only with
+ * UPDATE_SCREENSHOTS=1, so `npm test` leaves the tree clean. Otherwise (and for the refusal and cancel states
+ * always) it writes `*.tmp.png` beside them, which git ignores, to look at.
+ */
+const screenshotPath = (name: string, committed = true) => path.join(SCREENSHOTS, committed && process.env.UPDATE_SCREENSHOTS === '1' ? `${name}.png` : `${name}.tmp.png`);
 /** The flow needs the studio service behind `dprdm serve` (issue 6); until it exists the suite is skipped, loudly. */
 const SERVICE_READY = existsSync(path.join(ROOT, 'core', 'studio', 'service.ts'));
 if (!SERVICE_READY) console.warn('e2e: core/studio/service.ts is not there yet; skipping the browser flow');
@@ -27,6 +35,16 @@ const SCREENS = [
   ['budget', 'Budget & ledger'],
   ['settings', 'Settings'],
 ] as const;
+
+const DEMO_FOLDER = path.join(ROOT, 'native-models', 'shapes-v1', 'demo-private');
+const CLINIC_IMAGES = 40;
+
+/** The same picture with its top-left pixel nudged: a different file (and sha256), the same look. */
+async function writeChangedCopy(from: string, to: string): Promise<void> {
+  const { data, info } = await sharp(from).raw().toBuffer({ resolveWithObject: true });
+  data[0] = data[0]! ^ 1;
+  await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } }).png().toFile(to);
+}
 
 let work: string;
 let studio: StudioProcess;
@@ -39,12 +57,16 @@ beforeAll(async () => {
   if (!SERVICE_READY) return;
   if (rendererIsStale()) await buildRenderer();
   work = mkdtempSync(path.join(tmpdir(), 'dprdm-e2e-'));
-  // A second, small private folder with a small budget, to exhaust quickly.
+  // A second, small private folder with a small budget, to exhaust quickly. Its images must be new ones: the
+  // ledger knows an image by the sha256 of its bytes and refuses a dataset that shares images with the Demo.
   const folder = path.join(work, 'clinic-photos');
   mkdirSync(folder);
-  const demo = path.join(ROOT, 'native-models', 'shapes-v1', 'demo-private');
-  for (const name of readdirSync(demo).filter((n) => n.endsWith('.png')).slice(0, 40)) cpSync(path.join(demo, name), path.join(folder, name));
-  studio = await startStudio(path.join(work, 'home'));
+  const demoNames = readdirSync(DEMO_FOLDER).filter((n) => n.endsWith('.png'));
+  const [studioStarted] = await Promise.all([startStudio(path.join(work, 'home')), ...demoNames.slice(0, CLINIC_IMAGES).map((name) => writeChangedCopy(path.join(DEMO_FOLDER, name), path.join(folder, name)))]);
+  studio = studioStarted;
+  // And a folder holding two of the Demo's own files, to see the overlap refusal.
+  mkdirSync(path.join(work, 'demo-copies'));
+  for (const name of demoNames.slice(-2)) cpSync(path.join(DEMO_FOLDER, name), path.join(work, 'demo-copies', name));
   browser = await launchChromium();
   context = await browser.newContext({ colorScheme: 'light', viewport: VIEWPORT });
   page = await context.newPage();
@@ -76,9 +98,10 @@ async function expectText(p: Page, testId: string, expected: string | RegExp): P
   await expect.poll(() => text(p, testId), { timeout: 30_000 }).toMatch(expected instanceof RegExp ? expected : new RegExp(`^${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
 }
 
-async function settledPreview(p: Page): Promise<{ sigma: string; remaining: string; cumulative: string }> {
-  await p.waitForTimeout(400); // the preview is debounced
-  await p.getByTestId('preview-sigma').waitFor();
+/** The preview's numbers once they answer this ε for the selected dataset (it is debounced, and replies race). */
+async function settledPreview(p: Page, epsilon: number): Promise<{ sigma: string; remaining: string; cumulative: string }> {
+  const datasetId = await p.locator('#dataset-select').inputValue();
+  await p.locator(`[data-testid="preview"][data-dataset="${datasetId}"][data-epsilon="${epsilon}"]`).waitFor({ timeout: 30_000 });
   return { sigma: await text(p, 'preview-sigma'), remaining: await text(p, 'preview-remaining'), cumulative: await text(p, 'preview-cumulative') };
 }
 
@@ -99,11 +122,20 @@ describe.skipIf(!SERVICE_READY)('the studio in a browser', () => {
     const demoRow = page.locator('tr', { has: page.getByRole('button', { name: 'Show Demo' }) });
     expect(Number((await demoRow.locator('td.num').first().innerText()).replace(/,/g, ''))).toBeGreaterThan(0);
 
+    // Images another dataset already holds are refused, in words a curator can act on; nothing is added.
+    await page.locator('#folder-path').fill(path.join(work, 'demo-copies'));
+    await page.getByRole('button', { name: 'Add and index' }).click();
+    const overlap = page.locator('[role="alert"][data-code="INVALID_REQUEST"]');
+    await overlap.waitFor({ timeout: 120_000 });
+    expect(await overlap.innerText()).toMatch(/The folder was not added\.[\s\S]*2 of these images already belong to the dataset “Demo”/);
+    expect(await page.locator('#dataset-select option').allInnerTexts()).toEqual(['Demo']);
+
     await page.locator('#folder-path').fill(path.join(work, 'clinic-photos'));
     await page.locator('#dataset-name').fill('Clinic');
     await page.locator('#dataset-cap').fill('1');
     await page.getByRole('button', { name: 'Add and index' }).click();
-    await expect.poll(() => page.getByRole('status').allInnerTexts(), { timeout: 240_000 }).toContainEqual(expect.stringMatching(/Indexed “Clinic”: 40 images/));
+    await expect.poll(() => page.getByRole('status').allInnerTexts(), { timeout: 240_000 }).toContainEqual(expect.stringMatching(new RegExp(`Indexed “Clinic”: ${CLINIC_IMAGES} images`)));
+    expect(await page.locator('[role="alert"]').count()).toBe(0); // the earlier refusal is gone
     const clinicRow = page.locator('tr', { has: page.getByRole('button', { name: 'Show Clinic' }) });
     expect(await clinicRow.locator('[data-testid="budget-remaining"]').innerText()).toBe('ε 1 left');
     await expect.poll(() => page.locator('#detail-heading').innerText()).toBe('Clinic');
@@ -119,14 +151,14 @@ describe.skipIf(!SERVICE_READY)('the studio in a browser', () => {
     await page.locator('#adv-steps').fill('10');
 
     await setEpsilon(page, 0.2);
-    const low = await settledPreview(page);
+    const low = await settledPreview(page, 0.2);
     await setEpsilon(page, 2);
-    const high = await settledPreview(page);
+    const high = await settledPreview(page, 2);
     expect(Number(high.sigma)).toBeLessThan(Number(low.sigma)); // more ε, less noise
     expect(high.remaining).not.toBe(low.remaining);
 
     await setEpsilon(page, 0.5);
-    const preview = await settledPreview(page);
+    const preview = await settledPreview(page, 0.5);
     const before = await sidebarRemaining(page);
     await generateAndWait(page, 2);
     expect(await page.locator('[data-testid="tile"] img').first().getAttribute('src')).toMatch(/^\/files\//);
@@ -157,25 +189,50 @@ describe.skipIf(!SERVICE_READY)('the studio in a browser', () => {
     expect(files).toEqual(expect.arrayContaining(['manifest.json', 'PRIVACY.md']));
   });
 
+  it('cancelling a private generation mid-way says its charge stays spent', async () => {
+    await page.locator('#prompt').fill('a green triangle on a white background');
+    await page.locator('#adv-images').fill('4');
+    await page.locator('#adv-steps').fill('200'); // slow enough to catch it drawing
+    await setEpsilon(page, 0.5);
+    const preview = await settledPreview(page, 0.5);
+    await page.getByTestId('generate').click();
+    const cancel = page.getByTestId('cancel');
+    // Once the private folder has been read the button itself says the charge is not coming back.
+    await expect.poll(() => cancel.innerText(), { timeout: 60_000 }).toBe('Cancel (ε 0.5 stays spent)');
+    await cancel.click();
+    const notice = page.getByTestId('grid-notice');
+    await notice.waitFor({ timeout: 60_000 });
+    expect(await notice.innerText()).toMatch(/privacy charge for this generation \(ε 0\.5\) was already spent and is not refunded/);
+    expect(await notice.getAttribute('class')).toContain('warn'); // budget spent for nothing is not good news
+    expect(await page.locator('[data-testid="tile"][data-status="cancelled"]').count()).toBeGreaterThan(0);
+    await expect.poll(() => page.locator('.history-item').first().innerText()).toMatch(/ε 0\.5 spent · \d+ images? \(cancelled\)/);
+    await expect.poll(() => sidebarRemaining(page)).toBe(`${preview.remaining} left`);
+    await page.screenshot({ path: screenshotPath('cancelled-light', false), fullPage: true });
+    await page.locator('#adv-steps').fill('10');
+  });
+
   it('exhausts a budget; the refusal says what is left; public-only still works', async () => {
     await selectDataset(page, 'Clinic');
     await page.locator('#adv-images').fill('1');
     await setEpsilon(page, 0.9);
-    const preview = await settledPreview(page);
+    const preview = await settledPreview(page, 0.9);
     expect(await page.getByText('would exceed the budget').count()).toBe(0);
     await generateAndWait(page, 1);
     await expect.poll(() => sidebarRemaining(page)).toBe(`${preview.remaining} left`);
     const remaining = preview.remaining; // e.g. "ε 0.1"
 
     await setEpsilon(page, 0.9);
-    await settledPreview(page);
+    await settledPreview(page, 0.9);
     await expect.poll(() => page.getByText('would exceed the budget').count()).toBe(1);
+    expect(await text(page, 'preview-remaining')).toBe('over the cap');
     await page.getByTestId('generate').click();
     const refusal = page.locator('[role="alert"][data-code="BUDGET_EXCEEDED"]');
     await refusal.waitFor({ timeout: 60_000 });
     expect(await refusal.innerText()).toContain(`Remaining budget: ${remaining}`);
+    expect(await refusal.innerText()).toMatch(/Nothing was charged and no private image was read/);
+    expect(await refusal.innerText()).not.toMatch(/ds_[0-9a-f]/); // no internal ids
     expect(await sidebarRemaining(page)).toBe(`${remaining} left`);
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'refusal-light.png') });
+    await page.screenshot({ path: screenshotPath('refusal-light', false), fullPage: true });
 
     await page.locator('#public-only').check();
     await expect.poll(() => page.getByTestId('generate').innerText()).toBe('Generate (public-only)');
@@ -195,6 +252,7 @@ describe.skipIf(!SERVICE_READY)('the studio in a browser', () => {
     await selectDataset(page, 'Demo');
     await page.locator('#public-only').uncheck();
     await page.getByText('Advanced settings').click(); // fold it again for the pictures
+    await page.locator('#prompt').fill('a red circle on a blue background'); // the prompt of the images shown
     await setEpsilon(page, 0.5);
     for (const scheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme: scheme });
@@ -204,9 +262,13 @@ describe.skipIf(!SERVICE_READY)('the studio in a browser', () => {
           await page.getByRole('button', { name: /^Show “a red circle on a blue background”/ }).first().click();
           await expect.poll(() => page.locator('[data-testid="tile"][data-status="done"]').count()).toBe(2);
         }
+        if (file === 'budget') {
+          await page.getByRole('button', { name: 'Verify ledger' }).click();
+          await expect.poll(() => text(page, 'verify-status')).toMatch(/Verified: 2 rows, chain intact/);
+        }
         await page.waitForTimeout(300);
         expect(await a11yProblems(page), `${file} (${scheme})`).toEqual([]);
-        await page.screenshot({ path: path.join(SCREENSHOTS, `${file}-${scheme}.png`), fullPage: true });
+        await page.screenshot({ path: screenshotPath(`${file}-${scheme}`), fullPage: true });
       }
     }
     expect(pageErrors).toEqual([]);

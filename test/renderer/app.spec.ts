@@ -117,6 +117,24 @@ describe('App', () => {
   });
 });
 
+describe('History', () => {
+  it('says what each past generation cost, and which were cancelled', async () => {
+    const api = studioApi();
+    const base = { datasetId: 'demo', createdAt: '2026-11-28T10:00:00.000Z', images: [], conditionHeld: false };
+    vi.mocked(api['history.list']).mockResolvedValue([
+      { ...base, generationId: 'g3', prompt: 'cancelled one', publicOnly: false, receiptId: 'r3', parameters: { sigma: 1, k: 8, q: 0.4, lambda: 1, epsilonThisQuery: 0.5 }, cancelled: true },
+      { ...base, generationId: 'g2', prompt: 'public one', publicOnly: true, receiptId: null, parameters: { sigma: null, k: 8, q: null, lambda: 1, epsilonThisQuery: 0 }, cancelled: false },
+      { ...base, generationId: 'g1', prompt: 'variations', publicOnly: false, receiptId: 'r1', parameters: { sigma: 1, k: 8, q: 0.4, lambda: 1, epsilonThisQuery: 0 }, cancelled: false },
+    ]);
+    component = mount(App, { target: document.body, props: { app: createAppState(api) } });
+    await settle();
+    const items = [...document.querySelectorAll('.history-item')].map((b) => b.textContent?.replace(/\s+/g, ' ').trim());
+    expect(items[0]).toMatch(/cancelled one .* ε 0\.5 spent · 0 images \(cancelled\)$/);
+    expect(items[1]).toMatch(/public one .* public-only, no privacy cost · 0 images$/);
+    expect(items[2]).toMatch(/variations .* variations, no new cost · 0 images$/);
+  });
+});
+
 describe('DatasetsState', () => {
   it('tracks indexing progress with rate and ETA for its own job, and asks before removing', async () => {
     let release!: () => void;

@@ -46,6 +46,8 @@ describe('the ε slider with its live preview', () => {
     expect(text('preview-cumulative')).toBe('ε 2.5');
     expect(text('preview-remaining')).toBe('ε 7.5');
     expect(text('preview-fit')).toBe('15');
+    const shown = document.querySelector<HTMLElement>('[data-testid="preview"]')!;
+    expect([shown.dataset.dataset, shown.dataset.epsilon]).toEqual(['demo', '0.5']); // what the numbers answer
 
     slider.value = String(sliderFromEpsilon(2));
     slider.dispatchEvent(new Event('input', { bubbles: true }));
@@ -80,6 +82,7 @@ describe('the ε slider with its live preview', () => {
     flushSync();
     expect(form.preview?.admissible).toBe(false);
     expect(document.body.textContent).toContain('would exceed the budget');
+    expect(text('preview-remaining')).toBe('over the cap'); // not “ε 0 left”: nothing would be spent
 
     vi.mocked(api['generate.preview']).mockRejectedValueOnce(new StudioError('NOT_FOUND', 'no dataset "demo"'));
     await form.refreshPreview('demo');
@@ -133,6 +136,7 @@ describe('GenerateForm requests', () => {
         parameters: { sigma: 1, k: 9, q: 0.3, lambda: 0.8, epsilonThisQuery: 0.25 },
         images: [{ imageId: 'i', index: 0, seed: 77, guidance: 5, steps: 30, url: '' }],
         conditionHeld: true,
+        cancelled: false,
       },
       77,
     );

@@ -116,6 +116,17 @@ describe('the ledger chart', () => {
     expect(ledgerChart([], 10, 640, 220).yTicks.map((t) => t.label)).toEqual(['0', '2.5', '5', '7.5', '10']);
   });
 
+  it('labels the time axis at both ends, with seconds when both charges fall in the same minute', () => {
+    const minutesApart = ledgerChart([entry(0, 0.5), entry(10, 1)], 10, 640, 220).xLabels.map((l) => l.label);
+    expect(minutesApart).toHaveLength(2);
+    expect(minutesApart[0]).not.toBe(minutesApart[1]);
+    const at = (ms: number) => ({ ...entry(0, 0.5), receiptId: `s${ms}`, time: new Date(Date.UTC(2026, 10, 28, 10, 0, 0) + ms).toISOString() });
+    const sameMinute = ledgerChart([at(1_000), at(12_000)], 10, 640, 220).xLabels.map((l) => l.label);
+    expect(sameMinute[0]).not.toBe(sameMinute[1]);
+    expect(sameMinute[0]).toMatch(/:01$/);
+    expect(sameMinute[1]).toMatch(/:12$/);
+  });
+
   it('draws nothing for an empty ledger and stretches the axis when spend passes the cap', () => {
     expect(ledgerChart([], 10, 640, 220).path).toBe('');
     const over = ledgerChart([entry(0, 12)], 10, 640, 220);

@@ -83,15 +83,29 @@ describe('SampleGrid state', () => {
     after.complete(result({ cancelled: true, chargeSpent: true, images: [image(0)] }));
     expect(after.tiles.map((t) => t.status)).toEqual(['done', 'cancelled']);
     expect(after.notice).toMatch(/ε 0\.5\) was already spent and is not refunded/);
+    expect(after.noticeTone).toBe('warn'); // not a success-coloured banner
 
     const before = new SampleGrid();
     before.begin({ jobId: 'j2', images: 2, steps: 10, publicOnly: false, epsilon: 0.5, label: 'p' });
     before.fail(new StudioError('CANCELLED', 'cancelled'));
     expect(before.tiles.map((t) => t.status)).toEqual(['cancelled', 'cancelled']);
     expect(before.notice).toBe('Cancelled before the privacy charge: no budget was spent.');
+    expect(before.noticeTone).toBe('info');
     expect(before.error).toBeNull();
 
     expect(cancelNotice(true, true, 1)).toMatch(/no privacy budget/);
+  });
+
+  it('says a cancelled free variation spent nothing, and a variation that needed a new query spent its charge', () => {
+    const free = new SampleGrid();
+    free.begin({ jobId: 'j1', images: 2, steps: 10, publicOnly: true, variations: true, epsilon: 0.5, label: 'p (variations)' });
+    free.complete(result({ cancelled: true, chargeSpent: false, images: [image(0)] }));
+    expect(free.notice).toBe('Cancelled. Variations reuse the noisy condition already paid for: no privacy budget was spent.');
+
+    const fresh = new SampleGrid();
+    fresh.begin({ jobId: 'j2', images: 2, steps: 10, publicOnly: false, variations: true, epsilon: 0.5, label: 'p (variations)' });
+    fresh.complete(result({ cancelled: true, chargeSpent: true, images: [] }));
+    expect(fresh.notice).toMatch(/ε 0\.5\) was already spent and is not refunded/);
   });
 
   it('turns other failures into a readable error that keeps the remaining budget', () => {
@@ -160,7 +174,7 @@ describe('SampleGrid component', () => {
     expect(tiles().map((t) => t.dataset.status)).toEqual(['waiting', 'rendering']);
     expect(tiles()[1]?.querySelector('img')?.getAttribute('src')).toBe(dataUrl);
     expect(tiles()[1]?.textContent).toContain('step 4/10');
-    expect(cancel.textContent?.trim()).toBe('Cancel (charge already spent)');
+    expect(cancel.textContent?.trim()).toBe('Cancel (ε 0.5 stays spent)');
     expect(document.body.textContent).toContain('does not refund it');
     expect(document.querySelector('progress')?.getAttribute('aria-label')).toBe('Generation progress');
 

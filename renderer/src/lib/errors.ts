@@ -1,4 +1,4 @@
-import { StudioError, type StudioErrorCode } from '../../../core/studio/contract.ts';
+import { StudioError, type StudioErrorBody, type StudioErrorCode } from '../../../core/studio/contract.ts';
 import { formatEpsilon } from './format.ts';
 
 export interface ReadableError {
@@ -21,10 +21,13 @@ export function readableError(error: unknown, action = 'That'): ReadableError {
     };
   }
   const e = error as StudioError;
-  const suggestion = e.extra?.suggestion ? ` ${e.extra.suggestion}` : '';
+  // A StudioError carries remainingEpsilon/suggestion in `extra`; a plain error body (StudioErrorBody) at its top level.
+  const body = error as Partial<StudioErrorBody>;
+  const extra = { remainingEpsilon: e.extra?.remainingEpsilon ?? body.remainingEpsilon, suggestion: e.extra?.suggestion ?? body.suggestion };
+  const suggestion = extra.suggestion ? ` ${extra.suggestion}` : '';
   switch (code) {
     case 'BUDGET_EXCEEDED': {
-      const remaining = e.extra?.remainingEpsilon;
+      const remaining = extra.remainingEpsilon;
       return {
         code,
         title: 'Over the privacy budget',

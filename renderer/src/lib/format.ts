@@ -159,14 +159,16 @@ export function ledgerChart(entries: readonly LedgerEntry[], cap: number, width:
     path += ` H${(pad.left + innerW).toFixed(1)} V${lastY.toFixed(1)}`;
   }
   const yTicks = ticks.map((value) => ({ y: yOf(value), label: formatEpsilon(value) }));
+  // Charges within the same minute would get two identical labels: show seconds then.
+  const seconds = releases.length > 1 && shortTime(t0) === shortTime(t1);
   const xLabels =
     releases.length === 0
       ? []
       : releases.length === 1
         ? [{ x: xOf(t0), label: shortTime(t0) }]
         : [
-            { x: xOf(t0), label: shortTime(t0) },
-            { x: xOf(t1), label: shortTime(t1) },
+            { x: xOf(t0), label: shortTime(t0, seconds) },
+            { x: xOf(t1), label: shortTime(t1, seconds) },
           ];
   return { path, points, capY: yOf(cap), yMax, yTicks, xLabels };
 }
@@ -181,8 +183,8 @@ export function niceTicks(max: number, count = 4): number[] {
   return Array.from({ length: intervals + 1 }, (_, i) => Number((i * step).toPrecision(12)));
 }
 
-function shortTime(t: number): string {
-  return new Date(t).toLocaleString('en-GB', { month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+function shortTime(t: number, seconds = false): string {
+  return new Date(t).toLocaleString('en-GB', { month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', ...(seconds ? { second: '2-digit' as const } : {}) });
 }
 
 /** A seed the user can read and type: uniform in [0, 2^32). Not privacy-relevant (post-processing). */

@@ -62,7 +62,7 @@ export class DatasetsState {
       this.name = '';
       await this.show(summary.id);
     } catch (error) {
-      this.error = readableError(error, 'Adding the folder');
+      this.error = refused(readableError(error, 'Adding the folder'), 'The folder was not added');
     } finally {
       this.end();
     }
@@ -85,7 +85,7 @@ export class DatasetsState {
       this.notice = `Synced “${summary.name}”: ${summary.imageCount} images.`;
       await this.show(datasetId);
     } catch (error) {
-      this.error = readableError(error, 'Syncing');
+      this.error = refused(readableError(error, 'Syncing'), 'The folder was not synced');
     } finally {
       this.end();
     }
@@ -122,4 +122,9 @@ export class DatasetsState {
     this.busy = false;
     this.job = null;
   }
+}
+
+/** A refusal of the folder itself (e.g. images another dataset already holds) is titled by what did not happen. */
+function refused(error: ReadableError, title: string): ReadableError {
+  return error.code === 'INVALID_REQUEST' ? { ...error, title } : error;
 }

@@ -26,6 +26,8 @@ export class GenerateForm {
   seed = $state<number | undefined>(undefined);
 
   preview = $state.raw<GenerationPreview | null>(null);
+  /** The dataset and ε the shown preview answers (the slider may already have moved on). */
+  previewedFor = $state.raw<{ readonly datasetId: string; readonly epsilon: number } | null>(null);
   previewError = $state.raw<ReadableError | null>(null);
   promptCheck = $state.raw<PromptCheck | null>(null);
 
@@ -53,17 +55,21 @@ export class GenerateForm {
     const seq = ++this.previewSeq;
     if (!datasetId || this.publicOnly) {
       this.preview = null;
+      this.previewedFor = null;
       this.previewError = null;
       return;
     }
+    const epsilon = this.epsilon;
     try {
-      const preview = await this.api['generate.preview']({ datasetId, epsilon: this.epsilon, ...this.mechanismOverrides() });
+      const preview = await this.api['generate.preview']({ datasetId, epsilon, ...this.mechanismOverrides() });
       if (seq !== this.previewSeq) return;
       this.preview = preview;
+      this.previewedFor = { datasetId, epsilon };
       this.previewError = null;
     } catch (error) {
       if (seq !== this.previewSeq) return;
       this.preview = null;
+      this.previewedFor = null;
       this.previewError = readableError(error, 'The preview');
     }
   }

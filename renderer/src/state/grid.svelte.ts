@@ -21,7 +21,10 @@ export interface RunInfo {
   readonly images: number;
   readonly steps: number;
   readonly seeds?: readonly number[];
+  /** True when the run costs nothing: public-only, or variations from a held condition. */
   readonly publicOnly: boolean;
+  /** Variations of an earlier generation (free while its noisy condition is held). */
+  readonly variations?: boolean;
   readonly epsilon?: number;
   readonly label: string;
 }
@@ -38,6 +41,8 @@ export class SampleGrid {
   phase = $state<string>('');
   cancelling = $state(false);
   notice = $state<string | null>(null);
+  /** 'warn' when the notice reports budget spent for nothing (a cancel after the charge). */
+  noticeTone = $state<'info' | 'warn'>('info');
   error = $state.raw<ReadableError | null>(null);
   exported = $state.raw<ExportResult | null>(null);
   readonly selected = new SvelteSet<string>();
@@ -87,7 +92,7 @@ export class SampleGrid {
       return { ...t, status: result.cancelled ? 'cancelled' : 'failed' };
     });
     this.generation = result;
-    if (result.cancelled) this.notice = cancelNotice(result.publicOnly, result.chargeSpent, result.parameters.epsilonThisQuery);
+    if (result.cancelled) this.setCancelNotice(result.publicOnly, result.chargeSpent, result.parameters.epsilonThisQuery, this.run?.variations === true);
     this.run = null;
     this.phase = '';
     this.cancelling = false;
@@ -100,7 +105,7 @@ export class SampleGrid {
     const anyDone = this.tiles.some((t) => t.status === 'done');
     this.tiles = !cancelled && !anyDone ? [] : this.tiles.map((t) => (t.status === 'done' ? t : { ...t, status: cancelled ? 'cancelled' : 'failed' }));
     const readable = readableError(error, 'Generating');
-    if (cancelled) this.notice = cancelNotice(run?.publicOnly ?? true, this.chargeCommitted, run?.epsilon ?? 0);
+    if (cancelled) this.setCancelNotice(run?.publicOnly ?? true, this.chargeCommitted, run?.epsilon ?? 0, run?.variations === true);
     else this.error = readable;
     this.run = null;
     this.phase = '';
@@ -115,7 +120,7 @@ export class SampleGrid {
     this.notice = null;
     this.exported = null;
     this.selected.clear();
-    this.generation = { ...record, cumulativeEpsilon: null, remainingEpsilon: null, cancelled: false, chargeSpent: record.receiptId !== null };
+    this.generation = { ...record, cumulativeEpsilon: null, remainingEpsilon: null, chargeSpent: record.receiptId !== null };
     this.tiles = record.images.map((image) => ({ index: image.index, status: 'done', step: image.steps, steps: image.steps, seed: image.seed, previewUrl: undefined, image }));
   }
 
@@ -130,6 +135,11 @@ export class SampleGrid {
 
   clearSelection(): void {
     this.selected.clear();
+  }
+
+  private setCancelNotice(publicOnly: boolean, chargeSpent: boolean, epsilon: number, variations: boolean): void {
+    this.notice = cancelNotice(publicOnly, chargeSpent, epsilon, variations);
+    this.noticeTone = chargeSpent && !publicOnly ? 'warn' : 'info';
   }
 
   private patch(index: number, update: (tile: Tile) => Tile): void {
@@ -147,7 +157,8 @@ export function gridProgress(tiles: readonly Tile[]): number {
   return sum / tiles.length;
 }
 
-export function cancelNotice(publicOnly: boolean, chargeSpent: boolean, epsilon: number): string {
+export function cancelNotice(publicOnly: boolean, chargeSpent: boolean, epsilon: number, variations = false): string {
+  if (variations && !chargeSpent) return 'Cancelled. Variations reuse the noisy condition already paid for: no privacy budget was spent.';
   if (publicOnly) return 'Cancelled. Public-only generations cost no privacy budget.';
   if (chargeSpent) return `Cancelled. The privacy charge for this generation (ε ${formatEpsilon(epsilon)}) was already spent and is not refunded: the private folder had been read.`;
   return 'Cancelled before the privacy charge: no budget was spent.';

@@ -23,7 +23,10 @@ export class LedgerState {
     this.loading = true;
     try {
       const view = await this.api['ledger.show']({ datasetId });
-      if (view.datasetId === datasetId) this.view = view;
+      if (view.datasetId !== datasetId) return;
+      // A verification speaks for the rows it checked: another dataset, or new charges, need a new one.
+      if (this.view?.datasetId !== datasetId || this.view.entries.length !== view.entries.length) this.verify = null;
+      this.view = view;
       this.error = null;
     } catch (error) {
       this.error = readableError(error, 'Loading the ledger');
