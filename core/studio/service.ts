@@ -246,6 +246,11 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
       return { prompt: r.prompt, lambda: r.lambda, render, source: { kind: 'public', datasetId: known ? datasetId : null, k: r.k ?? manifest.retrieval.k } };
     }
     const info = ledger.getDataset(datasetId);
+    // Before the charge: the index must hold exactly the members the ledger accounts for (compared by the public
+    // fingerprint over content hashes; no embedding is read), so a stale index never wastes a charge.
+    if (indexed(datasetId).fingerprint !== info.fingerprint) {
+      throw new StudioError('INVALID_REQUEST', `the index of ${datasetId} and its privacy ledger disagree on which images it holds; sync the dataset first (nothing was charged)`);
+    }
     const query = resolveQuery(r, info.memberCount, manifest.retrieval.k, info.delta, manifest.retrieval.sigmaMax);
     return { prompt: r.prompt, lambda: r.lambda, render, source: { kind: 'private', datasetId, k: query.k, q: query.q, sigma: query.sigma } };
   };

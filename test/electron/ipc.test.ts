@@ -47,6 +47,7 @@ describe('IPC registration', () => {
       'ledger.verify': { datasetId: 'demo' },
       'ledger.export': { datasetId: 'demo', format: 'csv' },
       'settings.set': { executionProvider: 'cpu' },
+      'evaluate.run': { datasetId: 'demo' },
     };
     const reply = (await ipc.invoke(ipcChannel(channel), own, samples[channel] ?? {})) as { ok: boolean; value: { channel: string } };
     expect(reply.ok).toBe(true);

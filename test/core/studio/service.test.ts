@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultModelDir } from '../../../core/datasets/index.ts';
 import { epsilon as composedEpsilon } from '../../../core/privacy/index.ts';
 import type { DatasetSummary, GenerationPreview, GenerationResult } from '../../../core/studio/contract.ts';
+import { openLedger } from '../../../core/ledger/index.ts';
+import { LEDGER_FILE_NAME } from '../../../core/paths.ts';
 import { createStudioService, type StudioService } from '../../../core/studio/service.ts';
 import { cleanupTemp, localApi, pngProvenance, privateFolder, rejectionOf, STUDIO_VERSION, tempDir } from './helpers.ts';
 
@@ -244,6 +246,8 @@ describe('studio service end to end (real models)', () => {
     service = await createStudioService({ home });
     const error = await rejectionOf(call('generate.rerender', { generationId: generated.generationId, steps: 1 }));
     expect(error.code).toBe('NOT_FOUND');
+    // A new private query on the removed dataset is refused before the charge as well.
+    expect((await rejectionOf(call('generate.run', { datasetId: spare.id, prompt: 'a black star', epsilon: 1, images: 1, steps: 1 }))).code).toBe('NOT_FOUND');
     // The ledger outlives the index (re-adding the images resumes their spend): still the one charge.
     expect((await call('ledger.show', { datasetId: spare.id })).entries.map((e) => e.receiptId)).toEqual([generated.receiptId]);
   });
@@ -252,6 +256,18 @@ describe('studio service end to end (real models)', () => {
     expect((await rejectionOf(call('generate.run', { datasetId: 'ds_0123456789abcdef', prompt: 'a red circle', epsilon: 1, images: 1, steps: 1 }))).code).toBe('NOT_FOUND');
     expect((await rejectionOf(call('generate.preview', { datasetId: 'ds_0123456789abcdef', epsilon: 1 }))).code).toBe('NOT_FOUND');
     expect((await rejectionOf(call('generate.rerender', { generationId: 'gen_nope' }))).code).toBe('NOT_FOUND');
+    // The ledger's member set moved on without the index (a crash between the two): refused before the charge.
+    const stale = await call('datasets.add', { folder: privateFolder(30, 900), epsilonCap: 5 });
+    const side = openLedger(join(home, LEDGER_FILE_NAME));
+    try {
+      side.replaceMembers(stale.id, side.members(stale.id).slice(1), 'test: members moved on');
+    } finally {
+      side.close();
+    }
+    const staleError = await rejectionOf(call('generate.run', { datasetId: stale.id, prompt: 'a black star', epsilon: 1, images: 1, steps: 1 }));
+    expect(staleError).toMatchObject({ code: 'INVALID_REQUEST' });
+    expect(staleError.message).toMatch(/sync the dataset first \(nothing was charged\)/);
+    expect((await call('ledger.show', { datasetId: stale.id })).entries).toEqual([]);
     const fresh = tempDir('dprdm-empty-');
     mkdirSync(join(fresh, 'x'));
     expect((await rejectionOf(call('datasets.add', { folder: fresh }))).code).toBe('INVALID_REQUEST');
