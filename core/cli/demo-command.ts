@@ -5,13 +5,13 @@
  */
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { createStudioService } from '../studio/service.ts';
-import { DEMO_DATASET_NAME } from '../studio/service.ts';
+import { createStudioService, DEMO_DATASET_NAME } from '../studio/service.ts';
 import { StudioError } from '../studio/contract.ts';
 import { indexProgress } from './dataset-command.ts';
 import { optionalNumber, optionalString, parseFlags } from './flags.ts';
 import { printJson, type CommandIO } from './io.ts';
 import { progressBar } from './progress-bar.ts';
+import { reportStudioError } from './studio-error.ts';
 import { UsageError } from './usage-error.ts';
 
 export const DEMO_PROMPTS = [
@@ -69,10 +69,7 @@ export async function demoCommand(argv: string[], io: CommandIO): Promise<number
     }
     return 0;
   } catch (error) {
-    if (error instanceof StudioError) {
-      io.stderr(`dprdm: ${error.message.replace(/\s*\n\s*/g, ' ')}${error.extra.suggestion ? ` ${error.extra.suggestion}` : ''}\n`);
-      return error.code === 'INVALID_REQUEST' ? 2 : 1;
-    }
+    if (error instanceof StudioError) return reportStudioError(io, error);
     throw error;
   } finally {
     await service.close();

@@ -13,6 +13,7 @@ import { indexProgress } from './dataset-command.ts';
 import { optionalNumber, optionalString, parseFlags, parseNumber, requireString } from './flags.ts';
 import { printJson, type CommandIO } from './io.ts';
 import { progressBar } from './progress-bar.ts';
+import { reportStudioError } from './studio-error.ts';
 import { UsageError } from './usage-error.ts';
 
 const FLAGS = {
@@ -102,11 +103,7 @@ export async function evaluateCommand(argv: string[], io: CommandIO): Promise<nu
     else io.stdout(`${terminalTable(report)}${files.length ? `files: ${files.join(', ')}\n` : ''}`);
     return 0;
   } catch (error) {
-    if (error instanceof StudioError) {
-      const extra = error.extra.remainingEpsilon !== undefined ? ` (remaining ε ${Number(error.extra.remainingEpsilon.toPrecision(6))}${error.extra.suggestion ? `; ${error.extra.suggestion}` : ''})` : '';
-      io.stderr(`dprdm: ${error.message.replace(/\s*\n\s*/g, ' ')}${extra}\n`);
-      return error.code === 'INVALID_REQUEST' || error.code === 'NOT_FOUND' ? 2 : 1;
-    }
+    if (error instanceof StudioError) return reportStudioError(io, error);
     throw error;
   } finally {
     await service.close();

@@ -8,6 +8,7 @@ import { createStudioService } from '../studio/service.ts';
 import { optionalNumber, optionalString, parseFlags, requireString } from './flags.ts';
 import { printJson, type CommandIO } from './io.ts';
 import { progressBar } from './progress-bar.ts';
+import { reportStudioError } from './studio-error.ts';
 import { UsageError } from './usage-error.ts';
 
 const FLAGS = {
@@ -92,11 +93,7 @@ export async function generateCommand(argv: string[], io: CommandIO): Promise<nu
     }
     return 0;
   } catch (error) {
-    if (error instanceof StudioError) {
-      const extra = error.extra.remainingEpsilon !== undefined ? ` (remaining ε ${Number(error.extra.remainingEpsilon.toPrecision(6))}${error.extra.suggestion ? `; ${error.extra.suggestion}` : ''})` : '';
-      io.stderr(`dprdm: ${error.message.replace(/\s*\n\s*/g, ' ')}${extra}\n`);
-      return error.code === 'INVALID_REQUEST' || error.code === 'NOT_FOUND' ? 2 : 1;
-    }
+    if (error instanceof StudioError) return reportStudioError(io, error);
     throw error;
   } finally {
     await service.close();

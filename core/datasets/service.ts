@@ -17,7 +17,7 @@ import { studioHome } from '../paths.ts';
 import type { EmbeddingMatrix } from '../privacy/index.ts';
 import { buildBrowseIndex, searchBrowseIndex } from './browse.ts';
 import { DatasetEmptyError, DatasetIndexCorruptError, DatasetIndexNotFoundError, DatasetInputError } from './errors.ts';
-import { indexFolder, normalizeInto, type IndexCounts, type IndexRunOptions, type StageTimings } from './indexer.ts';
+import { indexFolder, normalizeInto, type IndexCounts, type IndexRunOptions, type IndexRunReport, type StageTimings } from './indexer.ts';
 import { parseNpy } from './npy.ts';
 import { IndexStore, NORM_TOLERANCE, type DatasetKind } from './store.ts';
 
@@ -303,24 +303,9 @@ export async function addDataset(options: AddDatasetOptions): Promise<DatasetSyn
       store.setMeta('last_report', JSON.stringify(report));
     });
     refreshBrowse(store);
-    const counts = store.fileCounts();
     const warnings = report.counts.quarantined > 0 ? [`${report.counts.quarantined} files were quarantined; \`dprdm dataset show ${info.id}\` lists them with reasons`] : [];
     if (!info.created) warnings.push(`these images were already registered in the ledger as ${info.id}: their past privacy spend continues (ε spent ${info.cumulativeEpsilon.toPrecision(4)} of ${info.epsilonCap})`);
-    const result: DatasetSyncReport = {
-      datasetId: info.id,
-      name: info.name,
-      created: info.created,
-      members: members.length,
-      fingerprint: info.fingerprint,
-      counts: report.counts,
-      timings: report.timings,
-      filesIndexed: counts.indexed,
-      filesQuarantined: counts.quarantined,
-      duplicateFiles: counts.indexed - members.length,
-      ignoredFiles: report.ignoredFiles,
-      excludedFolders: report.excludedFolders,
-      warnings,
-    };
+    const result = syncReport(store, report, { datasetId: info.id, name: info.name, created: info.created, members: members.length, fingerprint: info.fingerprint, warnings });
     store.close();
     unlock();
     renameSync(dir, finalDir);
@@ -331,6 +316,24 @@ export async function addDataset(options: AddDatasetOptions): Promise<DatasetSyn
     if (error instanceof DatasetInputError || (error as { code?: string }).code === 'DATASET_OVERLAP') rmSync(dir, { recursive: true, force: true });
     throw error;
   }
+}
+
+function syncReport(
+  store: IndexStore,
+  report: IndexRunReport,
+  dataset: Pick<DatasetSyncReport, 'datasetId' | 'name' | 'created' | 'members' | 'fingerprint' | 'warnings'>,
+): DatasetSyncReport {
+  const counts = store.fileCounts();
+  return {
+    ...dataset,
+    counts: report.counts,
+    timings: report.timings,
+    filesIndexed: counts.indexed,
+    filesQuarantined: counts.quarantined,
+    duplicateFiles: counts.indexed - dataset.members,
+    ignoredFiles: report.ignoredFiles,
+    excludedFolders: report.excludedFolders,
+  };
 }
 
 /** Re-scans a folder dataset incrementally and brings the ledger's member set up to date. */
@@ -370,22 +373,7 @@ export async function syncDataset(datasetId: string, options: RunOptions): Promi
     store.setMeta('last_report', JSON.stringify(report));
     if (report.embeddingsChanged || Number(store.getMeta('browse_version')) !== Number(store.getMeta('embeddings_version'))) refreshBrowse(store);
     if (report.counts.quarantined > 0) warnings.push(`${report.counts.quarantined} files were quarantined in this run; \`dprdm dataset show ${datasetId}\` lists them with reasons`);
-    const counts = store.fileCounts();
-    return {
-      datasetId,
-      name: meta.name,
-      created: false,
-      members: members.length,
-      fingerprint,
-      counts: report.counts,
-      timings: report.timings,
-      filesIndexed: counts.indexed,
-      filesQuarantined: counts.quarantined,
-      duplicateFiles: counts.indexed - members.length,
-      ignoredFiles: report.ignoredFiles,
-      excludedFolders: report.excludedFolders,
-      warnings,
-    };
+    return syncReport(store, report, { datasetId, name: meta.name, created: false, members: members.length, fingerprint, warnings });
   } finally {
     store.close();
     unlock?.();

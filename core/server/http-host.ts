@@ -45,7 +45,8 @@ const STATUS: Record<StudioErrorCode, number> = {
   INTERNAL: 500,
 };
 
-const MIME: Record<string, string> = {
+/** Content types of the files the studio serves (the renderer bundle and generated PNGs); shared with electron/protocol.ts. */
+export const MIME: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',

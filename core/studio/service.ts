@@ -248,7 +248,11 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
     const info = ledger.getDataset(datasetId);
     // Before the charge: the index must hold exactly the members the ledger accounts for (compared by the public
     // fingerprint over content hashes; no embedding is read), so a stale index never wastes a charge.
-    if (indexed(datasetId).fingerprint !== info.fingerprint) {
+    const current = indexed(datasetId);
+    if (current.members === 0) {
+      throw new StudioError('INVALID_REQUEST', `${current.name} has no images left in its folder; add images and sync it, or generate public-only (nothing was charged)`);
+    }
+    if (current.fingerprint !== info.fingerprint) {
       throw new StudioError('INVALID_REQUEST', `the index of ${datasetId} and its privacy ledger disagree on which images it holds; sync the dataset first (nothing was charged)`);
     }
     const query = resolveQuery(r, info.memberCount, manifest.retrieval.k, info.delta, manifest.retrieval.sigmaMax);

@@ -1,7 +1,7 @@
 // The studio service end to end with the real models: dataset → preview → private generation with provenance →
 // ledger charged once → free re-render → export → restart (re-render charges anew) → budget exhausted → public-only.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -268,6 +268,15 @@ describe('studio service end to end (real models)', () => {
     expect(staleError).toMatchObject({ code: 'INVALID_REQUEST' });
     expect(staleError.message).toMatch(/sync the dataset first \(nothing was charged\)/);
     expect((await call('ledger.show', { datasetId: stale.id })).entries).toEqual([]);
+    // Every image deleted from the folder: the sync keeps the ledger's members, and a private query is refused.
+    const emptied = privateFolder(20, 1200);
+    const gone = await call('datasets.add', { folder: emptied, epsilonCap: 5 });
+    for (const name of readdirSync(emptied)) rmSync(join(emptied, name), { recursive: true });
+    await call('datasets.sync', { datasetId: gone.id });
+    const emptyError = await rejectionOf(call('generate.run', { datasetId: gone.id, prompt: 'a black star', epsilon: 1, images: 1, steps: 1 }));
+    expect(emptyError).toMatchObject({ code: 'INVALID_REQUEST' });
+    expect(emptyError.message).toMatch(/no images left in its folder.*nothing was charged/);
+    expect((await call('ledger.show', { datasetId: gone.id })).entries).toEqual([]);
     const fresh = tempDir('dprdm-empty-');
     mkdirSync(join(fresh, 'x'));
     expect((await rejectionOf(call('datasets.add', { folder: fresh }))).code).toBe('INVALID_REQUEST');
