@@ -38,6 +38,21 @@ export interface QueryRequest {
   readonly q?: number | undefined;
 }
 
+// calibrateSigma is a pure function of public numbers and takes tens of ms (a bisection over the order grid); the
+// slider preview asks for the same few (q, k, δ, ε) again and again, so recent answers are kept.
+const CALIBRATION_CACHE_SIZE = 256;
+const calibrationCache = new Map<string, number>();
+
+function calibratedSigmaForOneQuery(q: number, k: number, delta: number, epsilon: number): number {
+  const key = `${q}|${k}|${delta}|${epsilon}`;
+  const cached = calibrationCache.get(key);
+  if (cached !== undefined) return cached;
+  const { sigma } = calibrateSigma({ q, k, queries: 1, delta, epsilon });
+  if (calibrationCache.size >= CALIBRATION_CACHE_SIZE) calibrationCache.delete(calibrationCache.keys().next().value!);
+  calibrationCache.set(key, sigma);
+  return sigma;
+}
+
 /**
  * The query's (k, q, σ): the request's values over the dataset's defaults; σ calibrated for one query at the
  * dataset's δ when ε is given (the ledger then charges exactly the ε that σ achieves, ≤ the target).
@@ -50,7 +65,7 @@ export function resolveQuery(request: QueryRequest, members: number, modelK: num
   if (request.sigma !== undefined) sigma = request.sigma;
   else if (request.epsilon !== undefined) {
     try {
-      sigma = calibrateSigma({ q, k, queries: 1, delta, epsilon: request.epsilon }).sigma;
+      sigma = calibratedSigmaForOneQuery(q, k, delta, request.epsilon);
     } catch (error) {
       throw new StudioError('INVALID_REQUEST', `no noise level gives ε ≤ ${request.epsilon} for one query: ${(error as Error).message}`);
     }
