@@ -18,7 +18,7 @@ const groups: Record<string, { run: CommandGroup; summary: string }> = {
   },
   evaluate: {
     run: async (argv, io) => (await import('./evaluate-command.ts')).evaluateCommand(argv, io),
-    summary: 'evaluate --dataset <id|name> [--budgets 1,3,10] [--queries T] [--q Q] [--lambda L] [--prompts N] [--seeds S] [--captions FILE] [--dry-run] [--out DIR] [--json] — quality vs ε (curator only; audit-charged)',
+    summary: 'evaluate --dataset <id|name> [--budgets 1,3,10] [--queries T] [--q Q] [--lambda L] [--k K] [--prompts N] [--seeds S] [--captions FILE] [--dry-run] [--out DIR] [--json] — quality vs ε (curator only; audit-charged)',
   },
   demo: { run: async (argv, io) => (await import('./demo-command.ts')).demoCommand(argv, io), summary: 'demo — index the bundled demo folder and write a 4×4 private grid to ./dprdm-demo/' },
   ledger: { run: ledgerCommand, summary: 'ledger list|show|verify|export — the privacy budget ledger' },

@@ -100,7 +100,7 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
   const datasetId = request.datasetId;
   const info = ledger.getDataset(datasetId);
   if (info.locked) throw new StudioError('LEDGER_LOCKED', `the ledger of this dataset is locked (${info.lockedReason ?? 'integrity check failed'}); verify it on the Budget screen`);
-  const k = manifest.retrieval.k;
+  const k = request.k ?? manifest.retrieval.k;
   const D = manifest.embedding.dim;
   const evaluationId = `eval_${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}_${randomUUID().slice(0, 8)}`;
 

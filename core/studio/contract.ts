@@ -72,6 +72,8 @@ export const evaluateRequest = z.strictObject({
   /** Sampling rate of every evaluation query (the same for all settings). */
   q: z.number().finite().positive().max(1).default(EVALUATION_DEFAULTS.q),
   lambda: z.number().finite().min(0).max(1).default(EVALUATION_DEFAULTS.lambda),
+  /** Neighbours per query (default: the model set's k); σ = 2z/k, so a larger k needs less noise for the same ε. */
+  k: z.number().int().min(1).max(256).optional(),
   /** Prompts (held-out captions) per seed; each is one audit query per budget. */
   prompts: z.number().int().min(2).max(2000).default(EVALUATION_DEFAULTS.prompts),
   seeds: z.number().int().min(1).max(10).default(EVALUATION_DEFAULTS.seeds),

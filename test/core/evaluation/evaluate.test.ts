@@ -44,6 +44,8 @@ describe('evaluate.run', () => {
     expect(report.audit.epsilon).toBeGreaterThan(0);
     expect(report.audit.fits).toBe(true);
     expect((await service.handlers['ledger.show']({ datasetId }, {})).entries).toHaveLength(0);
+    expect(report.parameters.k).toBe(8); // the model set's k unless the request names one
+    expect((await service.handlers['evaluate.run'](request({ dryRun: true, k: 16 }), {})).parameters.k).toBe(16);
   });
 
   it('runs a tiny evaluation whose DP queries are audit entries in the ledger', async () => {
