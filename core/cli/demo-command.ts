@@ -5,8 +5,8 @@
  */
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { createStudioService, DEMO_DATASET_NAME } from '../studio/service.ts';
-import { StudioError } from '../studio/contract.ts';
+import { createStudioService, DEMO_DATASET_NAME, DEMO_EPSILON_CAP } from '../studio/service.ts';
+import { GENERATION_DEFAULTS, StudioError } from '../studio/contract.ts';
 import { indexProgress } from './dataset-command.ts';
 import { optionalNumber, optionalString, parseFlags } from './flags.ts';
 import { printJson, type CommandIO } from './io.ts';
@@ -26,7 +26,7 @@ export async function demoCommand(argv: string[], io: CommandIO): Promise<number
   const flags = parseFlags(argv, { epsilon: { type: 'string' }, lambda: { type: 'string' }, steps: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } });
   // ε 2 per prompt with λ = 0.5 follows the prompts on the 2,000-image demo set; four prompts cost about ε 3.5 of 10.
   const epsilon = optionalNumber(flags, 'epsilon') ?? 2;
-  const lambda = optionalNumber(flags, 'lambda') ?? 0.5;
+  const lambda = optionalNumber(flags, 'lambda') ?? GENERATION_DEFAULTS.lambda;
   if (!(lambda >= 0 && lambda <= 1)) throw new UsageError(`--lambda must be in [0, 1], got ${lambda}`);
   const steps = optionalNumber(flags, 'steps') ?? 25;
   if (!(epsilon > 0 && epsilon <= 10)) throw new UsageError(`--epsilon must be in (0, 10], got ${epsilon}`);
@@ -64,7 +64,7 @@ export async function demoCommand(argv: string[], io: CommandIO): Promise<number
       io.stdout(
         `Demo grid (rows: ${DEMO_PROMPTS.map((p) => `“${p}”`).join(', ')}):\n  ${summary.grid}\n` +
           `Images, manifest.json/csv and PRIVACY.md in ${folder}\n` +
-          `Demo budget: ε ${last?.cumulativeEpsilon?.toPrecision(4)} of ${10} spent, ε ${last?.remainingEpsilon?.toPrecision(4)} left.\n`,
+          `Demo budget: ε ${last?.cumulativeEpsilon?.toPrecision(4)} of ${DEMO_EPSILON_CAP} spent, ε ${last?.remainingEpsilon?.toPrecision(4)} left.\n`,
       );
     }
     return 0;

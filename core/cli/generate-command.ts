@@ -4,7 +4,8 @@
  */
 import { resolve } from 'node:path';
 import { parseRequest, StudioError, type StudioEvent } from '../studio/contract.ts';
-import { createStudioService } from '../studio/service.ts';
+import { createStudioService, DEMO_DATASET_NAME } from '../studio/service.ts';
+import { indexProgress } from './dataset-command.ts';
 import { optionalNumber, optionalString, parseFlags, requireString } from './flags.ts';
 import { printJson, type CommandIO } from './io.ts';
 import { progressBar } from './progress-bar.ts';
@@ -70,6 +71,8 @@ export async function generateCommand(argv: string[], io: CommandIO): Promise<nu
 
   const service = await createStudioService({ exportAnywhere: true });
   try {
+    // `--dataset demo` works on a fresh studio too: the bundled Demo dataset is indexed first, as on first start.
+    if (datasetRef?.toLowerCase() === DEMO_DATASET_NAME.toLowerCase()) await service.ensureDemoDataset(indexProgress(io, 'indexing the Demo dataset'));
     const datasetId = datasetRef === undefined ? undefined : service.resolveDatasetRef(datasetRef);
     // A refused --out (inside a private folder, or existing) must stop the run before its query is charged.
     service.checkExportFolder(out ? resolve(out) : undefined);

@@ -20,6 +20,13 @@ const prompt = z.string().trim().min(1, 'type a prompt').max(500, 'a prompt is a
 const seed = z.number().int().min(0).max(2 ** 32 - 1);
 const folderPath = z.string().min(1).max(4096);
 
+/**
+ * Defaults of one generation, shared by the service, the CLI and the window. λ = 0.5: half collection, half prompt —
+ * the decoder was trained on such mixes, and at the per-query ε a curator usually spends, σ is above the decoder's
+ * σ_max, so a fully private condition (λ = 1) tends to drift from the prompt.
+ */
+export const GENERATION_DEFAULTS = { lambda: 0.5, images: 4, guidance: 3, steps: 25 } as const;
+
 export const generateRequest = z
   .strictObject({
     datasetId: id,
@@ -31,10 +38,10 @@ export const generateRequest = z
     k: z.number().int().min(1).max(1000).optional(),
     q: z.number().finite().positive().max(1).optional(),
     /** Weight of the private aggregate in the condition: c = λ·r̃ + (1−λ)·t. */
-    lambda: z.number().finite().min(0).max(1).default(1),
-    images: z.number().int().min(1).max(16).default(4),
-    guidance: z.number().finite().min(0).max(20).default(3),
-    steps: z.number().int().min(1).max(200).default(25),
+    lambda: z.number().finite().min(0).max(1).default(GENERATION_DEFAULTS.lambda),
+    images: z.number().int().min(1).max(16).default(GENERATION_DEFAULTS.images),
+    guidance: z.number().finite().min(0).max(20).default(GENERATION_DEFAULTS.guidance),
+    steps: z.number().int().min(1).max(200).default(GENERATION_DEFAULTS.steps),
     seeds: z.array(seed).max(16).optional(),
     publicOnly: z.boolean().default(false),
     jobId,

@@ -1,4 +1,4 @@
-import type { GenerationPreview, GenerationRecord, PromptCheck, StudioApi, StudioRequest } from '../../../core/studio/contract.ts';
+import { GENERATION_DEFAULTS, type GenerationPreview, type GenerationRecord, type PromptCheck, type StudioApi, type StudioRequest } from '../../../core/studio/contract.ts';
 import { readableError, type ReadableError } from '../lib/errors.ts';
 import { epsilonFromSlider, randomSeed, sliderFromEpsilon } from '../lib/format.ts';
 
@@ -18,10 +18,10 @@ export class GenerateForm {
   /** Advanced settings; undefined = the dataset's default. */
   k = $state<number | undefined>(undefined);
   q = $state<number | undefined>(undefined);
-  lambda = $state(1);
-  guidance = $state(3);
-  steps = $state(25);
-  images = $state(4);
+  lambda = $state<number>(GENERATION_DEFAULTS.lambda);
+  guidance = $state<number>(GENERATION_DEFAULTS.guidance);
+  steps = $state<number>(GENERATION_DEFAULTS.steps);
+  images = $state<number>(GENERATION_DEFAULTS.images);
   /** Empty = fresh random seeds; a number = seeds seed, seed+1, … */
   seed = $state<number | undefined>(undefined);
 
@@ -123,10 +123,10 @@ export class GenerateForm {
   resetAdvanced(): void {
     this.k = undefined;
     this.q = undefined;
-    this.lambda = 1;
-    this.guidance = 3;
-    this.steps = 25;
-    this.images = 4;
+    this.lambda = GENERATION_DEFAULTS.lambda;
+    this.guidance = GENERATION_DEFAULTS.guidance;
+    this.steps = GENERATION_DEFAULTS.steps;
+    this.images = GENERATION_DEFAULTS.images;
     this.seed = undefined;
   }
 

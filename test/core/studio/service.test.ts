@@ -89,7 +89,7 @@ describe('studio service end to end (real models)', () => {
         modelSet: { name: 'shapes-v1', version: '1.0.0', sha256: manifestSha },
         studioVersion: STUDIO_VERSION,
         generationId: first.generationId,
-        privacy: { mode: 'private', datasetFingerprint: dataset.fingerprint, receiptId: first.receiptId, epsilonCap: 3, delta: 1e-5, mechanism: { q: 1, k: 8, lambda: 1 } },
+        privacy: { mode: 'private', datasetFingerprint: dataset.fingerprint, receiptId: first.receiptId, epsilonCap: 3, delta: 1e-5, mechanism: { q: 1, k: 8, lambda: 0.5 } },
       });
       if (dprdm.privacy.mode !== 'private') throw new Error('unreachable');
       expect(dprdm.privacy.epsilonThisQuery).toBeCloseTo(preview.epsilonThisQuery, 12);
