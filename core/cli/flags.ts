@@ -17,7 +17,11 @@ export function parseFlags(argv: readonly string[], spec: FlagSpec, maxPositiona
   try {
     parsed = parseArgs({ args: [...argv], options: spec, strict: true, allowPositionals: true });
   } catch (error) {
-    throw new UsageError((error as Error).message.split('\n')[0] ?? 'invalid arguments');
+    // Node's messages carry advice about positionals that does not apply here; keep the first sentence, and list
+    // the flags this command knows.
+    const first = ((error as Error).message.split('\n')[0] ?? 'invalid arguments').replace(/\. To specify a positional argument.*$/, '');
+    const known = Object.keys(spec).map((name) => `--${name}`).join(', ');
+    throw new UsageError(/^Unknown option/.test(first) ? `${first}; this command takes ${known}` : first);
   }
   if (parsed.positionals.length > maxPositionals) {
     throw new UsageError(`unexpected argument "${parsed.positionals[maxPositionals]}"`);

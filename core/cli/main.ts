@@ -14,7 +14,7 @@ const groups: Record<string, { run: CommandGroup; summary: string }> = {
   serve: { run: async (argv, io) => (await import('./serve-command.ts')).serveCommand(argv, io), summary: 'serve [--port N] — the studio in your browser: prints the URL with its access token' },
   generate: {
     run: async (argv, io) => (await import('./generate-command.ts')).generateCommand(argv, io),
-    summary: 'generate --dataset <id|name> --prompt "…" --epsilon E [--images N] [--out DIR] [--public-only] [--json] — private images from a prompt',
+    summary: 'generate --dataset <id|name> --prompt "…" (--epsilon E | --sigma S | --public-only) [--lambda L] [--k K] [--q Q] [--images N] [--guidance G] [--steps N] [--seeds a,b,…] [--out DIR] [--json] — private images from a prompt',
   },
   evaluate: {
     run: async (argv, io) => (await import('./evaluate-command.ts')).evaluateCommand(argv, io),
@@ -40,6 +40,10 @@ export async function main(argv: string[], io: CommandIO = processIO): Promise<n
   const group = groups[name];
   try {
     if (!group) throw new UsageError(`unknown command "${name}"; try: ${Object.keys(groups).join(', ')}`);
+    if (rest[0] === '--help' || rest[0] === '-h' || rest[0] === 'help') {
+      io.stdout(`usage: dprdm ${group.summary}\n`);
+      return 0;
+    }
     return await group.run(rest, io);
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code === 'INVALID_PRIVACY_PARAMETER' || (error as { code?: string }).code === 'CALIBRATION_FAILED') {
