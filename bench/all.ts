@@ -189,7 +189,7 @@ function details(o: Outcome): string[] {
         '|---|---|---|---|---|',
         ...(j.datasets as Json[]).map((d) => `| ${d.dataset.label} | ${ms(d.split.privateAlone.chargeMs.median)} / ${ms(d.split.privateAlone.chargeMs.p95)} | ${ms(d.split.privateAlone.aggregateMs.median)} / ${ms(d.split.privateAlone.aggregateMs.p95)} | ${ms(d.split.storeLoadMs)} | ${ms(d.split.cold.chargeMs + d.split.cold.aggregateMs)} (${pct(d.split.cold.privateShare)}) |`),
         '',
-        'Sampling includes the 5-step preview PNGs the service makes; PNG write includes the provenance chunks, the file and its history row. The first image comes from a batch of 4.',
+        'Sampling includes the 5-step preview PNGs the service makes; PNG write includes the provenance chunks, the file and its history row. The first image is sampled alone, the rest in batches of 4.',
       ];
     }
     default:

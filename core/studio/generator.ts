@@ -20,6 +20,16 @@ import { HistoryStore, newId, type PrivacyFacts, type StoredGeneration, type Sto
 
 /** Images sampled per decoder call: small enough that the grid fills progressively. */
 const IMAGES_PER_BATCH = 4;
+
+/**
+ * The decoder calls for `total` images: the first image alone, so it arrives after one image's sampling time rather
+ * than a batch's, then batches of IMAGES_PER_BATCH (e.g. 16 → 1, 4, 4, 4, 3).
+ */
+export function samplingBatches(total: number): number[] {
+  const sizes = total > 0 ? [1] : [];
+  for (let left = total - 1; left > 0; left -= IMAGES_PER_BATCH) sizes.push(Math.min(IMAGES_PER_BATCH, left));
+  return sizes;
+}
 /** A preview of every image every this many DDIM steps. */
 const PREVIEW_EVERY = 5;
 /** Held conditions kept for free re-renders (each is a few hundred bytes). */
@@ -214,8 +224,10 @@ export class Generator {
     const range = models.info.manifest.decoder.outputRange;
     deps.emit({ type: 'progress', jobId, task: 'generate', phase: 'sampling', done: 0, total: render.images });
     try {
-      for (let start = 0; start < render.images; start += IMAGES_PER_BATCH) {
-        const n = Math.min(IMAGES_PER_BATCH, render.images - start);
+      let next = 0;
+      for (const n of samplingBatches(render.images)) {
+        const start = next;
+        next += n;
         const out = await models.generate(
           { cond, count: n, seeds: seeds.slice(start, start + n), steps: render.steps, guidance: render.guidance, previewEvery: PREVIEW_EVERY },
           { signal, onProgress: (p) => void this.preview(p, start, n, size, range, jobId) },
