@@ -250,7 +250,7 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
     // fingerprint over content hashes; no embedding is read), so a stale index never wastes a charge.
     const current = indexed(datasetId);
     if (current.members === 0) {
-      throw new StudioError('INVALID_REQUEST', `${current.name} has no images left in its folder; add images and sync it, or generate public-only (nothing was charged)`);
+      throw new StudioError('INVALID_REQUEST', 'this dataset has no images left in its folder; add images and sync it, or generate public-only (nothing was charged)');
     }
     if (current.fingerprint !== info.fingerprint) {
       throw new StudioError('INVALID_REQUEST', `the index of ${datasetId} and its privacy ledger disagree on which images it holds; sync the dataset first (nothing was charged)`);
