@@ -223,6 +223,10 @@ export class Generator {
     const size = models.info.manifest.decoder.imageSize;
     const range = models.info.manifest.decoder.outputRange;
     deps.emit({ type: 'progress', jobId, task: 'generate', phase: 'sampling', done: 0, total: render.images });
+    // Previews are encoded asynchronously: chained so they arrive in step order, and awaited before a batch's final
+    // images and before the job ends (a late preview must never replace a finished tile). A failed preview is
+    // only a missing preview.
+    let previews: Promise<void> = Promise.resolve();
     try {
       let next = 0;
       for (const n of samplingBatches(render.images)) {
@@ -230,8 +234,9 @@ export class Generator {
         next += n;
         const out = await models.generate(
           { cond, count: n, seeds: seeds.slice(start, start + n), steps: render.steps, guidance: render.guidance, previewEvery: PREVIEW_EVERY },
-          { signal, onProgress: (p) => void this.preview(p, start, n, size, range, jobId) },
+          { signal, onProgress: (p) => void (previews = previews.then(() => this.preview(p, start, n, size, range, jobId)).catch(() => undefined)) },
         );
+        await previews;
         const V = 3 * size * size;
         for (let b = 0; b < n; b++) {
           const index = start + b;
@@ -253,6 +258,7 @@ export class Generator {
         }
       }
     } catch (error) {
+      await previews;
       if (!(error instanceof ModelAbortError || signal.aborted)) throw error;
       deps.history.markCancelled(generation.generationId);
       return { generation: { ...generation, cancelled: true }, images, cancelled: true, receipt };

@@ -11,7 +11,7 @@ import type { DatasetSummary, GenerationPreview, GenerationResult } from '../../
 import { openLedger } from '../../../core/ledger/index.ts';
 import { LEDGER_FILE_NAME } from '../../../core/paths.ts';
 import { createStudioService, type StudioService } from '../../../core/studio/service.ts';
-import { cleanupTemp, localApi, pngProvenance, privateFolder, rejectionOf, STUDIO_VERSION, tempDir } from './helpers.ts';
+import { cleanupTemp, EventLog, localApi, pngProvenance, privateFolder, rejectionOf, STUDIO_VERSION, tempDir } from './helpers.ts';
 
 const PROMPT = 'a red circle on a blue background';
 const manifestSha = createHash('sha256').update(readFileSync(join(defaultModelDir(), 'manifest.json'))).digest('hex');
@@ -99,6 +99,26 @@ describe('studio service end to end (real models)', () => {
     // The two seeds drew different images from the one condition.
     const [a, b] = first.images.map((i) => readFileSync(service.resolveFile(i.url.split('/').slice(2))!));
     expect(a!.equals(b!)).toBe(false);
+  });
+
+  it('streams every preview of an image before the image itself, the first image alone, and ends with job-end', async () => {
+    const events = new EventLog();
+    const unsubscribe = service.subscribe(events.push);
+    try {
+      const result = await call('generate.run', { datasetId: dataset.id, prompt: PROMPT, publicOnly: true, images: 6, steps: 10, jobId: 'order-1' });
+      const log = events.forJob('order-1');
+      const imageAt = (index: number) => log.findIndex((e) => e.type === 'image' && e.image.index === index);
+      for (let index = 0; index < result.images.length; index++) {
+        const previews = log.map((e, at) => ({ e, at })).filter(({ e }) => e.type === 'preview' && e.imageIndex === index);
+        expect(previews.length).toBeGreaterThan(0); // a preview every 5 of the 10 steps
+        expect(Math.max(...previews.map(({ at }) => at))).toBeLessThan(imageAt(index));
+      }
+      // The first image is sampled alone, so it is out before any preview of the second batch.
+      expect(imageAt(0)).toBeLessThan(log.findIndex((e) => e.type === 'preview' && e.imageIndex === 1));
+      expect(log.at(-1)).toMatchObject({ type: 'job-end' });
+    } finally {
+      unsubscribe();
+    }
   });
 
   it('re-renders from the held condition at no privacy cost', async () => {
