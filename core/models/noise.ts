@@ -1,6 +1,6 @@
 /**
- * Seeded Gaussian noise for the sampler's initial x_T. Never Math.random: a seed drives the project's ChaCha20
- * stream (core/privacy/entropy.ts), so one seed gives the same image on every machine. Generated images are
+ * Seeded Gaussian noise for the sampler's initial x_T, from node:crypto's ChaCha20 keystream keyed by the seed
+ * (`seededEntropy` in core/privacy/entropy.ts), so one seed gives the same image on every machine. Generated images are
  * post-processing of the private release and need no cryptographic secrecy, but a seed is still drawn from the
  * OS CSPRNG when the caller gives none.
  */

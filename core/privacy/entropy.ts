@@ -19,7 +19,10 @@ export function cryptoEntropy(): EntropySource {
   return { fill: (target) => void randomFillSync(target) };
 }
 
-/** A deterministic ChaCha20 keystream (for tests and benchmarks only; never for a release). */
+/**
+ * A deterministic ChaCha20 keystream: for tests, benchmarks and the sampler's seeded image noise (post-processing
+ * of a release); never for the private mechanism itself.
+ */
 export function seededEntropy(seed: string | number): EntropySource {
   const key = createHash('sha256').update(`dprdm-seeded-entropy:${String(seed)}`).digest();
   const cipher = createCipheriv('chacha20', key, Buffer.alloc(16));
