@@ -245,10 +245,7 @@ async function split(ctx: SplitContext, dataset: BenchDataset): Promise<Split> {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     lap('pngWrite'); // mix + the generation's history row and folder: bookkeeping, counted with the writes
     let first = Number.NaN;
-    let next = 0;
-    for (const n of samplingBatches(IMAGES)) {
-      const start = next;
-      next += n;
+    for (const { start, count: n } of samplingBatches(IMAGES)) {
       const out = await models.generate(
         { cond, count: n, seeds: SEEDS.slice(start, start + n), steps: STEPS, guidance: GUIDANCE, previewEvery: PREVIEW_EVERY },
         {
@@ -436,7 +433,7 @@ function report(machine: ReturnType<typeof machineInfo>, results: DatasetResult[
   emitJson({
     bench: 'generate',
     machine,
-    settings: { images: IMAGES, batches: samplingBatches(IMAGES), steps: STEPS, guidance: GUIDANCE, epsilonPerQuery: EPSILON, lambda: LAMBDA, reps: REPS, privateReps: PRIVATE_REPS, syntheticRows: SYNTHETIC_ROWS, quick },
+    settings: { images: IMAGES, batches: samplingBatches(IMAGES).map((b) => b.count), steps: STEPS, guidance: GUIDANCE, epsilonPerQuery: EPSILON, lambda: LAMBDA, reps: REPS, privateReps: PRIVATE_REPS, syntheticRows: SYNTHETIC_ROWS, quick },
     datasets: results,
   });
   if (!jsonMode) say(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);

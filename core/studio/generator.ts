@@ -20,16 +20,6 @@ import { HistoryStore, newId, type PrivacyFacts, type StoredGeneration, type Sto
 
 /** Images sampled per decoder call: small enough that the grid fills progressively. */
 const IMAGES_PER_BATCH = 4;
-
-/**
- * The decoder calls for `total` images: the first image alone, so it arrives after one image's sampling time rather
- * than a batch's, then batches of IMAGES_PER_BATCH (e.g. 16 → 1, 4, 4, 4, 3).
- */
-export function samplingBatches(total: number): number[] {
-  const sizes = total > 0 ? [1] : [];
-  for (let left = total - 1; left > 0; left -= IMAGES_PER_BATCH) sizes.push(Math.min(IMAGES_PER_BATCH, left));
-  return sizes;
-}
 /** A preview of every image every this many DDIM steps. */
 const PREVIEW_EVERY = 5;
 /** Held conditions kept for free re-renders (each is a few hundred bytes). */
@@ -90,6 +80,16 @@ export interface GeneratorDeps {
   readonly emit: (event: StudioEvent) => void;
   /** Loads a dataset's private store (after its charge); cached by the service. */
   readonly privateStore: (datasetId: string) => PrivateStore;
+}
+
+/**
+ * The decoder calls for `total` images, as (first image index, count): the first image alone, so it arrives after
+ * one image's sampling time rather than a batch's, then batches of IMAGES_PER_BATCH (16 → 1, 4, 4, 4, 3).
+ */
+export function samplingBatches(total: number): { start: number; count: number }[] {
+  const batches = total > 0 ? [{ start: 0, count: 1 }] : [];
+  for (let start = 1; start < total; start += IMAGES_PER_BATCH) batches.push({ start, count: Math.min(IMAGES_PER_BATCH, total - start) });
+  return batches;
 }
 
 export function generationsRoot(home: string): string {
@@ -228,10 +228,7 @@ export class Generator {
     // only a missing preview.
     let previews: Promise<void> = Promise.resolve();
     try {
-      let next = 0;
-      for (const n of samplingBatches(render.images)) {
-        const start = next;
-        next += n;
+      for (const { start, count: n } of samplingBatches(render.images)) {
         const out = await models.generate(
           { cond, count: n, seeds: seeds.slice(start, start + n), steps: render.steps, guidance: render.guidance, previewEvery: PREVIEW_EVERY },
           { signal, onProgress: (p) => void (previews = previews.then(() => this.preview(p, start, n, size, range, jobId)).catch(() => undefined)) },

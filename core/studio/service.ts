@@ -143,10 +143,25 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
   const generator = new Generator({ home, ledger, history, models, publicSet, modelSet, studioVersion: STUDIO_VERSION, emit, privateStore });
 
   // ── helpers ────────────────────────────────────────────────────────────────────────────────────────────────
+  const findIndexed = (datasetId: string): IndexedDataset | undefined => listDatasets({ home }).find((d) => d.datasetId === datasetId);
   const indexed = (datasetId: string): IndexedDataset => {
-    const found = listDatasets({ home }).find((d) => d.datasetId === datasetId);
+    const found = findIndexed(datasetId);
     if (!found) throw new StudioError('NOT_FOUND', `no dataset ${datasetId}; see the dataset list`);
     return found;
+  };
+  /**
+   * Before any private query's charge: the dataset is still indexed, has images, and its index holds exactly the
+   * members the ledger accounts for (compared by the public fingerprint over content hashes; no embedding is read).
+   * The ledger outlives a removed or emptied index, and charging only to fail loading it would spend budget for nothing.
+   */
+  const requireIndexedAsAccounted = (datasetId: string): void => {
+    const current = indexed(datasetId);
+    if (current.members === 0) {
+      throw new StudioError('INVALID_REQUEST', 'this dataset has no images left in its folder; add images and sync it, or generate public-only (nothing was charged)');
+    }
+    if (current.fingerprint !== ledger.getDataset(datasetId).fingerprint) {
+      throw new StudioError('INVALID_REQUEST', `the index of ${datasetId} and its privacy ledger disagree on which images it holds; sync the dataset first (nothing was charged)`);
+    }
   };
   const summary = (d: IndexedDataset): DatasetSummary => {
     const info = ledger.getDataset(d.datasetId);
@@ -163,7 +178,7 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
       budget: budgetOf(info),
     };
   };
-  const datasetName = (datasetId: string) => listDatasets({ home }).find((d) => d.datasetId === datasetId)?.name;
+  const datasetName = (datasetId: string) => findIndexed(datasetId)?.name;
   const resolveDatasetRef = (ref: string): string => {
     const all = listDatasets({ home });
     if (all.some((d) => d.datasetId === ref)) return ref;
@@ -245,16 +260,8 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
       const known = datasetId !== null && listDatasets({ home }).some((d) => d.datasetId === datasetId);
       return { prompt: r.prompt, lambda: r.lambda, render, source: { kind: 'public', datasetId: known ? datasetId : null, k: r.k ?? manifest.retrieval.k } };
     }
+    requireIndexedAsAccounted(datasetId);
     const info = ledger.getDataset(datasetId);
-    // Before the charge: the index must hold exactly the members the ledger accounts for (compared by the public
-    // fingerprint over content hashes; no embedding is read), so a stale index never wastes a charge.
-    const current = indexed(datasetId);
-    if (current.members === 0) {
-      throw new StudioError('INVALID_REQUEST', 'this dataset has no images left in its folder; add images and sync it, or generate public-only (nothing was charged)');
-    }
-    if (current.fingerprint !== info.fingerprint) {
-      throw new StudioError('INVALID_REQUEST', `the index of ${datasetId} and its privacy ledger disagree on which images it holds; sync the dataset first (nothing was charged)`);
-    }
     const query = resolveQuery(r, info.memberCount, manifest.retrieval.k, info.delta, manifest.retrieval.sigmaMax);
     return { prompt: r.prompt, lambda: r.lambda, render, source: { kind: 'private', datasetId, k: query.k, q: query.q, sigma: query.sigma } };
   };
@@ -406,11 +413,7 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
         if (generator.holds(base.generationId)) return generator.rerender(base.generationId, render, jobId, signal);
         // The condition is gone (a restart): a public one is recomputed for free; a private one is a new query.
         const source = base.publicOnly || base.sigma === null || base.q === null || base.datasetId === null ? { kind: 'public' as const, datasetId: base.datasetId, k: base.k } : { kind: 'private' as const, datasetId: base.datasetId, k: base.k, q: base.q, sigma: base.sigma };
-        // A private one needs its dataset still indexed, checked before the charge: the ledger outlives a removed
-        // dataset, and charging it only to fail loading the index would spend budget for nothing.
-        if (source.kind === 'private' && indexed(source.datasetId).fingerprint !== ledger.getDataset(source.datasetId).fingerprint) {
-          throw new StudioError('INVALID_REQUEST', `the index of ${source.datasetId} and its privacy ledger disagree on which images it holds; sync the dataset first (nothing was charged)`);
-        }
+        if (source.kind === 'private') requireIndexedAsAccounted(source.datasetId);
         return generator.generate({ prompt: base.prompt, lambda: base.lambda, render, source }, jobId, signal);
       });
     },
