@@ -68,6 +68,44 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new ModelAbortError();
 }
 
+export interface DdimStepSpec {
+  alphaT: number;
+  alphaPrev: number;
+  guidance: number;
+  /** Whether `e` holds [conditional; unconditional] halves (guidance ≠ 1). */
+  guided: boolean;
+  count: number;
+  imageValues: number;
+  clipX0?: readonly [number, number];
+}
+
+/**
+ * One DDIM step in place: x [count·V] (float64) from the UNet's output e for [x; x] (guided) or x. Writes the x0
+ * prediction into `preview` when given. Exported for the golden tests, which run it from the reference states.
+ */
+export function ddimStep(x: Float64Array, e: ArrayLike<number>, s: DdimStepSpec, preview?: Float32Array): void {
+  const n = s.count * s.imageValues;
+  const sA = Math.sqrt(s.alphaT);
+  const s1A = Math.sqrt(1 - s.alphaT);
+  const sP = Math.sqrt(s.alphaPrev);
+  const s1P = Math.sqrt(1 - s.alphaPrev);
+  const off = s.guided ? n : 0;
+  const g = s.guidance;
+  const clip = s.clipX0;
+  for (let j = 0; j < n; j++) {
+    const ec = e[j]!;
+    const ej = s.guided ? e[off + j]! + g * (ec - e[off + j]!) : ec;
+    let x0 = (x[j]! - s1A * ej) / sA;
+    let ej2 = ej;
+    if (clip) {
+      x0 = x0 < clip[0] ? clip[0] : x0 > clip[1] ? clip[1] : x0;
+      ej2 = (x[j]! - sA * x0) / s1A;
+    }
+    if (preview) preview[j] = x0;
+    x[j] = sP * x0 + s1P * ej2;
+  }
+}
+
 /** Runs the sampler; returns the final images [count, C,H,W] as float32. */
 export async function ddimSample(eps: EpsFunction, o: DdimOptions): Promise<Float32Array> {
   const { count: B, imageValues: V, condDim: D } = o;
@@ -115,26 +153,10 @@ export async function ddimSample(eps: EpsFunction, o: DdimOptions): Promise<Floa
     if (e.length < rows * V) throw new RangeError(`the UNet returned ${e.length} values, expected ${rows * V}`);
     throwIfAborted(o.signal);
 
-    const sA = Math.sqrt(aT);
-    const s1A = Math.sqrt(1 - aT);
-    const sP = Math.sqrt(aPrev);
-    const s1P = Math.sqrt(1 - aPrev);
     const last = i === ts.length - 1;
     const wantPreview = previewEvery > 0 && (last || (i + 1) % previewEvery === 0);
     const preview = wantPreview ? new Float32Array(B * V) : undefined;
-    const off = guided ? B * V : 0;
-    for (let j = 0; j < B * V; j++) {
-      const ec = e[j]!;
-      const ej = guided ? e[off + j]! + g * (ec - e[off + j]!) : ec;
-      let x0 = (x[j]! - s1A * ej) / sA;
-      let ej2 = ej;
-      if (clip) {
-        x0 = x0 < clip[0] ? clip[0] : x0 > clip[1] ? clip[1] : x0;
-        ej2 = (x[j]! - sA * x0) / s1A;
-      }
-      if (preview) preview[j] = x0;
-      x[j] = sP * x0 + s1P * ej2;
-    }
+    ddimStep(x, e, { alphaT: aT, alphaPrev: aPrev, guidance: g, guided, count: B, imageValues: V, ...(clip ? { clipX0: clip } : {}) }, preview);
     o.onProgress?.({ step: i + 1, steps: ts.length, timestep: t, ...(preview ? { preview } : {}) });
   }
   return Float32Array.from(x);

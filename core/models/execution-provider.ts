@@ -129,7 +129,14 @@ function threadCount(name: string, value: number | undefined): number {
   return n;
 }
 
-/** onnxruntime session options for a selection and thread counts. */
+/**
+ * The session settings that affect numerics, as the trainer's Python reference sessions use them (golden.py):
+ * one intra-op and one inter-op thread, sequential execution, full graph optimisation. Golden tests run with
+ * these; any other thread count changes only the order of float32 summation.
+ */
+export const REFERENCE_NUMERICS: Required<ThreadOptions> = Object.freeze({ intraOpThreads: 1, interOpThreads: 1 });
+
+/** onnxruntime session options for a selection and thread counts (graph optimisation and execution mode pinned). */
 export function sessionOptions(selection: ProviderSelection, threads: ThreadOptions = {}): InferenceSession.SessionOptions {
   return {
     executionProviders: selection.executionProviders,

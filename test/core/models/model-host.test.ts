@@ -4,13 +4,14 @@ import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelAbortError, ModelHost, ModelSetError } from '../../../core/models/index.ts';
+import { ModelAbortError, ModelHost, ModelSetError, REFERENCE_NUMERICS } from '../../../core/models/index.ts';
 import { GOLDEN_DIR, MODEL_SET_DIR, REPO_ROOT, goldenF32, goldenIndex, maxAbsDiff } from './golden-fixtures.ts';
+import { ONE_PASS, SAMPLE } from './tolerances.ts';
 
 let host: ModelHost;
 
 beforeAll(async () => {
-  host = await ModelHost.start(MODEL_SET_DIR, { provider: 'cpu', intraOpThreads: 1 });
+  host = await ModelHost.start(MODEL_SET_DIR, { provider: 'cpu', ...REFERENCE_NUMERICS });
 });
 afterAll(async () => {
   await host?.close();
@@ -23,15 +24,15 @@ describe('ModelHost (worker thread)', () => {
     const { prompts, images } = goldenIndex();
     const text = await host.embedTexts(prompts);
     expect(text.data).toBeInstanceOf(Float32Array);
-    expect(maxAbsDiff(text.data, goldenF32('text_embedding.f32'))).toBeLessThanOrEqual(1e-4);
+    expect(maxAbsDiff(text.data, goldenF32('text_embedding.f32'))).toBeLessThanOrEqual(ONE_PASS);
     expect(text.tokens[0]!.unknownWords).toEqual([]);
     const files = await host.embedImageFiles([...images.map((n) => join(GOLDEN_DIR, n)), join(GOLDEN_DIR, 'missing.png')]);
     expect(files.ok).toEqual([0, 1]);
     expect(files.failures.map((f) => f.index)).toEqual([2]);
-    expect(maxAbsDiff(files.data, goldenF32('image_embedding.f32'))).toBeLessThanOrEqual(1e-4);
+    expect(maxAbsDiff(files.data, goldenF32('image_embedding.f32'))).toBeLessThanOrEqual(ONE_PASS);
     // Buffers cross the thread boundary too (they arrive as Uint8Array, which sharp reads the same way)
     const fromBuffers = await host.embedImageFiles(await Promise.all(images.map((n) => readFile(join(GOLDEN_DIR, n)))));
-    expect(maxAbsDiff(fromBuffers.data, goldenF32('image_embedding.f32'))).toBeLessThanOrEqual(1e-4);
+    expect(maxAbsDiff(fromBuffers.data, goldenF32('image_embedding.f32'))).toBeLessThanOrEqual(ONE_PASS);
   });
 
   it('generates the golden DDIM sample, with per-step progress and previews', async () => {
@@ -50,7 +51,7 @@ describe('ModelHost (worker thread)', () => {
     );
     expect(progress).toEqual(Array.from({ length: ddim.steps }, (_, i) => i + 1));
     expect(previews).toBe(2);
-    expect(maxAbsDiff(out.images, goldenF32('ddim_sample.f32'))).toBeLessThanOrEqual(1e-4);
+    expect(maxAbsDiff(out.images, goldenF32('ddim_sample.f32'))).toBeLessThanOrEqual(SAMPLE);
   });
 
   it('cancels a generation mid-sampling and stays usable', async () => {
