@@ -21,7 +21,6 @@ export {
   datasetDir,
   datasetsRoot,
   DEFAULT_EPSILON_CAP,
-  DELTA_GROWTH_HEADROOM,
   type AddDatasetOptions,
   type RunOptions,
   type ServiceOptions,

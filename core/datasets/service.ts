@@ -12,7 +12,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { membershipFingerprint, maxDeltaFor, type DatasetInfo, type Ledger } from '../ledger/index.ts';
+import { membershipFingerprint, type DatasetInfo, type Ledger, type SizeClass } from '../ledger/index.ts';
 import { studioHome } from '../paths.ts';
 import type { EmbeddingMatrix } from '../privacy/index.ts';
 import { buildBrowseIndex, searchBrowseIndex } from './browse.ts';
@@ -22,8 +22,6 @@ import { parseNpy } from './npy.ts';
 import { IndexStore, NORM_TOLERANCE, type DatasetKind } from './store.ts';
 
 export const DEFAULT_EPSILON_CAP = 10;
-/** A dataset's δ is fixed at creation; by default it leaves room for the folder to grow tenfold. */
-export const DELTA_GROWTH_HEADROOM = 10;
 const DATASET_ID = /^ds_[0-9a-f]{16}$/;
 const STAGING = '.staging';
 
@@ -38,12 +36,31 @@ export interface LedgerOptions extends ServiceOptions {
 
 export type RunOptions = Omit<IndexRunOptions, 'excludedPaths'> & LedgerOptions;
 
-export interface AddDatasetOptions extends RunOptions {
+/** What the ledger fixes when a dataset is created (public numbers the curator confirms; see ledger/size-class.ts). */
+export interface DatasetPlanOptions {
+  readonly epsilonCap?: number;
+  /** Default: the class of the indexed size. */
+  readonly sizeClass?: SizeClass;
+  /** Neighbours per query (the model set's k). */
+  readonly k?: number;
+  readonly plannedGenerations?: number;
+  /** At most the class's δ (default: the class's δ). */
+  readonly delta?: number;
+}
+
+export interface AddDatasetOptions extends RunOptions, DatasetPlanOptions {
   readonly folder: string;
   /** Shown in the ledger; never derived from the folder's path. Default "Private images <date>". */
   readonly name?: string;
-  readonly epsilonCap?: number;
-  readonly delta?: number;
+}
+
+function planOf(options: DatasetPlanOptions): Pick<DatasetPlanOptions, 'sizeClass' | 'k' | 'plannedGenerations' | 'delta'> {
+  return {
+    ...(options.sizeClass ? { sizeClass: options.sizeClass } : {}),
+    ...(options.k !== undefined ? { k: options.k } : {}),
+    ...(options.plannedGenerations !== undefined ? { plannedGenerations: options.plannedGenerations } : {}),
+    ...(options.delta !== undefined ? { delta: options.delta } : {}),
+  };
 }
 
 export interface DatasetSyncReport {
@@ -286,8 +303,7 @@ export async function addDataset(options: AddDatasetOptions): Promise<DatasetSyn
           : `no image files found in ${root}`,
       );
     }
-    const delta = options.delta ?? maxDeltaFor(members.length * DELTA_GROWTH_HEADROOM);
-    const info = options.ledger.createDataset({ name: store.getMeta('name') || name, memberHashes: members, epsilonCap, delta });
+    const info = options.ledger.createDataset({ name: store.getMeta('name') || name, memberHashes: members, epsilonCap, ...planOf(options) });
     finalDir = datasetDir(info.id, options);
     if (existsSync(finalDir)) {
       const other = IndexStore.open(finalDir);
@@ -313,7 +329,7 @@ export async function addDataset(options: AddDatasetOptions): Promise<DatasetSyn
   } catch (error) {
     store.close();
     unlock();
-    if (error instanceof DatasetInputError || (error as { code?: string }).code === 'DATASET_OVERLAP') rmSync(dir, { recursive: true, force: true });
+    if (error instanceof DatasetInputError || ['DATASET_OVERLAP', 'DATASET_HISTORY'].includes((error as { code?: string }).code ?? '')) rmSync(dir, { recursive: true, force: true });
     throw error;
   }
 }
@@ -432,14 +448,12 @@ export function removeDataset(datasetId: string, options: ServiceOptions = {}): 
 
 // ── import ──────────────────────────────────────────────────────────────────────────────────────────────
 
-export interface ImportOptions extends LedgerOptions {
+export interface ImportOptions extends LedgerOptions, DatasetPlanOptions {
   /** The `.npy` float32 matrix (path or bytes), one unit-norm row per image. */
   readonly npy: string | Buffer;
   /** One id per row: the image's sha256 (lower-case hex; then it matches a local index of the same file) or any unique name. */
   readonly ids: readonly string[];
   readonly name?: string;
-  readonly epsilonCap?: number;
-  readonly delta?: number;
   /** The model set the embeddings came from; its dimension must match. */
   readonly modelSet: string;
   readonly dim: number;
@@ -508,8 +522,7 @@ export function importEmbeddings(options: ImportOptions): DatasetSummary {
     store.appendEmbeddings(hashes, data, []);
     store.recordImported(options.ids.map((id, i) => ({ id, sha256: hashes[i]! })));
     const members = store.memberHashes();
-    const delta = options.delta ?? maxDeltaFor(members.length * DELTA_GROWTH_HEADROOM);
-    const info = options.ledger.createDataset({ name: store.getMeta('name'), memberHashes: members, epsilonCap, delta });
+    const info = options.ledger.createDataset({ name: store.getMeta('name'), memberHashes: members, epsilonCap, ...planOf(options) });
     const finalDir = datasetDir(info.id, options);
     if (existsSync(finalDir)) throw new DatasetInputError(`exactly these images are already indexed as ${info.id}`);
     store.transaction(() => {

@@ -45,7 +45,7 @@ export interface ChargeFields {
   readonly purpose: string;
   readonly rdp: Buffer;
   readonly cumulativeRdp: Buffer;
-  readonly epsilonThisQuery: number;
+  readonly epsilonCost: number;
   readonly cumulativeEpsilon: number;
   readonly epsilonOrder: number;
   readonly prevHash: string;
@@ -67,7 +67,7 @@ export function chargeHash(fields: ChargeFields): string {
       fields.purpose,
       fields.rdp.toString('hex'),
       fields.cumulativeRdp.toString('hex'),
-      fields.epsilonThisQuery,
+      fields.epsilonCost,
       fields.cumulativeEpsilon,
       fields.epsilonOrder,
       fields.prevHash,
@@ -75,7 +75,7 @@ export function chargeHash(fields: ChargeFields): string {
   );
 }
 
-export interface HeaderFields {
+export interface HeaderFieldsV1 {
   readonly id: string;
   readonly createdAt: string;
   readonly privacyUnit: string;
@@ -86,10 +86,44 @@ export interface HeaderFields {
   readonly mechanism: string;
 }
 
-/** Covers the dataset fields that fix its guarantee (cap, δ, grid, unit); a raised cap breaks verification. */
-export function headerHash(fields: HeaderFields): string {
+export interface HeaderFields extends HeaderFieldsV1 {
+  readonly sizeLower: number;
+  readonly sizeUpper: number;
+  readonly q: number;
+  readonly k: number;
+  readonly filterOrder: number;
+  readonly plannedGenerations: number;
+  readonly filterFromSeq: number;
+}
+
+/** Schema 1's header hash (only the migration reads it). */
+export function headerHashV1(fields: HeaderFieldsV1): string {
   return sha256Hex(
     JSON.stringify(['dprdm-ledger-dataset-v1', fields.id, fields.createdAt, fields.privacyUnit, fields.epsilonCap, fields.delta, fields.orders, fields.conversion, fields.mechanism]),
+  );
+}
+
+/** Covers every dataset field that fixes its guarantee (cap, δ, filter order, size class, q); an edit breaks verification. */
+export function headerHash(fields: HeaderFields): string {
+  return sha256Hex(
+    JSON.stringify([
+      'dprdm-ledger-dataset-v2',
+      fields.id,
+      fields.createdAt,
+      fields.privacyUnit,
+      fields.epsilonCap,
+      fields.delta,
+      fields.orders,
+      fields.conversion,
+      fields.mechanism,
+      fields.sizeLower,
+      fields.sizeUpper,
+      fields.q,
+      fields.k,
+      fields.filterOrder,
+      fields.plannedGenerations,
+      fields.filterFromSeq,
+    ]),
   );
 }
 

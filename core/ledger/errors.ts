@@ -47,6 +47,41 @@ export class DatasetOverlapError extends LedgerError {
   }
 }
 
+export interface HistorySource {
+  readonly datasetId: string;
+  /** How many of the images came from it. */
+  readonly images: number;
+  readonly order: number;
+  readonly epsilonCap: number;
+}
+
+/**
+ * Some of the images were members of another dataset before, and their spend cannot be carried into this one:
+ * the datasets account at different Rényi orders ('orders'), the other dataset promised those images a larger cap
+ * than this one can keep ('cap'; `minimumCap` is the smallest cap that can), or this dataset has too little
+ * budget left to take on their spend ('spent'). Nothing was written.
+ */
+export class DatasetHistoryError extends LedgerError {
+  readonly code = 'DATASET_HISTORY' as const;
+  readonly exitCode = 2;
+  constructor(
+    readonly reason: 'orders' | 'cap' | 'spent',
+    readonly sources: readonly HistorySource[],
+    readonly minimumCap: number | undefined,
+  ) {
+    const images = sources.reduce((a, s) => a + s.images, 0);
+    const from = sources.map((s) => s.datasetId).join(', ');
+    super(
+      reason === 'orders'
+        ? `${images} of these images were members of ${from}, accounted at another Rényi order; their spend can only be carried into a dataset at the same order. Keep them in separate datasets.`
+        : reason === 'cap'
+          ? `${images} of these images were members of ${from}, which promised them a cap of up to ε ${Math.max(...sources.map((s) => s.epsilonCap))}; a dataset holding them must keep that promise: give it a cap of at least ε ${minimumCap === undefined ? '?' : (Math.ceil(minimumCap * 1000) / 1000).toString()}, or leave those images out.`
+          : `${images} of these images carry spend from ${from} that does not fit in what this dataset has left; leave them out, or keep them where they were.`,
+    );
+    this.name = 'DatasetHistoryError';
+  }
+}
+
 export interface BudgetRefusal {
   readonly datasetId: string;
   readonly epsilonCap: number;
@@ -55,8 +90,8 @@ export interface BudgetRefusal {
   readonly cumulativeEpsilon: number;
   /** cap − spent, never negative. */
   readonly remainingEpsilon: number;
-  /** This query's own ε at δ. */
-  readonly epsilonThisQuery: number;
+  /** What this query would have cost (ε). */
+  readonly epsilonCost: number;
   /** The cumulative ε the dataset would have had with this query (may be +∞). */
   readonly epsilonIfAdmitted: number;
   /** How many more queries identical to the refused one fit: always 0 for a refusal. */
@@ -74,7 +109,7 @@ export class BudgetExceededError extends LedgerError implements BudgetRefusal {
   readonly delta: number;
   readonly cumulativeEpsilon: number;
   readonly remainingEpsilon: number;
-  readonly epsilonThisQuery: number;
+  readonly epsilonCost: number;
   readonly epsilonIfAdmitted: number;
   readonly identicalQueriesThatFit: number;
   readonly suggestedSigma: number | undefined;
@@ -95,7 +130,7 @@ export class BudgetExceededError extends LedgerError implements BudgetRefusal {
     this.delta = refusal.delta;
     this.cumulativeEpsilon = refusal.cumulativeEpsilon;
     this.remainingEpsilon = refusal.remainingEpsilon;
-    this.epsilonThisQuery = refusal.epsilonThisQuery;
+    this.epsilonCost = refusal.epsilonCost;
     this.epsilonIfAdmitted = refusal.epsilonIfAdmitted;
     this.identicalQueriesThatFit = refusal.identicalQueriesThatFit;
     this.suggestedSigma = refusal.suggestedSigma;

@@ -95,7 +95,7 @@ export function buildExport(ledger: Ledger, datasetId: string, now: Date = new D
       lambda: c.lambda,
       noiseMultiplier: (c.sigma * c.k) / 2,
       purpose: c.purpose,
-      epsilonThisQuery: c.epsilonThisQuery,
+      epsilonCost: c.epsilonCost,
       cumulativeEpsilon: c.cumulativeEpsilon,
       order: c.order,
       rdp: c.rdp.map(jsonNumber),
@@ -124,7 +124,7 @@ export function exportLedger(ledger: Ledger, datasetId: string, format: ExportFo
   lines.push(CSV_COLUMNS.join(','));
   for (const c of data.charges) {
     lines.push(
-      [c.seq, c.receiptId, c.createdAt, c.kind, c.q, c.sigma, c.k, c.lambda, c.noiseMultiplier, c.epsilonThisQuery, c.cumulativeEpsilon, c.order, c.purpose, c.prevHash, c.hash]
+      [c.seq, c.receiptId, c.createdAt, c.kind, c.q, c.sigma, c.k, c.lambda, c.noiseMultiplier, c.epsilonCost, c.cumulativeEpsilon, c.order, c.purpose, c.prevHash, c.hash]
         .map((v) => csvField(v as string | number))
         .join(','),
     );

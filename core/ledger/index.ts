@@ -7,7 +7,6 @@ export {
   MECHANISM,
   ACCOUNTANT,
   CONVERSION,
-  MAX_COUNTED_QUERIES,
   type OpenLedgerOptions,
   type CreateDatasetRequest,
   type CreateDatasetResult,
@@ -24,5 +23,7 @@ export { exportLedger, buildExport, privacyStatement, csvField, type ExportForma
 export { checkLedgerLocation, detectNetworkFileSystem, fileSystemTypeFromMountInfo, isNetworkFileSystemType } from './location.ts';
 export { membershipFingerprint, genesisHash } from './encoding.ts';
 export { LATEST_SCHEMA_VERSION, MIGRATIONS } from './schema.ts';
-export { maxDeltaFor, MAX_EPSILON_CAP, MAX_DELTA, type ChargeKind } from './validate.ts';
+export { MAX_EPSILON_CAP, type ChargeKind } from './validate.ts';
+export * from './filter.ts';
+export * from './size-class.ts';
 export { studioHome, defaultLedgerPath } from '../paths.ts';

@@ -1,10 +1,16 @@
 /**
- * The privacy budget ledger (DESIGN §4–5): one SQLite file, one Rényi filter per dataset.
+ * The privacy budget ledger (docs/design.md §4–5): one SQLite file, one fixed-order Rényi filter per dataset
+ * (./filter.ts states the rule and its theorem).
  *
- * `charge` runs BEGIN IMMEDIATE → read the cumulative RDP → admit iff some order still converts to ε ≤ cap →
+ * `charge` runs BEGIN IMMEDIATE → read the cumulative RDP at the dataset's order → admit iff the filter does →
  * insert a hash-chained row and move the dataset's head → COMMIT, and only then returns a receipt. The caller
  * may touch private rows only while holding a receipt. A crash before COMMIT leaves no row (and released nothing);
  * a crash after COMMIT costs budget. Nothing is ever refunded or silently reset.
+ *
+ * Membership history is permanent (member_history): an image that was ever a member of a dataset carries that
+ * dataset's cumulative RDP from then on. A dataset that takes in images with history first records an `inherit`
+ * row that lifts its cumulative RDP to at least each source's (order by order), so no removal, move, split, merge or
+ * re-add ever lowers the spend that covers an image.
  */
 import { closeSync, existsSync, linkSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -12,7 +18,21 @@ import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { DEFAULT_ORDERS, epsilonFromRdp, queryRdp } from '../privacy/index.ts';
 import {
+  MAX_COUNTED_QUERIES,
+  admits,
+  epsilonOfRdp,
+  isUsableFilter,
+  planFilter,
+  queriesThatFit,
+  rdpBudget,
+  remainingEpsilon,
+  sigmaThatFits,
+  type RenyiFilter,
+} from './filter.ts';
+import { DEFAULT_PLANNED_GENERATIONS, deltaForSizeClass, describeSizeClass, isSizeClass, samplingRateForSizeClass, sizeClassOf, type SizeClass } from './size-class.ts';
+import {
   BudgetExceededError,
+  DatasetHistoryError,
   DatasetNotFoundError,
   DatasetOverlapError,
   LedgerClosedError,
@@ -25,9 +45,7 @@ import { chargeHash, decodeVector, encodeVector, genesisHash, headerHash, member
 import { checkLedgerLocation } from './location.ts';
 import { LATEST_SCHEMA_VERSION, currentSchemaVersion, hasSchemaTable, migrate } from './schema.ts';
 import {
-  MAX_SIGMA,
   RECEIPT_ID_PATTERN,
-  maxDeltaFor,
   requireDatasetId,
   requireDelta,
   requireEpsilonCap,
@@ -41,10 +59,10 @@ import {
 
 export const PRIVACY_UNIT = 'image';
 export const MECHANISM = 'dp-rdm-retrieval: Poisson subsampling (rate q), mean of k neighbours clipped to norm 1 (sensitivity 2/k), Gaussian noise σ';
-export const ACCOUNTANT = 'Rényi DP of the Poisson-subsampled Gaussian (Mironov, Talwar & Zhang 2019), composed per order; (ε, δ) by Balle et al. (2020); admission by a Rényi filter (Feldman & Zrnic 2021)';
+export const ACCOUNTANT =
+  'Rényi DP of the Poisson-subsampled Gaussian (Mironov, Talwar & Zhang 2019) at one order fixed per dataset; admission by the Rényi filter at that order (Feldman & Zrnic 2021); (ε, δ) by Balle et al. (2020)';
 export const CONVERSION = 'improved';
-/** How many identical queries `preview` counts up to. */
-export const MAX_COUNTED_QUERIES = 1_000_000_000;
+export { MAX_COUNTED_QUERIES };
 const SQLITE_HEADER = Buffer.from('SQLite format 3\u0000', 'latin1');
 
 export interface OpenLedgerOptions {
@@ -65,7 +83,13 @@ export interface CreateDatasetRequest {
   /** sha256 (lower-case hex) of every image's content. */
   readonly memberHashes: readonly string[];
   readonly epsilonCap: number;
-  /** Defaults to min(1e-5, 1/(10·N)). */
+  /** The size class the curator confirms (default: the class of the current size). */
+  readonly sizeClass?: SizeClass;
+  /** Neighbours per query the workload is planned for (default 8). */
+  readonly k?: number;
+  /** How many generations the cap is planned for; fixes the filter's order (default DEFAULT_PLANNED_GENERATIONS). */
+  readonly plannedGenerations?: number;
+  /** At most the class's δ (default: the class's δ). */
   readonly delta?: number;
 }
 
@@ -79,9 +103,24 @@ export interface DatasetInfo {
   readonly orders: readonly number[];
   readonly conversion: string;
   readonly mechanism: string;
+  /** The dataset's Rényi filter: its fixed order, cap and δ. */
+  readonly filter: RenyiFilter;
+  /** RDP the filter admits at its order. */
+  readonly rdpBudget: number;
+  /** RDP spent at the filter's order. */
+  readonly spentRdp: number;
+  readonly sizeClass: SizeClass;
+  /** The planned sampling rate and neighbours (fixed at creation, public). */
+  readonly q: number;
+  readonly k: number;
+  readonly plannedGenerations: number;
+  /** The first charge admitted by this filter (earlier ones by schema 1's rule). */
+  readonly filterFromSeq: number;
+  /** Internal only (index ↔ ledger agreement); never in any output: it is a function of the members' content. */
   readonly fingerprint: string;
   readonly memberCount: number;
   readonly charges: number;
+  /** ε used: the share of the cap the spent RDP represents (./filter.ts). */
   readonly cumulativeEpsilon: number;
   readonly remainingEpsilon: number;
   readonly locked: boolean;
@@ -118,13 +157,15 @@ export interface LedgerReceipt {
   readonly lambda: number;
   readonly noiseMultiplier: number;
   readonly purpose: string;
-  /** This query's own ε at the dataset's δ. */
-  readonly epsilonThisQuery: number;
+  /** What this query cost: the decrease of the remaining ε. */
+  readonly epsilonCost: number;
+  /** Technical detail: this query alone, as an (ε, δ) guarantee at the dataset's δ (best order of the grid). */
+  readonly standaloneEpsilon: number;
   readonly cumulativeEpsilon: number;
   readonly remainingEpsilon: number;
   readonly epsilonCap: number;
   readonly delta: number;
-  /** The Rényi order that attains the cumulative ε. */
+  /** The dataset's fixed Rényi order. */
   readonly order: number;
   readonly hash: string;
 }
@@ -133,9 +174,12 @@ export interface PreviewResult {
   readonly datasetId: string;
   readonly admissible: boolean;
   readonly locked: boolean;
-  readonly epsilonThisQuery: number;
+  /** What this query would cost (the decrease of the remaining ε). */
+  readonly epsilonCost: number;
+  /** Technical detail: this query alone as an (ε, δ) guarantee. */
+  readonly standaloneEpsilon: number;
   readonly cumulativeEpsilonBefore: number;
-  /** The cumulative ε after this query (may be +∞ when it does not fit). */
+  /** The ε used after this query (above the cap when it does not fit). */
   readonly cumulativeEpsilonAfter: number;
   readonly remainingEpsilonBefore: number;
   /** Remaining ε after this query; 0 when it does not fit. */
@@ -144,6 +188,7 @@ export interface PreviewResult {
   readonly identicalQueriesThatFit: number;
   readonly epsilonCap: number;
   readonly delta: number;
+  readonly order: number;
 }
 
 export interface ChargeRecord {
@@ -158,7 +203,8 @@ export interface ChargeRecord {
   readonly purpose: string;
   readonly rdp: readonly number[];
   readonly cumulativeRdp: readonly number[];
-  readonly epsilonThisQuery: number;
+  /** What the charge cost (ε); for charges before the filter's first, schema 1's per-query ε. */
+  readonly epsilonCost: number;
   readonly cumulativeEpsilon: number;
   readonly order: number;
   readonly prevHash: string;
@@ -205,6 +251,13 @@ interface DatasetRow {
   member_count: number;
   locked_reason: string | null;
   locked_at: string | null;
+  size_lower: number;
+  size_upper: number;
+  q: number;
+  k: number;
+  filter_order: number;
+  planned_generations: number;
+  filter_from_seq: number;
 }
 
 interface ChargeRow {
@@ -248,11 +301,6 @@ function parseOrders(text: string): number[] | undefined {
   }
 }
 
-/** NaN or a negative RDP value (a numerical failure) becomes +∞: that order is never used. */
-function sanitiseRdp(values: readonly number[]): number[] {
-  return values.map((v) => (v >= 0 ? v : Infinity));
-}
-
 function addVectors(a: ArrayLike<number>, b: ArrayLike<number>, times = 1): number[] {
   const out = new Array<number>(a.length);
   for (let i = 0; i < a.length; i++) {
@@ -262,9 +310,33 @@ function addVectors(a: ArrayLike<number>, b: ArrayLike<number>, times = 1): numb
   return out;
 }
 
-function remaining(cap: number, spent: number): number {
-  const left = cap - spent;
-  return left > 0 ? left : 0;
+function filterOf(row: DatasetRow): RenyiFilter {
+  return { order: row.filter_order, epsilonCap: row.epsilon_cap, delta: row.delta };
+}
+
+function headerFieldsOf(row: DatasetRow) {
+  return {
+    id: row.id,
+    createdAt: row.created_at,
+    privacyUnit: row.privacy_unit,
+    epsilonCap: row.epsilon_cap,
+    delta: row.delta,
+    orders: row.orders,
+    conversion: row.conversion,
+    mechanism: row.mechanism,
+    sizeLower: row.size_lower,
+    sizeUpper: row.size_upper,
+    q: row.q,
+    k: row.k,
+    filterOrder: row.filter_order,
+    plannedGenerations: row.planned_generations,
+    filterFromSeq: row.filter_from_seq,
+  };
+}
+
+/** The (ε, δ) of one query on its own (a technical detail shown beside its cost). */
+function standaloneEpsilon(rdp: readonly number[], orders: readonly number[], delta: number): number {
+  return epsilonFromRdp(rdp, orders, delta).epsilon;
 }
 
 function nearlyEqual(stored: number, recomputed: number): boolean {
@@ -389,9 +461,13 @@ export class Ledger {
       insertMember: db.prepare('INSERT INTO members (content_hash, dataset_id) VALUES (?, ?)'),
       deleteMembers: db.prepare('DELETE FROM members WHERE dataset_id = ?'),
       insertDataset: db.prepare(
-        `INSERT INTO datasets (id, name, created_at, privacy_unit, epsilon_cap, delta, orders, conversion, mechanism, header_hash, fingerprint, member_count)
-         VALUES (@id, @name, @created_at, @privacy_unit, @epsilon_cap, @delta, @orders, @conversion, @mechanism, @header_hash, @fingerprint, @member_count)`,
+        `INSERT INTO datasets (id, name, created_at, privacy_unit, epsilon_cap, delta, orders, conversion, mechanism, header_hash, fingerprint, member_count,
+                               size_lower, size_upper, q, k, filter_order, planned_generations, filter_from_seq)
+         VALUES (@id, @name, @created_at, @privacy_unit, @epsilon_cap, @delta, @orders, @conversion, @mechanism, @header_hash, @fingerprint, @member_count,
+                 @size_lower, @size_upper, @q, @k, @filter_order, @planned_generations, @filter_from_seq)`,
       ),
+      historyOwners: db.prepare<[string], { dataset_id: string }>('SELECT dataset_id FROM member_history WHERE content_hash = ?'),
+      insertHistory: db.prepare('INSERT OR IGNORE INTO member_history (content_hash, dataset_id, first_at) VALUES (?, ?, ?)'),
       updateMembership: db.prepare('UPDATE datasets SET fingerprint = ?, member_count = ? WHERE id = ?'),
       head: db.prepare<[string], HeadRow>('SELECT count, last_hash FROM heads WHERE dataset_id = ?'),
       insertHead: db.prepare('INSERT INTO heads (dataset_id, count, last_hash) VALUES (?, 0, ?)'),
@@ -455,9 +531,25 @@ export class Ledger {
     return orders;
   }
 
+  /** The cumulative RDP vector of a dataset (zeros before its first charge); undefined when unreadable. */
+  private cumulativeOf(row: DatasetRow, last: ChargeRow | undefined): Float64Array | undefined {
+    const n = this.orders(row).length;
+    return last ? decodeVector(last.cumulative_rdp, n) : new Float64Array(n);
+  }
+
+  private orderIndex(row: DatasetRow): number {
+    const index = this.orders(row).indexOf(row.filter_order);
+    if (index < 0) throw new LedgerLockedError(row.id, `its filter order α = ${row.filter_order} is not on its order grid`);
+    return index;
+  }
+
   private info(row: DatasetRow): DatasetInfo {
     const last = this.stmt.lastCharge.get(row.id);
-    const spent = last ? last.cumulative_epsilon : 0;
+    const filter = filterOf(row);
+    const cumulative = this.cumulativeOf(row, last);
+    const index = this.orders(row).indexOf(row.filter_order);
+    const spentRdp = cumulative && index >= 0 ? cumulative[index]! : Infinity;
+    const used = spentRdp === 0 ? 0 : epsilonOfRdp(filter, spentRdp);
     return Object.freeze({
       id: row.id,
       name: row.name,
@@ -468,11 +560,19 @@ export class Ledger {
       orders: Object.freeze(parseOrders(row.orders) ?? []),
       conversion: row.conversion,
       mechanism: row.mechanism,
+      filter: Object.freeze(filter),
+      rdpBudget: rdpBudget(filter),
+      spentRdp,
+      sizeClass: Object.freeze({ lower: row.size_lower, upper: row.size_upper }),
+      q: row.q,
+      k: row.k,
+      plannedGenerations: row.planned_generations,
+      filterFromSeq: row.filter_from_seq,
       fingerprint: row.fingerprint,
       memberCount: row.member_count,
       charges: this.stmt.chargeCount.get(row.id)!.n,
-      cumulativeEpsilon: spent,
-      remainingEpsilon: remaining(row.epsilon_cap, spent),
+      cumulativeEpsilon: used,
+      remainingEpsilon: remainingEpsilon(filter, spentRdp),
       locked: row.locked_reason !== null,
       lockedReason: row.locked_reason ?? undefined,
       lockedAt: row.locked_at ?? undefined,
@@ -483,14 +583,26 @@ export class Ledger {
 
   /**
    * Creates a dataset, or returns the existing one when a dataset with exactly these images exists (its spend
-   * continues; cap and δ stay as they were). Refuses a member set that overlaps another dataset's.
+   * continues; its parameters stay as they were). Refuses images that belong to another dataset now; images
+   * that belonged to one before bring its spend along (see `inherit`).
    */
   createDataset(request: CreateDatasetRequest): CreateDatasetResult {
-    if (typeof request !== 'object' || request === null) throw new LedgerInputError('request', 'must be an object {name, memberHashes, epsilonCap, delta?}');
+    if (typeof request !== 'object' || request === null) throw new LedgerInputError('request', 'must be an object {name, memberHashes, epsilonCap, sizeClass?, k?, plannedGenerations?, delta?}');
     const name = requireName(request.name);
     const members = requireMemberHashes(request.memberHashes);
     const epsilonCap = requireEpsilonCap(request.epsilonCap);
-    const delta = request.delta === undefined ? maxDeltaFor(members.length) : requireDelta(request.delta, members.length);
+    const sizeClass = request.sizeClass ?? sizeClassOf(members.length);
+    if (typeof sizeClass !== 'object' || sizeClass === null || !isSizeClass(sizeClass)) {
+      throw new LedgerInputError('sizeClass', 'must be one of the size classes (1–2–5 series: {lower: 1000, upper: 2000}, {lower: 2000, upper: 5000}, …)');
+    }
+    const k = request.k ?? 8;
+    if (!(Number.isSafeInteger(k) && k >= 1 && k <= 100_000)) throw new LedgerInputError('k', `must be an integer in [1, 100000], got ${String(k)}`);
+    const generations = request.plannedGenerations ?? DEFAULT_PLANNED_GENERATIONS;
+    if (!(Number.isSafeInteger(generations) && generations >= 1 && generations <= 1_000_000)) {
+      throw new LedgerInputError('plannedGenerations', `must be an integer in [1, 1000000], got ${String(generations)}`);
+    }
+    const delta = request.delta === undefined ? deltaForSizeClass(sizeClass) : requireDelta(request.delta, deltaForSizeClass(sizeClass));
+    const q = samplingRateForSizeClass(sizeClass, k);
     const fingerprint = membershipFingerprint(members);
     return this.guard(() =>
       this.db
@@ -498,27 +610,51 @@ export class Ledger {
           const existing = this.stmt.byFingerprint.get(fingerprint);
           if (existing) return { ...this.info(existing), created: false };
           this.refuseOverlap(members, undefined);
+          const sources = this.historySources(members, undefined);
+          let order: number;
+          try {
+            order = planFilter({ q, k, generations, epsilonCap, delta }).filter.order;
+          } catch {
+            throw new LedgerInputError('plannedGenerations', `no noise level makes ${generations} generations fit a cap of ε ${epsilonCap}; plan fewer generations or raise the cap`);
+          }
+          // Images with history keep being accounted at the order their spend was recorded at.
+          const sourceOrders = [...new Set(sources.map((source) => source.filter_order))];
+          if (sourceOrders.length > 1) throw historyError('orders', sources, this.historyCounts(members, sources));
+          if (sourceOrders.length === 1) order = sourceOrders[0]!;
           const id = `ds_${randomBytes(8).toString('hex')}`;
           const createdAt = this.now();
-          const orders = JSON.stringify(DEFAULT_ORDERS);
-          const header = { id, createdAt, privacyUnit: PRIVACY_UNIT, epsilonCap, delta, orders, conversion: CONVERSION, mechanism: MECHANISM };
-          this.stmt.insertDataset.run({
+          const row: DatasetRow = {
             id,
             name,
             created_at: createdAt,
             privacy_unit: PRIVACY_UNIT,
             epsilon_cap: epsilonCap,
             delta,
-            orders,
+            orders: JSON.stringify(DEFAULT_ORDERS),
             conversion: CONVERSION,
             mechanism: MECHANISM,
-            header_hash: headerHash(header),
+            header_hash: '',
             fingerprint,
             member_count: members.length,
-          });
-          for (const hash of members) this.stmt.insertMember.run(hash, id);
+            locked_reason: null,
+            locked_at: null,
+            size_lower: sizeClass.lower,
+            size_upper: sizeClass.upper,
+            q,
+            k,
+            filter_order: order,
+            planned_generations: generations,
+            filter_from_seq: 1,
+          };
+          if (!isUsableFilter(filterOf(row))) throw new LedgerInputError('epsilonCap', `a cap of ε ${epsilonCap} at δ = ${delta} leaves no budget at Rényi order ${order}`);
+          row.header_hash = headerHash(headerFieldsOf(row));
+          const { locked_reason: _lr, locked_at: _la, ...insert } = row;
+          this.stmt.insertDataset.run(insert);
           this.stmt.insertHead.run(id, genesisHash(id));
-          this.stmt.event.run(id, createdAt, 'created', `${members.length} images, cap ε = ${epsilonCap}, δ = ${delta}`);
+          this.stmt.event.run(id, createdAt, 'created', `${members.length} images (declared ${describeSizeClass(sizeClass)}), cap ε = ${epsilonCap}, δ = ${delta}, Rényi order α = ${order} for ${generations} planned generations`);
+          this.inherit(this.datasetRow(id), members, sources);
+          for (const hash of members) this.stmt.insertMember.run(hash, id);
+          this.recordHistory(id, members, createdAt);
           return { ...this.info(this.datasetRow(id)), created: true };
         })
         .immediate(),
@@ -534,10 +670,77 @@ export class Ledger {
     if (others.size > 0) throw new DatasetOverlapError([...others.keys()], [...others.values()].reduce((a, b) => a + b, 0));
   }
 
+  /** Every other dataset any of these images ever belonged to. */
+  private historySources(members: readonly string[], self: string | undefined): DatasetRow[] {
+    const ids = new Set<string>();
+    for (const hash of members) for (const { dataset_id } of this.stmt.historyOwners.all(hash)) if (dataset_id !== self) ids.add(dataset_id);
+    return [...ids].sort().map((id) => this.datasetRow(id));
+  }
+
+  private historyCounts(members: readonly string[], sources: readonly DatasetRow[]): Map<string, number> {
+    const wanted = new Set(sources.map((s) => s.id));
+    const counts = new Map<string, number>();
+    for (const hash of members) for (const { dataset_id } of this.stmt.historyOwners.all(hash)) if (wanted.has(dataset_id)) counts.set(dataset_id, (counts.get(dataset_id) ?? 0) + 1);
+    return counts;
+  }
+
+  private recordHistory(datasetId: string, members: readonly string[], at: string): void {
+    for (const hash of members) this.stmt.insertHistory.run(hash, datasetId, at);
+  }
+
   /**
-   * Replaces the member set of a dataset (images added or removed). The ledger is kept — spend stays spent — and
-   * the fingerprint is recomputed. Refused when δ would exceed 1/(10·N) for the new size or the images overlap
-   * another dataset.
+   * Lifts the dataset's cumulative RDP to at least every source's, order by order (an `inherit` row in its chain),
+   * so the images that come from them keep the spend that already covers them. A source can only be inherited by
+   * a dataset at the same filter order whose RDP budget is at least the source's: otherwise the promise made to
+   * those images (the source's cap) could not be kept, and the move is refused.
+   */
+  private inherit(row: DatasetRow, members: readonly string[], sources: readonly DatasetRow[]): void {
+    if (sources.length === 0) return;
+    const filter = filterOf(row);
+    const orders = this.orders(row);
+    const blocking = sources.filter((source) => source.filter_order !== row.filter_order || rdpBudget(filterOf(source)) > rdpBudget(filter) * (1 + 1e-12));
+    if (blocking.length > 0) {
+      const byOrder = blocking.some((source) => source.filter_order !== row.filter_order);
+      throw historyError(byOrder ? 'orders' : 'cap', [row, ...blocking], this.historyCounts(members, blocking), byOrder ? undefined : minimumCapFor(blocking, row));
+    }
+    const last = this.stmt.lastCharge.get(row.id);
+    const current = this.cumulativeOf(row, last);
+    if (!current) throw new LedgerLockedError(row.id, 'its cumulative RDP is unreadable');
+    const target = Array.from(current);
+    const from: string[] = [];
+    for (const source of sources) {
+      if (source.orders !== row.orders) throw new LedgerLockedError(row.id, `dataset ${source.id} uses another order grid`);
+      const spent = this.cumulativeOf(source, this.stmt.lastCharge.get(source.id));
+      if (!spent) throw new LedgerLockedError(source.id, 'its cumulative RDP is unreadable');
+      let lifts = false;
+      for (let i = 0; i < orders.length; i++) {
+        if (spent[i]! > target[i]!) {
+          target[i] = spent[i]!;
+          lifts = true;
+        }
+      }
+      if (lifts) from.push(source.id);
+    }
+    if (from.length === 0) return;
+    const increment = target.map((v, i) => v - current[i]!);
+    const index = this.orderIndex(row);
+    if (!admits(filter, current[index]!, increment[index]!)) throw historyError('spent', [row, ...sources], this.historyCounts(members, sources));
+    this.appendCharge(row, last, {
+      kind: 'inherit',
+      q: 0,
+      sigma: 0,
+      k: 0,
+      lambda: 0,
+      purpose: `spend that covers images from ${from.join(', ')}`,
+      rdp: increment,
+      cumulative: target,
+    });
+  }
+
+  /**
+   * Replaces the member set of a dataset (images added or removed). The ledger is kept — spend stays spent —,
+   * images with history elsewhere bring that spend along (`inherit`), and every image stays in the history for
+   * good. δ, q and the filter were fixed from the declared size class and do not change, even when N leaves it.
    */
   replaceMembers(datasetId: string, memberHashes: readonly string[], note = 'members changed'): DatasetInfo {
     requireDatasetId(datasetId);
@@ -548,21 +751,19 @@ export class Ledger {
       this.db
         .transaction((): DatasetInfo => {
           const row = this.datasetRow(datasetId);
-          if (!(row.delta <= maxDeltaFor(members.length))) {
-            throw new LedgerInputError(
-              'memberHashes',
-              `dataset ${datasetId} was promised with δ = ${row.delta}, which is above 1/(10·N) = ${maxDeltaFor(members.length)} for N = ${members.length} images; ` +
-                `it cannot grow that far under the same guarantee (put the extra images in a new dataset)`,
-            );
-          }
+          if (row.locked_reason !== null) throw new LedgerLockedError(datasetId, row.locked_reason);
           const clash = this.stmt.byFingerprint.get(fingerprint);
           if (clash && clash.id !== datasetId) throw new DatasetOverlapError([clash.id], members.length);
           this.refuseOverlap(members, datasetId);
+          this.inherit(row, members, this.historySources(members, datasetId));
           const before = row.member_count;
+          const at = this.now();
           this.stmt.deleteMembers.run(datasetId);
           for (const hash of members) this.stmt.insertMember.run(hash, datasetId);
+          this.recordHistory(datasetId, members, at);
           this.stmt.updateMembership.run(fingerprint, members.length, datasetId);
-          this.stmt.event.run(datasetId, this.now(), 'members-replaced', `${before} → ${members.length} images; ${note}`);
+          const outside = members.length < row.size_lower || members.length >= row.size_upper;
+          this.stmt.event.run(datasetId, at, 'members-replaced', `${before} → ${members.length} images; ${note}${outside ? `; now outside its declared size class (${describeSizeClass({ lower: row.size_lower, upper: row.size_upper })}), whose δ and q it keeps` : ''}`);
           return this.info(this.datasetRow(datasetId));
         })
         .immediate(),
@@ -599,17 +800,7 @@ export class Ledger {
 
   /** Integrity of the dataset header and the chain's tail: cheap checks run before every charge. */
   private tailProblem(row: DatasetRow, orders: readonly number[], head: HeadRow | undefined, last: ChargeRow | undefined): string | undefined {
-    const header = headerHash({
-      id: row.id,
-      createdAt: row.created_at,
-      privacyUnit: row.privacy_unit,
-      epsilonCap: row.epsilon_cap,
-      delta: row.delta,
-      orders: row.orders,
-      conversion: row.conversion,
-      mechanism: row.mechanism,
-    });
-    if (header !== row.header_hash) return 'the dataset header (cap, δ, order grid) was modified';
+    if (headerHash(headerFieldsOf(row)) !== row.header_hash) return 'the dataset header (cap, δ, filter order, size class) was modified';
     if (!head) return 'the head record is missing';
     if (!last) return head.count === 0 && head.last_hash === genesisHash(row.id) ? undefined : `the head records ${head.count} charges but none are stored (rows deleted)`;
     if (last.seq !== head.count || last.hash !== head.last_hash) return `the head records ${head.count} charges but the last stored one is #${last.seq} (rows deleted or altered)`;
@@ -627,9 +818,61 @@ export class Ledger {
       .immediate();
   }
 
+  /** Inserts the next hash-chained row of a dataset and moves its head (inside the caller's write transaction). */
+  private appendCharge(
+    row: DatasetRow,
+    last: ChargeRow | undefined,
+    c: { kind: StoredKind; q: number; sigma: number; k: number; lambda: number; purpose: string; rdp: readonly number[]; cumulative: readonly number[] },
+  ): { seq: number; receiptId: string; createdAt: string; cost: number; used: number; hash: string } {
+    const filter = filterOf(row);
+    const index = this.orderIndex(row);
+    const seq = (last?.seq ?? 0) + 1;
+    const fields = {
+      datasetId: row.id,
+      seq,
+      receiptId: `rc_${randomBytes(12).toString('hex')}`,
+      createdAt: this.now(),
+      kind: c.kind,
+      q: c.q,
+      sigma: c.sigma,
+      k: c.k,
+      lambda: c.lambda,
+      purpose: c.purpose,
+      rdp: encodeVector(c.rdp),
+      cumulativeRdp: encodeVector(c.cumulative),
+      epsilonCost: epsilonOfRdp(filter, c.rdp[index]!),
+      cumulativeEpsilon: epsilonOfRdp(filter, c.cumulative[index]!),
+      epsilonOrder: filter.order,
+      prevHash: last ? last.hash : genesisHash(row.id),
+    };
+    const hash = chargeHash(fields);
+    this.stmt.insertCharge.run({
+      dataset_id: row.id,
+      seq,
+      receipt_id: fields.receiptId,
+      created_at: fields.createdAt,
+      kind: fields.kind,
+      q: fields.q,
+      sigma: fields.sigma,
+      k: fields.k,
+      lambda: fields.lambda,
+      purpose: fields.purpose,
+      rdp: fields.rdp,
+      cumulative_rdp: fields.cumulativeRdp,
+      epsilon_this_query: fields.epsilonCost,
+      cumulative_epsilon: fields.cumulativeEpsilon,
+      epsilon_order: fields.epsilonOrder,
+      prev_hash: fields.prevHash,
+      hash,
+    });
+    this.stmt.updateHead.run(seq, hash, row.id);
+    return { seq, receiptId: fields.receiptId, createdAt: fields.createdAt, cost: fields.epsilonCost, used: fields.cumulativeEpsilon, hash };
+  }
+
   /**
-   * Admits the query (Rényi filter) and records it, atomically. Returns the receipt that authorises touching
-   * private rows. Throws BudgetExceededError (nothing written), LedgerLockedError, LedgerInputError, DatasetNotFoundError.
+   * Admits the query (the dataset's Rényi filter, ./filter.ts) and records it, atomically. Returns the receipt that
+   * authorises touching private rows. Throws BudgetExceededError (nothing written), LedgerLockedError,
+   * LedgerInputError, DatasetNotFoundError.
    */
   charge(datasetId: string, query: ChargeRequest): LedgerReceipt {
     requireDatasetId(datasetId);
@@ -637,11 +880,10 @@ export class Ledger {
     return this.guard(() => {
       const row0 = this.datasetRow(datasetId);
       const orders = this.orders(row0);
-      const rdp = sanitiseRdp(queryRdp(valid, orders));
-      const rdpBlob = encodeVector(rdp);
+      const rdp = queryRdp(valid, orders);
       type Outcome =
         | { kind: 'admitted'; receipt: LedgerReceipt }
-        | { kind: 'refused'; cumulative: number[]; spent: number; after: number; cap: number; delta: number; own: number }
+        | { kind: 'refused'; row: DatasetRow; spentRdp: number; rho: number }
         | { kind: 'damaged'; reason: string }
         | { kind: 'locked'; reason: string };
       const outcome = this.db
@@ -653,61 +895,19 @@ export class Ledger {
           const last = this.stmt.lastCharge.get(datasetId);
           const problem = this.tailProblem(row, orders, head, last);
           if (problem) return { kind: 'damaged', reason: `integrity check before charging failed: ${problem}` };
-          const cumulative = last ? Array.from(decodeVector(last.cumulative_rdp, orders.length)!) : new Array<number>(orders.length).fill(0);
-          const spent = last ? last.cumulative_epsilon : 0;
-          const own = epsilonFromRdp(rdp, orders, row.delta).epsilon;
+          const filter = filterOf(row);
+          const index = this.orderIndex(row);
+          const cumulative = Array.from(this.cumulativeOf(row, last)!);
+          if (!admits(filter, cumulative[index]!, rdp[index]!)) return { kind: 'refused', row, spentRdp: cumulative[index]!, rho: rdp[index]! };
           const next = addVectors(cumulative, rdp);
-          const after = epsilonFromRdp(next, orders, row.delta);
-          if (!(after.epsilon <= row.epsilon_cap) || !(own <= row.epsilon_cap)) {
-            return { kind: 'refused', cumulative, spent, after: after.epsilon, cap: row.epsilon_cap, delta: row.delta, own };
-          }
-          const seq = (last?.seq ?? 0) + 1;
-          const fields = {
-            datasetId,
-            seq,
-            receiptId: `rc_${randomBytes(12).toString('hex')}`,
-            createdAt: this.now(),
-            kind: valid.kind,
-            q: valid.q,
-            sigma: valid.sigma,
-            k: valid.k,
-            lambda: valid.lambda,
-            purpose: valid.purpose,
-            rdp: rdpBlob,
-            cumulativeRdp: encodeVector(next),
-            epsilonThisQuery: own,
-            cumulativeEpsilon: after.epsilon,
-            epsilonOrder: after.order,
-            prevHash: last ? last.hash : genesisHash(datasetId),
-          };
-          const hash = chargeHash(fields);
-          this.stmt.insertCharge.run({
-            dataset_id: datasetId,
-            seq,
-            receipt_id: fields.receiptId,
-            created_at: fields.createdAt,
-            kind: fields.kind,
-            q: fields.q,
-            sigma: fields.sigma,
-            k: fields.k,
-            lambda: fields.lambda,
-            purpose: fields.purpose,
-            rdp: fields.rdp,
-            cumulative_rdp: fields.cumulativeRdp,
-            epsilon_this_query: own,
-            cumulative_epsilon: after.epsilon,
-            epsilon_order: after.order,
-            prev_hash: fields.prevHash,
-            hash,
-          });
-          this.stmt.updateHead.run(seq, hash, datasetId);
+          const written = this.appendCharge(row, last, { ...valid, rdp, cumulative: next });
           return {
             kind: 'admitted',
             receipt: Object.freeze({
-              receiptId: fields.receiptId,
+              receiptId: written.receiptId,
               datasetId,
-              seq,
-              createdAt: fields.createdAt,
+              seq: written.seq,
+              createdAt: written.createdAt,
               kind: valid.kind,
               q: valid.q,
               sigma: valid.sigma,
@@ -715,13 +915,14 @@ export class Ledger {
               lambda: valid.lambda,
               noiseMultiplier: (valid.sigma * valid.k) / 2,
               purpose: valid.purpose,
-              epsilonThisQuery: own,
-              cumulativeEpsilon: after.epsilon,
-              remainingEpsilon: remaining(row.epsilon_cap, after.epsilon),
+              epsilonCost: written.cost,
+              standaloneEpsilon: standaloneEpsilon(rdp, orders, row.delta),
+              cumulativeEpsilon: written.used,
+              remainingEpsilon: remainingEpsilon(filter, next[index]!),
               epsilonCap: row.epsilon_cap,
               delta: row.delta,
-              order: after.order,
-              hash,
+              order: filter.order,
+              hash: written.hash,
             }),
           };
         })
@@ -734,18 +935,20 @@ export class Ledger {
         case 'damaged':
           this.lockDataset(datasetId, outcome.reason);
           throw new LedgerLockedError(datasetId, outcome.reason);
-        case 'refused':
+        case 'refused': {
+          const filter = filterOf(outcome.row);
           throw new BudgetExceededError({
             datasetId,
-            epsilonCap: outcome.cap,
-            delta: outcome.delta,
-            cumulativeEpsilon: outcome.spent,
-            remainingEpsilon: remaining(outcome.cap, outcome.spent),
-            epsilonThisQuery: outcome.own,
-            epsilonIfAdmitted: outcome.after,
+            epsilonCap: filter.epsilonCap,
+            delta: filter.delta,
+            cumulativeEpsilon: epsilonOfRdp(filter, outcome.spentRdp),
+            remainingEpsilon: remainingEpsilon(filter, outcome.spentRdp),
+            epsilonCost: epsilonOfRdp(filter, outcome.rho),
+            epsilonIfAdmitted: epsilonOfRdp(filter, outcome.spentRdp + outcome.rho),
             identicalQueriesThatFit: 0,
-            suggestedSigma: suggestSigma(outcome.cumulative, valid, orders, outcome.delta, outcome.cap),
+            suggestedSigma: sigmaThatFits(filter, valid, outcome.spentRdp),
           });
+        }
       }
     });
   }
@@ -762,28 +965,27 @@ export class Ledger {
         const problem = this.tailProblem(row, orders, this.stmt.head.get(datasetId), last);
         // charge would lock the dataset for this; preview only reads, and says it would be refused
         if (problem) throw new LedgerLockedError(datasetId, `integrity check failed: ${problem}`);
-        const decoded = last ? decodeVector(last.cumulative_rdp, orders.length) : new Float64Array(orders.length);
-        if (!decoded) throw new LedgerLockedError(datasetId, `charge #${last?.seq} has an unreadable cumulative RDP`);
-        const cumulative = Array.from(decoded);
-        const spent = last ? last.cumulative_epsilon : 0;
-        const rdp = sanitiseRdp(queryRdp(valid, orders));
-        const own = epsilonFromRdp(rdp, orders, row.delta).epsilon;
-        const after = epsilonFromRdp(addVectors(cumulative, rdp), orders, row.delta).epsilon;
+        const filter = filterOf(row);
+        const index = this.orderIndex(row);
+        const spent = this.cumulativeOf(row, last)![index]!;
+        const rdp = queryRdp(valid, orders);
+        const rho = rdp[index]!;
         const locked = row.locked_reason !== null;
-        const fits = (n: number) => epsilonFromRdp(addVectors(cumulative, rdp, n), orders, row.delta).epsilon <= row.epsilon_cap;
-        const admissible = !locked && after <= row.epsilon_cap && own <= row.epsilon_cap;
+        const admissible = !locked && admits(filter, spent, rho);
         return Object.freeze({
           datasetId,
           admissible,
           locked,
-          epsilonThisQuery: own,
-          cumulativeEpsilonBefore: spent,
-          cumulativeEpsilonAfter: after,
-          remainingEpsilonBefore: remaining(row.epsilon_cap, spent),
-          remainingEpsilonAfter: admissible ? remaining(row.epsilon_cap, after) : 0,
-          identicalQueriesThatFit: admissible ? countFitting(fits) : 0,
+          epsilonCost: epsilonOfRdp(filter, rho),
+          standaloneEpsilon: standaloneEpsilon(rdp, orders, row.delta),
+          cumulativeEpsilonBefore: epsilonOfRdp(filter, spent),
+          cumulativeEpsilonAfter: epsilonOfRdp(filter, spent + rho),
+          remainingEpsilonBefore: remainingEpsilon(filter, spent),
+          remainingEpsilonAfter: admissible ? remainingEpsilon(filter, spent + rho) : 0,
+          identicalQueriesThatFit: locked ? 0 : queriesThatFit(filter, spent, rho),
           epsilonCap: row.epsilon_cap,
           delta: row.delta,
+          order: filter.order,
         });
       })(),
     );
@@ -931,7 +1133,7 @@ function fieldsOf(c: ChargeRow) {
     purpose: c.purpose,
     rdp: Buffer.isBuffer(c.rdp) ? c.rdp : Buffer.alloc(0),
     cumulativeRdp: Buffer.isBuffer(c.cumulative_rdp) ? c.cumulative_rdp : Buffer.alloc(0),
-    epsilonThisQuery: c.epsilon_this_query,
+    epsilonCost: c.epsilon_this_query,
     cumulativeEpsilon: c.cumulative_epsilon,
     epsilonOrder: c.epsilon_order,
     prevHash: c.prev_hash,
@@ -951,7 +1153,7 @@ function recordOf(c: ChargeRow, orderCount: number): ChargeRecord {
     purpose: c.purpose,
     rdp: Object.freeze(Array.from(decodeVector(c.rdp, orderCount) ?? [])),
     cumulativeRdp: Object.freeze(Array.from(decodeVector(c.cumulative_rdp, orderCount) ?? [])),
-    epsilonThisQuery: c.epsilon_this_query,
+    epsilonCost: c.epsilon_this_query,
     cumulativeEpsilon: c.cumulative_epsilon,
     order: c.epsilon_order,
     prevHash: c.prev_hash,
@@ -966,26 +1168,23 @@ function verifyRows(
   members: string[],
 ): { problems: VerifyProblem[]; count: number; spent: number } {
   const problems: VerifyProblem[] = [];
-  const header = headerHash({
-    id: row.id,
-    createdAt: row.created_at,
-    privacyUnit: row.privacy_unit,
-    epsilonCap: row.epsilon_cap,
-    delta: row.delta,
-    orders: row.orders,
-    conversion: row.conversion,
-    mechanism: row.mechanism,
-  });
-  if (header !== row.header_hash) problems.push({ seq: null, problem: 'the dataset header (cap ε, δ, unit or order grid) was modified: its hash does not match' });
+  if (headerHash(headerFieldsOf(row)) !== row.header_hash) {
+    problems.push({ seq: null, problem: 'the dataset header (cap ε, δ, unit, filter order, size class or q) was modified: its hash does not match' });
+  }
   const orders = parseOrders(row.orders);
   if (!orders) {
     problems.push({ seq: null, problem: 'the order grid is unreadable' });
     return { problems, count: charges.length, spent: NaN };
   }
-  if (!(row.epsilon_cap > 0 && row.epsilon_cap <= 100) || !(row.delta > 0 && row.delta <= 1e-5)) problems.push({ seq: null, problem: 'the cap ε or δ is out of range' });
+  const filter = filterOf(row);
+  const index = orders.indexOf(filter.order);
+  const sizeClass = { lower: row.size_lower, upper: row.size_upper };
+  if (!(row.epsilon_cap > 0 && row.epsilon_cap <= 100) || !isSizeClass(sizeClass) || !(row.delta > 0 && row.delta <= deltaForSizeClass(sizeClass))) {
+    problems.push({ seq: null, problem: 'the cap ε, δ or size class is out of range' });
+  }
+  if (index < 0 || !isUsableFilter(filter)) problems.push({ seq: null, problem: `the filter order α = ${filter.order} is not usable on the order grid` });
   if (members.length !== row.member_count) problems.push({ seq: null, problem: `the dataset records ${row.member_count} images but ${members.length} member hashes are stored` });
   else if (membershipFingerprint(members) !== row.fingerprint) problems.push({ seq: null, problem: 'the membership fingerprint does not match the stored member hashes' });
-  if (!(row.delta <= maxDeltaFor(Math.max(1, members.length)))) problems.push({ seq: null, problem: `δ = ${row.delta} exceeds 1/(10·N) for N = ${members.length}` });
 
   let cumulative: number[] = new Array<number>(orders.length).fill(0);
   let prevHash = genesisHash(row.id);
@@ -994,6 +1193,7 @@ function verifyRows(
   let expectedSeq = 1;
   for (const c of charges) {
     const at = (problem: string) => problems.push({ seq: c.seq, receiptId: c.receipt_id, problem });
+    const legacy = c.seq < row.filter_from_seq; // admitted by schema 1's rule: verified by it
     if (c.seq !== expectedSeq) {
       at(c.seq > expectedSeq ? `charge${c.seq - expectedSeq > 1 ? 's' : ''} #${expectedSeq}${c.seq - expectedSeq > 1 ? `–#${c.seq - 1}` : ''} missing (deleted)` : `sequence number out of order (expected #${expectedSeq})`);
     }
@@ -1003,37 +1203,48 @@ function verifyRows(
     const stored = decodeVector(c.cumulative_rdp, orders.length);
     if (!rdp) at('its RDP vector is unreadable or holds NaN/negative values');
     if (!stored) at('its cumulative RDP vector is unreadable or holds NaN/negative values');
-    if (!(CHARGE_KIND_SET.has(c.kind))) at(`unknown kind "${c.kind}"`);
-    let valid: ValidQuery | undefined;
-    try {
-      valid = requireQuery({ q: c.q, sigma: c.sigma, k: c.k, lambda: c.lambda, purpose: c.purpose, kind: c.kind });
-    } catch {
-      at('its mechanism parameters are invalid');
-    }
-    if (rdp && valid) {
-      const key = `${valid.q}|${valid.sigma}|${valid.k}`;
-      let expected = rdpCache.get(key);
-      if (!rdpCache.has(key)) {
-        try {
-          expected = sanitiseRdp(queryRdp(valid, orders));
-        } catch {
-          expected = undefined;
-        }
-        rdpCache.set(key, expected);
+    if (!STORED_KINDS.has(c.kind) || (c.kind === 'inherit' && legacy)) at(`unknown kind "${c.kind}"`);
+    if (c.kind !== 'inherit') {
+      let valid: ValidQuery | undefined;
+      try {
+        valid = requireQuery({ q: c.q, sigma: c.sigma, k: c.k, lambda: c.lambda, purpose: c.purpose, kind: c.kind });
+      } catch {
+        at('its mechanism parameters are invalid');
       }
-      if (!expected || expected.some((v, i) => !nearlyEqual(rdp[i]!, v))) at(`its RDP vector does not match the accountant for q = ${c.q}, σ = ${c.sigma}, k = ${c.k}`);
-    }
+      if (rdp && valid) {
+        const key = `${valid.q}|${valid.sigma}|${valid.k}`;
+        let expected = rdpCache.get(key);
+        if (!rdpCache.has(key)) {
+          try {
+            expected = queryRdp(valid, orders);
+          } catch {
+            expected = undefined;
+          }
+          rdpCache.set(key, expected);
+        }
+        if (!expected || expected.some((v, i) => !nearlyEqual(rdp[i]!, v))) at(`its RDP vector does not match the accountant for q = ${c.q}, σ = ${c.sigma}, k = ${c.k}`);
+      }
+    } else if (rdp && !(rdp[index]! < Infinity)) at('its inherited RDP is not finite');
     if (rdp) {
       const next = addVectors(cumulative, rdp);
       if (stored && next.some((v, i) => v !== stored[i])) at('its cumulative RDP is not the sum of the charges up to it');
-      const eps = epsilonFromRdp(next, orders, row.delta);
-      if (!(eps.epsilon === c.cumulative_epsilon)) at(`its cumulative ε ${c.cumulative_epsilon} does not match the recomputed ${eps.epsilon}`);
-      else if (!(eps.order === c.epsilon_order)) at('its recorded Rényi order does not match');
-      const own = epsilonFromRdp(rdp, orders, row.delta).epsilon;
-      if (!(own === c.epsilon_this_query)) at(`its own ε ${c.epsilon_this_query} does not match the recomputed ${own}`);
-      if (!(eps.epsilon <= row.epsilon_cap)) at(`it brought ε to ${eps.epsilon}, above the cap ${row.epsilon_cap}`);
+      if (legacy) {
+        const eps = epsilonFromRdp(next, orders, row.delta);
+        if (!(eps.epsilon === c.cumulative_epsilon)) at(`its cumulative ε ${c.cumulative_epsilon} does not match the recomputed ${eps.epsilon}`);
+        else if (!(eps.order === c.epsilon_order)) at('its recorded Rényi order does not match');
+        const own = epsilonFromRdp(rdp, orders, row.delta).epsilon;
+        if (!(own === c.epsilon_this_query)) at(`its own ε ${c.epsilon_this_query} does not match the recomputed ${own}`);
+        if (!(eps.epsilon <= row.epsilon_cap)) at(`it brought ε to ${eps.epsilon}, above the cap ${row.epsilon_cap}`);
+      } else if (index >= 0) {
+        const used = epsilonOfRdp(filter, next[index]!);
+        const cost = epsilonOfRdp(filter, rdp[index]!);
+        if (!(used === c.cumulative_epsilon)) at(`its ε used ${c.cumulative_epsilon} does not match the recomputed ${used}`);
+        else if (!(c.epsilon_order === filter.order)) at('its recorded Rényi order is not the dataset’s');
+        if (!(cost === c.epsilon_this_query)) at(`its cost ε ${c.epsilon_this_query} does not match the recomputed ${cost}`);
+        if (!admits(filter, cumulative[index]!, rdp[index]!)) at(`the filter would not have admitted it (ε used ${used} > cap ${row.epsilon_cap})`);
+      }
       cumulative = next;
-      spent = eps.epsilon;
+      spent = index >= 0 ? epsilonOfRdp(filter, next[index]!) : NaN;
     }
     prevHash = c.hash;
     expectedSeq = c.seq + 1;
@@ -1047,45 +1258,22 @@ function verifyRows(
   return { problems, count: charges.length, spent };
 }
 
-const CHARGE_KIND_SET = new Set<string>(['release', 'audit']);
+/** Row kinds: queries ('release', 'audit') and the spend brought in with images that have history ('inherit'). */
+type StoredKind = ChargeKind | 'inherit';
+const STORED_KINDS = new Set<string>(['release', 'audit', 'inherit']);
 
-/** Largest n ≤ MAX_COUNTED_QUERIES with fits(n), given fits(1) and monotonicity: exponential, then binary search. */
-function countFitting(fits: (n: number) => boolean): number {
-  let lo = 1;
-  let hi = 2;
-  while (hi <= MAX_COUNTED_QUERIES && fits(hi)) {
-    lo = hi;
-    hi *= 2;
-  }
-  if (hi > MAX_COUNTED_QUERIES) {
-    if (fits(MAX_COUNTED_QUERIES)) return MAX_COUNTED_QUERIES;
-    hi = MAX_COUNTED_QUERIES;
-  }
-  while (hi - lo > 1) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (fits(mid)) lo = mid;
-    else hi = mid;
-  }
-  return lo;
+function historyError(
+  reason: 'orders' | 'cap' | 'spent',
+  datasets: readonly DatasetRow[],
+  counts: ReadonlyMap<string, number>,
+  minimumCap?: number,
+): DatasetHistoryError {
+  const sources = datasets.filter((d) => counts.has(d.id)).map((d) => ({ datasetId: d.id, images: counts.get(d.id)!, order: d.filter_order, epsilonCap: d.epsilon_cap }));
+  return new DatasetHistoryError(reason, sources, minimumCap);
 }
 
-/** The smallest σ (same q, k; relative precision 1e-4) with which one more query fits, or undefined. */
-function suggestSigma(cumulative: readonly number[], query: ValidQuery, orders: readonly number[], delta: number, cap: number): number | undefined {
-  const fits = (sigma: number) => {
-    const rdp = sanitiseRdp(queryRdp({ q: query.q, sigma, k: query.k }, orders));
-    return epsilonFromRdp(addVectors(cumulative, rdp), orders, delta).epsilon <= cap && epsilonFromRdp(rdp, orders, delta).epsilon <= cap;
-  };
-  if (!fits(MAX_SIGMA)) return undefined;
-  let lo = query.sigma;
-  let hi = Math.min(MAX_SIGMA, query.sigma * 2);
-  while (!fits(hi)) {
-    lo = hi;
-    hi = Math.min(MAX_SIGMA, hi * 2);
-  }
-  while (hi / lo > 1 + 1e-4) {
-    const mid = Math.sqrt(lo * hi);
-    if (fits(mid)) hi = mid;
-    else lo = mid;
-  }
-  return hi;
+/** The smallest cap (at the dataset's own δ and order) whose RDP budget covers every source's. */
+function minimumCapFor(sources: readonly DatasetRow[], row: DatasetRow): number {
+  const needed = Math.max(...sources.map((s) => rdpBudget(filterOf(s))));
+  return needed + (row.epsilon_cap - rdpBudget(filterOf(row)));
 }

@@ -6,7 +6,6 @@ export const RECEIPT_ID_PATTERN = /^rc_[0-9a-f]{24}$/;
 export const CONTENT_HASH_PATTERN = /^[0-9a-f]{64}$/;
 /** ε above this carries no meaningful guarantee; a curator tool refuses to promise it. */
 export const MAX_EPSILON_CAP = 100;
-export const MAX_DELTA = 1e-5;
 export const MAX_SIGMA = 1e6;
 export const MAX_K = 1_000_000;
 export const MAX_PURPOSE_LENGTH = 4000;
@@ -42,17 +41,12 @@ export function requireEpsilonCap(value: unknown): number {
   return value;
 }
 
-/** The largest δ allowed for N members: min(1e-5, 1/(10·N)). */
-export function maxDeltaFor(memberCount: number): number {
-  return Math.min(MAX_DELTA, 1 / (10 * memberCount));
-}
-
-export function requireDelta(value: unknown, memberCount: number): number {
-  const limit = maxDeltaFor(memberCount);
+/** δ in (0, limit], where limit is the size class's δ (./size-class.ts). */
+export function requireDelta(value: unknown, limit: number): number {
   if (typeof value !== 'number' || !(value > 0 && value <= limit)) {
     throw new LedgerInputError(
       'delta',
-      `must be > 0 and ≤ min(1e-5, 1/(10·N)) = ${limit} for N = ${memberCount} images (δ is the chance that the guarantee fails outright; ` +
+      `must be > 0 and at most ${limit}, the δ of the dataset's size class (δ is the chance that the guarantee fails outright; ` +
         `it must be far below 1/N), got ${describe(value)}`,
     );
   }

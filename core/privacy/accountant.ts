@@ -6,7 +6,7 @@
  * Poisson subsampling at rate q, a query is the subsampled Gaussian mechanism of Mironov et al. (2019);
  * T queries compose additively in RDP at each order.
  */
-import { CalibrationError } from './errors.ts';
+import { CalibrationError, PrivacyParameterError } from './errors.ts';
 import { epsilonFromRdp, type Conversion } from './conversion.ts';
 import { DEFAULT_ORDERS, INTEGER_ORDERS } from './orders.ts';
 import { subsampledGaussianRdp } from './rdp.ts';
@@ -79,6 +79,14 @@ export function queryRdp(query: QueryParameters, orders: OrderGrid = 'default'):
   const z = noiseMultiplier(query.sigma, query.k);
   requirePositiveFinite('noise multiplier', z);
   return grid.map((alpha) => subsampledGaussianRdp(query.q, z, alpha));
+}
+
+/** One query's RDP at one order α > 1 (+∞ where the computation fails): what a fixed-order filter compares. */
+export function subsampledGaussianRdpAt(q: number, z: number, alpha: number): number {
+  requireProbability('q', q);
+  requirePositiveFinite('noise multiplier', z);
+  if (!(alpha > 1 && alpha < Infinity)) throw new PrivacyParameterError('alpha', `must be a finite order > 1, got ${alpha}`);
+  return subsampledGaussianRdp(q, z, alpha);
 }
 
 /** Adds RDP vectors order by order (heterogeneous composition). */

@@ -69,6 +69,9 @@ function logAFractional(q: number, z: number, alpha: number): number {
   return NaN; // did not converge: the caller drops this order
 }
 
+/** How far below zero a computed RDP may fall from rounding alone before the order is declared failed. */
+export const NEGATIVE_RDP_TOLERANCE = -1e-12;
+
 /**
  * RDP at order α of one query of the Poisson-subsampled Gaussian mechanism with sampling rate q and noise
  * multiplier z = σ/Δ. Returns +∞ for an order whose computation failed (never a lower, unsafe value).
@@ -83,11 +86,10 @@ export function subsampledGaussianRdp(q: number, z: number, alpha: number): numb
   } else {
     rdp = logAFractional(q, z, alpha) / (alpha - 1);
   }
-  if (Number.isNaN(rdp) || rdp < 0) {
-    // A negative or NaN value is a numerical failure (RDP ≥ 0 always): drop the order.
-    return Number.isNaN(rdp) ? Infinity : Math.max(rdp, 0);
-  }
-  return rdp;
+  // RDP ≥ 0 always. A value below a tiny negative tolerance (float cancellation in the series) is a numerical
+  // failure, as is NaN: the order becomes +∞ and is never used. Within the tolerance it is rounding around 0.
+  if (!(rdp >= NEGATIVE_RDP_TOLERANCE)) return Infinity;
+  return rdp < 0 ? 0 : rdp;
 }
 
 /** One query's RDP at every order of `orders`. */

@@ -103,16 +103,20 @@ describe('bad input is refused with typed errors and writes nothing', () => {
     expectInputError(() => ledger.createDataset({ name: 'x', memberHashes: memberHashes(10, `cap${String(cap)}`), epsilonCap: cap as number }), 'epsilonCap');
   });
 
-  it('δ above 1/(10·N) or 1e-5, zero, negative or NaN is refused with a clear message', () => {
+  it('δ above the size class’s δ, zero, negative or NaN is refused with a clear message', () => {
+    // N = 1000 is in the class [1000, 2000): δ ≤ min(1e-5, 1/(10·2000)) = 1e-5
     const members = memberHashes(1000, 'delta');
     for (const delta of [1e-4, 1.0000001e-5, 0, -1e-7, NaN, Infinity, '1e-6']) {
       expectInputError(() => ledger.createDataset({ name: 'd', memberHashes: members, epsilonCap: 1, delta: delta as number }), 'delta');
     }
-    // N = 100000: 1/(10N) = 1e-6 is the binding limit
+    // the class, not the exact N, fixes δ: N = 100,000 and N = 199,999 share [100000, 200000) and δ = 5e-7
     const many = memberHashes(100_000, 'delta-many');
-    expect(() => ledger.createDataset({ name: 'd', memberHashes: many, epsilonCap: 1, delta: 2e-6 })).toThrow(/≤ min\(1e-5, 1\/\(10·N\)\) = 0\.000001 for N = 100000/);
+    expect(() => ledger.createDataset({ name: 'd', memberHashes: many, epsilonCap: 1, delta: 6e-7 })).toThrow(/at most 5e-7, the δ of the dataset's size class/);
     const ok = ledger.createDataset({ name: 'd', memberHashes: many, epsilonCap: 1 });
-    expect(ok.delta).toBe(1e-6);
+    expect(ok.delta).toBe(5e-7);
+    expect(ok.sizeClass).toEqual({ lower: 100_000, upper: 200_000 });
+    // a size class that is not one of the series is refused
+    expectInputError(() => ledger.createDataset({ name: 'd', memberHashes: memberHashes(10, 'cls'), epsilonCap: 1, sizeClass: { lower: 10, upper: 30 } }), 'sizeClass');
   });
 
   it('malformed member hashes and names are refused', () => {

@@ -61,6 +61,7 @@ describe('ledger settings and schema', () => {
     try {
       expect(db.prepare('SELECT version, description FROM schema_version ORDER BY version').all()).toEqual([
         { version: 1, description: expect.stringMatching(/hash-chained charges/) },
+        { version: 2, description: expect.stringMatching(/fixed-order Rényi filter/) },
       ]);
     } finally {
       db.close();
@@ -88,7 +89,7 @@ describe('datasets are identified by image content', () => {
     const first = ledger.createDataset({ name: 'Archive', memberHashes: images, epsilonCap: 2 });
     expect(first.created).toBe(true);
     expect(first.id).toMatch(/^ds_[0-9a-f]{16}$/);
-    expect(first.delta).toBe(1e-5); // min(1e-5, 1/(10·300))
+    expect(first.delta).toBe(1e-5); // the class [200, 500): min(1e-5, 1/(10·500))
     expect(first.fingerprint).toBe(membershipFingerprint([...images].sort()));
     const receipt = ledger.charge(first.id, { q: 0.01, sigma: 1, k: 8, purpose: 'a lighthouse' });
     ledger.close();
@@ -134,13 +135,16 @@ describe('datasets are identified by image content', () => {
     expect(ledger.events(dataset.id).at(-1)).toMatchObject({ kind: 'members-replaced', detail: expect.stringMatching(/200 → 220 images; indexed 20 new images/) });
     // the same images again now resolve to this dataset
     expect(ledger.createDataset({ name: 'again', memberHashes: grown, epsilonCap: 1 }).id).toBe(dataset.id);
-    // shrinking is fine; growing beyond what δ allows (δ ≤ 1/(10·N)) is refused
-    expect(ledger.replaceMembers(dataset.id, images.slice(0, 5)).memberCount).toBe(5);
+    // shrinking and growing past the declared size class keep δ, q and the filter (they never follow the exact N)
+    const small = ledger.replaceMembers(dataset.id, images.slice(0, 5));
+    expect(small).toMatchObject({ memberCount: 5, delta: dataset.delta, q: dataset.q, filter: dataset.filter, sizeClass: dataset.sizeClass });
     const big = ledger.createDataset({ name: 'big', memberHashes: memberHashes(20_000, 'replace-big'), epsilonCap: 1 });
-    expect(big.delta).toBe(5e-6);
-    expect(() => ledger.replaceMembers(big.id, memberHashes(30_000, 'replace-big'))).toThrow(LedgerInputError);
-    expect(() => ledger.replaceMembers(big.id, memberHashes(30_000, 'replace-big'))).toThrow(/cannot grow that far/);
-    expect(ledger.getDataset(big.id).memberCount).toBe(20_000);
+    expect(big.sizeClass).toEqual({ lower: 20_000, upper: 50_000 });
+    expect(big.delta).toBe(2e-6);
+    const grownBig = ledger.replaceMembers(big.id, memberHashes(60_000, 'replace-big'));
+    expect(grownBig).toMatchObject({ memberCount: 60_000, delta: 2e-6, q: big.q, filter: big.filter, sizeClass: big.sizeClass });
+    expect(ledger.events(big.id).at(-1)!.detail).toMatch(/now outside its declared size class \(between 20,000 and 49,999 images\), whose δ and q it keeps/);
+    expect(ledger.verify(big.id).ok).toBe(true);
   });
 });
 

@@ -5,23 +5,18 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_ORDERS, epsilonFromRdp, queryRdp } from '../../../core/privacy/index.ts';
-import { openLedger } from '../../../core/ledger/index.ts';
+import { openLedger, sigmaForCost } from '../../../core/ledger/index.ts';
 import { memberHashes, tempLedger } from './helpers.ts';
 import { compileFixture } from './fixtures/compile.ts';
 
 const PROCESSES = 4;
 const M = 40;
 const CHILD = fileURLToPath(new URL('./fixtures/race-child.ts', import.meta.url));
-const QUERY = { q: 0.05, sigma: 1.2, k: 4 };
-const DELTA = 1e-6;
+const CAP = 2;
 
-/** ε after n identical charges, summed order by order exactly as the ledger does. */
-function epsilonAfter(n: number): number {
-  const rdp = queryRdp(QUERY, DEFAULT_ORDERS);
-  const total = new Array<number>(rdp.length).fill(0);
-  for (let i = 0; i < n; i++) for (let j = 0; j < rdp.length; j++) total[j]! += rdp[j]!;
-  return epsilonFromRdp(total, DEFAULT_ORDERS, DELTA).epsilon;
+/** What one such query costs, as the ledger's preview says. */
+function costOf(ledger: ReturnType<typeof openLedger>, datasetId: string, query: { q: number; sigma: number; k: number }): number {
+  return ledger.preview(datasetId, query).epsilonCost;
 }
 
 interface ChildResult {
@@ -39,10 +34,11 @@ describe('ledger under concurrent writers', () => {
   });
 
   it(`${PROCESSES} processes racing admit exactly M = ${M} charges and refuse the rest`, { timeout: 120_000 }, async () => {
-    const cap = (epsilonAfter(M) + epsilonAfter(M + 1)) / 2;
-    expect(epsilonAfter(M)).toBeLessThan(cap);
     const setup = openLedger(temp.path);
-    const dataset = setup.createDataset({ name: 'race', memberHashes: memberHashes(1000, 'race'), epsilonCap: cap, delta: DELTA });
+    const dataset = setup.createDataset({ name: 'race', memberHashes: memberHashes(1000, 'race'), epsilonCap: CAP, plannedGenerations: M });
+    // a σ whose cost is a little over cap/(M + 0.5): exactly M fit
+    const QUERY = { q: 0.05, k: 4, sigma: sigmaForCost(dataset.filter, { q: 0.05, k: 4 }, CAP / (M + 0.5))! };
+    const cap = CAP;
     expect(setup.preview(dataset.id, QUERY).identicalQueriesThatFit).toBe(M);
     setup.close();
 
@@ -87,7 +83,7 @@ describe('ledger under concurrent writers', () => {
       expect(report.charges).toBe(M);
       expect(ledger.charges(dataset.id).map((c) => c.receiptId).sort()).toEqual([...admitted].sort());
       const info = ledger.getDataset(dataset.id);
-      expect(info.cumulativeEpsilon).toBe(epsilonAfter(M));
+      expect(info.cumulativeEpsilon).toBeCloseTo(M * costOf(ledger, dataset.id, QUERY), 9);
       expect(info.cumulativeEpsilon).toBeLessThanOrEqual(cap);
     } finally {
       ledger.close();

@@ -166,7 +166,7 @@ describe('ledger tamper detection', () => {
           purpose: row.purpose as string,
           rdp: encodeVector(rdp),
           cumulativeRdp: encodeVector(cumulative),
-          epsilonThisQuery: row.epsilon_this_query as number,
+          epsilonCost: row.epsilon_this_query as number,
           cumulativeEpsilon: row.cumulative_epsilon as number,
           epsilonOrder: row.epsilon_order as number,
           prevHash: prev,
