@@ -207,7 +207,7 @@ async function split(ctx: SplitContext, dataset: BenchDataset): Promise<Split> {
       t = now;
     };
     const info = ledger.getDataset(dataset.datasetId);
-    const query: Query = resolveQuery({ epsilon: EPSILON }, info.memberCount, manifest.retrieval.k, info.delta, manifest.retrieval.sigmaMax);
+    const query: Query = resolveQuery({ epsilon: EPSILON }, info, manifest.retrieval.sigmaMax);
     lap('calibrate');
     const text = await models.embedTexts([prompt]);
     const unit = unitVector(text.data.subarray(0, text.dim));
@@ -228,14 +228,14 @@ async function split(ctx: SplitContext, dataset: BenchDataset): Promise<Split> {
       k: query.k,
       q: query.q,
       lambda: LAMBDA,
-      epsilonCharged: receipt.epsilonThisQuery,
+      epsilonCharged: receipt.epsilonCost,
       privacy: {
         receiptId: receipt.receiptId,
-        datasetFingerprint: store.fingerprint,
-        epsilonThisQuery: receipt.epsilonThisQuery,
+        epsilonCost: receipt.epsilonCost,
         cumulativeEpsilon: receipt.cumulativeEpsilon,
         epsilonCap: receipt.epsilonCap,
         delta: receipt.delta,
+        order: receipt.order,
       },
       rerenderOf: null,
       cancelled: false,
@@ -271,7 +271,7 @@ async function split(ctx: SplitContext, dataset: BenchDataset): Promise<Split> {
           studioVersion: STUDIO_VERSION,
           generationId: generation.generationId,
           createdAt: generation.createdAt,
-          privacy: { mode: 'private', ...generation.privacy!, mechanism: { q: query.q, sigma: query.sigma, k: query.k, lambda: LAMBDA } },
+          privacy: { mode: 'private', datasetId: dataset.datasetId, ...generation.privacy!, mechanism: { q: query.q, sigma: query.sigma, k: query.k, lambda: LAMBDA } },
         };
         writeFileSync(join(dir, image.file), insertChunksBeforeEnd(png, [textChunk('parameters', a1111Parameters(provenance)), internationalTextChunk('dprdm', JSON.stringify(provenance))]));
         history.addImage(image);
@@ -288,7 +288,7 @@ async function split(ctx: SplitContext, dataset: BenchDataset): Promise<Split> {
 
   // The two private steps alone, many times, for a p95.
   const info = ledger.getDataset(dataset.datasetId);
-  const query = resolveQuery({ epsilon: EPSILON }, info.memberCount, manifest.retrieval.k, info.delta, manifest.retrieval.sigmaMax);
+  const query = resolveQuery({ epsilon: EPSILON }, info, manifest.retrieval.sigmaMax);
   const probe = await models.embedTexts([PROMPTS[1]!]);
   const unit = unitVector(probe.data.subarray(0, probe.dim));
   const chargeMs: number[] = [];
@@ -372,7 +372,7 @@ async function main(): Promise<void> {
       const history = new HistoryStore(join(home, HISTORY_FILE));
       try {
         const info = ledger.getDataset(d.datasetId);
-        const query = resolveQuery({ epsilon: EPSILON }, info.memberCount, models.info.manifest.retrieval.k, info.delta, models.info.manifest.retrieval.sigmaMax);
+        const query = resolveQuery({ epsilon: EPSILON }, info, models.info.manifest.retrieval.sigmaMax);
         const s = await split({ home, ledger, history, models, modelSet }, d);
         results.push({ dataset: d, query: { k: query.k, q: query.q, sigma: query.sigma, expectedSubsample: query.q * d.rows }, endToEnd: e2e, split: s, cumulativeEpsilon: ledger.getDataset(d.datasetId).cumulativeEpsilon });
       } finally {

@@ -17,7 +17,7 @@ export async function datasetCommand(argv: string[], io: CommandIO): Promise<num
   const [sub, ...rest] = argv;
   const ledgerPath = defaultLedgerPath();
   if (sub === 'add' || sub === 'sync') {
-    const flags = parseFlags(rest, { name: { type: 'string' }, 'epsilon-cap': { type: 'string' }, model: { type: 'string' }, json: { type: 'boolean' } }, 1);
+    const flags = parseFlags(rest, { name: { type: 'string' }, 'epsilon-cap': { type: 'string' }, 'planned-generations': { type: 'string' }, model: { type: 'string' }, json: { type: 'boolean' } }, 1);
     const target = flags.positionals[0];
     if (target === undefined) throw new UsageError(`usage: dprdm dataset ${sub} <${sub === 'add' ? 'folder' : 'id'}>`);
     const embedder = await openModelEmbedder(optionalString(flags, 'model'));
@@ -26,7 +26,7 @@ export async function datasetCommand(argv: string[], io: CommandIO): Promise<num
     try {
       const report =
         sub === 'add'
-          ? await addDataset({ folder: target, name: optionalString(flags, 'name'), epsilonCap: optionalNumber(flags, 'epsilon-cap'), embedder, ledger, ...(onProgress ? { onProgress } : {}) })
+          ? await addDataset({ folder: target, name: optionalString(flags, 'name'), epsilonCap: optionalNumber(flags, 'epsilon-cap'), plannedGenerations: optionalNumber(flags, 'planned-generations'), embedder, ledger, ...(onProgress ? { onProgress } : {}) })
           : await syncDataset(target, { embedder, ledger, ...(onProgress ? { onProgress } : {}) });
       if (flags.values.json) printJson(io, report);
       else {

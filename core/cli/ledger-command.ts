@@ -101,7 +101,7 @@ function showCommand(argv: string[], io: CommandIO): number {
           k: c.k,
           lambda: c.lambda,
           purpose: c.purpose,
-          epsilonThisQuery: c.epsilonThisQuery,
+          epsilonCost: c.epsilonCost,
           cumulativeEpsilon: c.cumulativeEpsilon,
           order: c.order,
           hash: c.hash,
@@ -116,7 +116,7 @@ function showCommand(argv: string[], io: CommandIO): number {
       `  spent ε = ${fmt(dataset.cumulativeEpsilon)} of cap ${fmt(dataset.epsilonCap)} at δ = ${dataset.delta}; remaining ${fmt(dataset.remainingEpsilon)}; ${charges.length} queries`,
       dataset.locked ? `  LOCKED since ${dataset.lockedAt}: ${dataset.lockedReason}` : '  not locked',
       ...charges.map(
-        (c) => `  #${c.seq} ${c.createdAt} ${c.kind} q=${c.q} σ=${c.sigma} k=${c.k} λ=${c.lambda}  ε this ${fmt(c.epsilonThisQuery)}  total ${fmt(c.cumulativeEpsilon)}  ${JSON.stringify(c.purpose)}`,
+        (c) => `  #${c.seq} ${c.createdAt} ${c.kind} q=${c.q} σ=${c.sigma} k=${c.k} λ=${c.lambda}  ε this ${fmt(c.epsilonCost)}  total ${fmt(c.cumulativeEpsilon)}  ${JSON.stringify(c.purpose)}`,
       ),
     ];
     io.stdout(`${lines.join('\n')}\n`);

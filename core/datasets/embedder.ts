@@ -10,6 +10,8 @@ export interface ImageEmbedder {
   readonly dim: number;
   /** How images are turned into encoder input (the model set's manifest `image`). */
   readonly imageSpec: ImageSpec;
+  /** The model set's neighbours per query (a new dataset's planned k), when known. */
+  readonly retrievalK?: number;
   /** Identifies the model set (name, version, encoder hash): an index is only ever extended by the same one. */
   readonly modelSet: string;
   /** Embeds preprocessed images (each 3·S·S, NCHW); returns [count, D] row-major float32. */

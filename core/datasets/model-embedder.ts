@@ -17,6 +17,7 @@ export function embedderFromModelService(service: ModelService): ImageEmbedder {
   return {
     dim: manifest.embedding.dim,
     imageSpec: manifest.image,
+    retrievalK: manifest.retrieval.k,
     modelSet: `${manifest.name}@${manifest.version}#${manifest.files.imageEncoder.sha256.slice(0, 16)}`,
     async embed(tensors) {
       const batch = await service.embedImages(tensors);

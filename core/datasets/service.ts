@@ -303,7 +303,7 @@ export async function addDataset(options: AddDatasetOptions): Promise<DatasetSyn
           : `no image files found in ${root}`,
       );
     }
-    const info = options.ledger.createDataset({ name: store.getMeta('name') || name, memberHashes: members, epsilonCap, ...planOf(options) });
+    const info = options.ledger.createDataset({ name: store.getMeta('name') || name, memberHashes: members, epsilonCap, ...planOf({ ...(embedder.retrievalK !== undefined ? { k: embedder.retrievalK } : {}), ...options }) });
     finalDir = datasetDir(info.id, options);
     if (existsSync(finalDir)) {
       const other = IndexStore.open(finalDir);

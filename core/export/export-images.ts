@@ -30,7 +30,7 @@ const CSV_COLUMNS = [
   'guidance',
   'mode',
   'receipt_id',
-  'epsilon_this_query',
+  'epsilon_cost',
   'cumulative_epsilon',
   'epsilon_cap',
   'delta',
@@ -38,7 +38,7 @@ const CSV_COLUMNS = [
   'k',
   'q',
   'lambda',
-  'dataset_fingerprint',
+  'dataset_id',
   'model_set',
   'model_sha256',
   'generation_id',
@@ -57,7 +57,7 @@ function csvRow(f: ExportedFile): string {
     p.guidance,
     p.privacy.mode,
     priv?.receiptId ?? '',
-    priv?.epsilonThisQuery ?? 0,
+    priv?.epsilonCost ?? 0,
     priv?.cumulativeEpsilon ?? '',
     priv?.epsilonCap ?? '',
     priv?.delta ?? '',
@@ -65,7 +65,7 @@ function csvRow(f: ExportedFile): string {
     priv?.mechanism.k ?? '',
     priv?.mechanism.q ?? '',
     priv?.mechanism.lambda ?? '',
-    priv?.datasetFingerprint ?? '',
+    priv?.datasetId ?? '',
     `${p.modelSet.name}-${p.modelSet.version}`,
     p.modelSet.sha256,
     p.generationId,
@@ -74,8 +74,20 @@ function csvRow(f: ExportedFile): string {
   return cells.map(csvField).join(',');
 }
 
+/** An export's receipt of a collection's ledger head (no member information: a random id, a count and a chain hash). */
+export interface LedgerHeadReceipt {
+  readonly datasetId: string;
+  readonly seq: number;
+  readonly hash: string;
+}
+
 /** Copies the images into `folder` (created) and writes the manifests and `statement` as PRIVACY.md. */
-export function writeExportFolder(folder: string, items: readonly ExportItem[], statement: (files: readonly ExportedFile[]) => string): ExportedFile[] {
+export function writeExportFolder(
+  folder: string,
+  items: readonly ExportItem[],
+  statement: (files: readonly ExportedFile[]) => string,
+  ledgerHeads: readonly LedgerHeadReceipt[] = [],
+): ExportedFile[] {
   mkdirSync(folder, { recursive: true, mode: 0o755 });
   const files: ExportedFile[] = items.map((item, i) => {
     const bytes = readFileSync(item.source);
@@ -84,7 +96,7 @@ export function writeExportFolder(folder: string, items: readonly ExportItem[], 
     writeFileSync(join(folder, file), bytes, { flag: 'wx' });
     return { file, sha256: createHash('sha256').update(bytes).digest('hex'), provenance: p };
   });
-  writeFileSync(join(folder, 'manifest.json'), `${JSON.stringify({ format: 'dprdm-export', version: 1, images: files }, null, 2)}\n`, { flag: 'wx' });
+  writeFileSync(join(folder, 'manifest.json'), `${JSON.stringify({ format: 'dprdm-export', version: 2, ledgerHeads, images: files }, null, 2)}\n`, { flag: 'wx' });
   writeFileSync(join(folder, 'manifest.csv'), [CSV_COLUMNS.join(','), ...files.map(csvRow)].join('\n') + '\n', { flag: 'wx' });
   writeFileSync(join(folder, 'PRIVACY.md'), statement(files), { flag: 'wx' });
   return files;

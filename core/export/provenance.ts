@@ -1,7 +1,7 @@
 /**
- * What an exported image says about itself. Only public facts: the prompt, sampler settings, the model set,
- * the dataset's content fingerprint (a hash over member hashes; it names no file), the ledger receipt and the
- * privacy parameters. Never a file name, path, id or anything else from the private folder.
+ * What an exported image says about itself. Only public facts: the prompt, sampler settings, the model set, the
+ * dataset's random id (created once; nothing computed from its members), the ledger receipt and the privacy
+ * parameters. Never a file name, path, content hash, fingerprint or anything else computed from the private folder.
  */
 export interface ImageProvenance {
   readonly prompt: string;
@@ -17,12 +17,15 @@ export interface ImageProvenance {
   readonly privacy:
     | {
         readonly mode: 'private';
-        readonly datasetFingerprint: string;
+        /** The dataset's random id (ds_…): the same for every export of it, unrelated to its content. */
+        readonly datasetId: string;
         readonly receiptId: string;
-        readonly epsilonThisQuery: number;
+        readonly epsilonCost: number;
         readonly cumulativeEpsilon: number;
         readonly epsilonCap: number;
         readonly delta: number;
+        /** The dataset's fixed Rényi order (its filter; absent for generations recorded before it existed). */
+        readonly order?: number;
         readonly mechanism: { readonly q: number; readonly sigma: number; readonly k: number; readonly lambda: number };
       }
     | { readonly mode: 'public-only' };
@@ -41,7 +44,7 @@ export function a1111Parameters(p: ImageProvenance): string {
   ];
   if (p.privacy.mode === 'private') {
     const m = p.privacy.mechanism;
-    settings.push(`DP-RDM: epsilon ${p.privacy.epsilonThisQuery.toPrecision(4)} (cumulative ${p.privacy.cumulativeEpsilon.toPrecision(4)}) delta ${p.privacy.delta.toExponential(2)} sigma ${m.sigma.toPrecision(4)} k ${m.k} q ${m.q.toPrecision(3)} lambda ${m.lambda}`);
+    settings.push(`DP-RDM: epsilon cost ${p.privacy.epsilonCost.toPrecision(4)} (used ${p.privacy.cumulativeEpsilon.toPrecision(4)} of ${p.privacy.epsilonCap}) delta ${p.privacy.delta.toExponential(2)} sigma ${m.sigma.toPrecision(4)} k ${m.k} q ${m.q.toPrecision(3)} lambda ${m.lambda}`);
     settings.push(`Ledger receipt: ${p.privacy.receiptId}`);
   } else {
     settings.push('DP-RDM: public-only retrieval (no private data used)');

@@ -474,6 +474,7 @@ export class Ledger {
       updateHead: db.prepare('UPDATE heads SET count = ?, last_hash = ? WHERE dataset_id = ?'),
       lastCharge: db.prepare<[string], ChargeRow>('SELECT * FROM charges WHERE dataset_id = ? ORDER BY seq DESC LIMIT 1'),
       charges: db.prepare<[string], ChargeRow>('SELECT * FROM charges WHERE dataset_id = ? ORDER BY seq'),
+      chargeAt: db.prepare<[string, number], ChargeRow>('SELECT * FROM charges WHERE dataset_id = ? AND seq = ?'),
       chargeCount: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM charges WHERE dataset_id = ?'),
       insertCharge: db.prepare(
         `INSERT INTO charges (dataset_id, seq, receipt_id, created_at, kind, q, sigma, k, lambda, purpose, rdp, cumulative_rdp,
@@ -989,6 +990,31 @@ export class Ledger {
         });
       })(),
     );
+  }
+
+  /** The dataset's chain head: the last entry's sequence number and hash (0 and the genesis hash before any). */
+  head(datasetId: string): { seq: number; hash: string } {
+    requireDatasetId(datasetId);
+    return this.guard(() => {
+      this.datasetRow(datasetId);
+      const head = this.stmt.head.get(datasetId);
+      if (!head) throw new LedgerLockedError(datasetId, 'the head record is missing');
+      return { seq: head.count, hash: head.last_hash };
+    });
+  }
+
+  /**
+   * Whether entry #seq of the dataset is still stored with this hash and the chain up to the current head still
+   * verifies: an export's receipt of a head that was later rolled back or rewritten fails this.
+   */
+  holdsHead(datasetId: string, seq: number, hash: string): boolean {
+    requireDatasetId(datasetId);
+    if (!Number.isSafeInteger(seq) || seq < 0 || typeof hash !== 'string') return false;
+    return this.guard(() => {
+      if (seq === 0) return hash === genesisHash(datasetId);
+      const row = this.stmt.chargeAt.get(datasetId, seq);
+      return row !== undefined && row.hash === hash && this.inspect(datasetId).problems.length === 0;
+    });
   }
 
   /** Whether `receiptId` is a committed charge (of `datasetId`, when given). */

@@ -71,6 +71,8 @@ function logAFractional(q: number, z: number, alpha: number): number {
 
 /** How far below zero a computed RDP may fall from rounding alone before the order is declared failed. */
 export const NEGATIVE_RDP_TOLERANCE = -1e-12;
+/** A few ulps of 1: the resolution of a computed ln A near 0 (RDP = ln A/(α−1) is never counted below it). */
+const LOG_RESOLUTION = 4 * 2 ** -52;
 
 /**
  * RDP at order α of one query of the Poisson-subsampled Gaussian mechanism with sampling rate q and noise
@@ -86,10 +88,18 @@ export function subsampledGaussianRdp(q: number, z: number, alpha: number): numb
   } else {
     rdp = logAFractional(q, z, alpha) / (alpha - 1);
   }
-  // RDP ≥ 0 always. A value below a tiny negative tolerance (float cancellation in the series) is a numerical
-  // failure, as is NaN: the order becomes +∞ and is never used. Within the tolerance it is rounding around 0.
+  return countedRdp(rdp, alpha);
+}
+
+/**
+ * What a computed RDP counts for. RDP ≥ 0 always: a value below a tiny negative tolerance (float cancellation in the
+ * series) is a numerical failure, as is NaN, and the order becomes +∞ (never used, never 0). Above it, ln A is only
+ * resolved to a few ulps of 1, so a smaller value (0 included) is rounding of a true value at most that large: that
+ * resolution is what is counted.
+ */
+export function countedRdp(rdp: number, alpha: number): number {
   if (!(rdp >= NEGATIVE_RDP_TOLERANCE)) return Infinity;
-  return rdp < 0 ? 0 : rdp;
+  return Math.max(rdp, LOG_RESOLUTION / (alpha - 1));
 }
 
 /** One query's RDP at every order of `orders`. */

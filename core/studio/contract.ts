@@ -31,7 +31,7 @@ export const generateRequest = z
   .strictObject({
     datasetId: id,
     prompt,
-    /** ε spent by this one query; the service calibrates σ at the dataset's q and k. */
+    /** What this generation may cost (the decrease of the remaining ε); default: the dataset's planned spend. */
     epsilon: finitePositive.max(100).optional(),
     /** Or σ directly (advanced). */
     sigma: finitePositive.max(100).optional(),
@@ -46,7 +46,6 @@ export const generateRequest = z
     publicOnly: z.boolean().default(false),
     jobId,
   })
-  .refine((r) => r.publicOnly || r.epsilon !== undefined || r.sigma !== undefined, { message: 'give epsilon (or sigma) for a private generation, or set publicOnly' })
   .refine((r) => !(r.epsilon !== undefined && r.sigma !== undefined), { message: 'give epsilon or sigma, not both' })
   .refine((r) => r.seeds === undefined || r.seeds.length === r.images, { message: 'seeds must list one seed per image' });
 
@@ -58,7 +57,6 @@ export const previewRequest = z
     k: z.number().int().min(1).max(1000).optional(),
     q: z.number().finite().positive().max(1).optional(),
   })
-  .refine((r) => r.epsilon !== undefined || r.sigma !== undefined, { message: 'give epsilon or sigma' })
   .refine((r) => !(r.epsilon !== undefined && r.sigma !== undefined), { message: 'give epsilon or sigma, not both' });
 
 const judgedAttributes = z.strictObject({
@@ -98,7 +96,16 @@ export const evaluateRequest = z.strictObject({
 export const studioChannels = {
   'studio.info': z.strictObject({}),
   'datasets.list': z.strictObject({}),
-  'datasets.add': z.strictObject({ folder: folderPath, name: z.string().trim().min(1).max(120).optional(), epsilonCap: finitePositive.max(1000).optional(), jobId }),
+  'datasets.add': z.strictObject({
+    folder: folderPath,
+    name: z.string().trim().min(1).max(120).optional(),
+    epsilonCap: finitePositive.max(100).optional(),
+    /** The size class the curator declares (public; fixes δ and q); default: the class of the indexed size. */
+    sizeClass: z.strictObject({ lower: z.number().int().min(1), upper: z.number().int().min(2) }).optional(),
+    /** How many generations the cap is planned for (fixes the Rényi order). */
+    plannedGenerations: z.number().int().min(1).max(1_000_000).optional(),
+    jobId,
+  }),
   'datasets.show': z.strictObject({ datasetId: id }),
   'datasets.sync': z.strictObject({ datasetId: id, jobId }),
   'datasets.remove': z.strictObject({ datasetId: id }),
@@ -148,10 +155,19 @@ export interface DatasetSummary {
   readonly imageCount: number;
   readonly quarantinedCount: number;
   readonly duplicateCount: number;
-  readonly fingerprint: string;
   readonly modelSet: string;
   readonly createdAt: string;
-  readonly defaults: { readonly k: number; readonly q: number; readonly delta: number };
+  /** The dataset's plan, fixed at creation from public numbers: k, q, δ, the Rényi order, the declared size class. */
+  readonly defaults: {
+    readonly k: number;
+    readonly q: number;
+    readonly delta: number;
+    readonly order: number;
+    readonly sizeClass: { readonly lower: number; readonly upper: number };
+    readonly plannedGenerations: number;
+    /** The planned spend per generation (cap / planned generations). */
+    readonly epsilon: number;
+  };
   readonly budget: BudgetSummary;
 }
 
@@ -175,7 +191,12 @@ export interface GenerationPreview {
   readonly k: number;
   readonly q: number;
   readonly delta: number;
-  readonly epsilonThisQuery: number;
+  /** What this generation costs: the decrease of the remaining ε. */
+  readonly epsilonCost: number;
+  /** Technical detail: this query alone as an (ε, δ) guarantee. */
+  readonly standaloneEpsilon: number;
+  /** The dataset's fixed Rényi order. */
+  readonly order: number;
   readonly cumulativeEpsilonAfter: number;
   readonly remainingEpsilonAfter: number;
   readonly generationsThatFit: number;
@@ -200,7 +221,7 @@ export interface GenerationRecord {
   readonly createdAt: string;
   readonly publicOnly: boolean;
   readonly receiptId: string | null;
-  readonly parameters: { readonly sigma: number | null; readonly k: number; readonly q: number | null; readonly lambda: number; readonly epsilonThisQuery: number };
+  readonly parameters: { readonly sigma: number | null; readonly k: number; readonly q: number | null; readonly lambda: number; readonly epsilonCost: number };
   readonly images: readonly GeneratedImage[];
   /** True while this process still holds the noisy condition, so re-renders are free. */
   readonly conditionHeld: boolean;
@@ -230,7 +251,7 @@ export interface LedgerEntry {
   readonly sigma: number;
   readonly k: number;
   readonly lambda: number;
-  readonly epsilonThisQuery: number;
+  readonly epsilonCost: number;
   readonly cumulativeEpsilon: number;
 }
 

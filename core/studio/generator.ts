@@ -151,11 +151,11 @@ export class Generator {
       aggregate = privateAggregate(t, store.matrix, { k: src.k, q: src.q, sigma: src.sigma }).vector;
       privacy = {
         receiptId: receipt.receiptId,
-        datasetFingerprint: store.fingerprint,
-        epsilonThisQuery: receipt.epsilonThisQuery,
+        epsilonCost: receipt.epsilonCost,
         cumulativeEpsilon: receipt.cumulativeEpsilon,
         epsilonCap: receipt.epsilonCap,
         delta: receipt.delta,
+        order: receipt.order,
       };
     } else {
       const set = await deps.publicSet();
@@ -173,7 +173,7 @@ export class Generator {
       k: src.k,
       q: src.kind === 'private' ? src.q : null,
       lambda: spec.lambda,
-      epsilonCharged: receipt?.epsilonThisQuery ?? 0,
+      epsilonCharged: receipt?.epsilonCost ?? 0,
       privacy,
       rerenderOf: null,
       cancelled: false,
@@ -288,12 +288,13 @@ export class Generator {
       privacy: g.privacy
         ? {
             mode: 'private',
-            datasetFingerprint: g.privacy.datasetFingerprint,
+            datasetId: g.datasetId!,
             receiptId: g.privacy.receiptId,
-            epsilonThisQuery: g.privacy.epsilonThisQuery,
+            epsilonCost: g.privacy.epsilonCost,
             cumulativeEpsilon: g.privacy.cumulativeEpsilon,
             epsilonCap: g.privacy.epsilonCap,
             delta: g.privacy.delta,
+            ...(g.privacy.order !== undefined ? { order: g.privacy.order } : {}),
             mechanism: { q: g.q!, sigma: g.sigma!, k: g.k, lambda: g.lambda },
           }
         : { mode: 'public-only' },

@@ -1,8 +1,7 @@
 /**
  * Generation history (`<home>/history.sqlite`): prompt, parameters, seeds, ledger receipt and output files of
  * every generation, so any image can be found, exported and re-rendered. It never stores the noisy condition
- * (DESIGN §3: r̃ stays inside the process), nor anything about the private images except the dataset's public
- * content fingerprint.
+ * (r̃ stays inside the process), nor anything computed from the private images.
  */
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
@@ -11,11 +10,12 @@ export const HISTORY_FILE = 'history.sqlite';
 
 export interface PrivacyFacts {
   readonly receiptId: string;
-  readonly datasetFingerprint: string;
-  readonly epsilonThisQuery: number;
+  readonly epsilonCost: number;
   readonly cumulativeEpsilon: number;
   readonly epsilonCap: number;
   readonly delta: number;
+  /** The dataset's fixed Rényi order (absent in rows written before schema 2 of the ledger). */
+  readonly order?: number;
 }
 
 export interface StoredGeneration {
@@ -46,6 +46,12 @@ export interface StoredImage {
   readonly steps: number;
   /** File name inside `<home>/generations/<generationId>/`. */
   readonly file: string;
+}
+
+/** Known fields only: rows written by earlier versions also held a membership fingerprint, which is never read back. */
+function privacyFacts(json: string): PrivacyFacts {
+  const p = JSON.parse(json) as PrivacyFacts;
+  return { receiptId: p.receiptId, epsilonCost: p.epsilonCost ?? (p as { epsilonThisQuery?: number }).epsilonThisQuery ?? 0, cumulativeEpsilon: p.cumulativeEpsilon, epsilonCap: p.epsilonCap, delta: p.delta, ...(p.order !== undefined ? { order: p.order } : {}) };
 }
 
 const SCHEMA = `
@@ -119,7 +125,7 @@ function toGeneration(r: GenerationRow): StoredGeneration {
     q: r.q,
     lambda: r.lambda,
     epsilonCharged: r.epsilon_charged,
-    privacy: r.privacy === null ? null : (JSON.parse(r.privacy) as PrivacyFacts),
+    privacy: r.privacy === null ? null : privacyFacts(r.privacy),
     rerenderOf: r.rerender_of,
     cancelled: r.cancelled === 1,
   };

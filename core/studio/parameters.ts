@@ -1,32 +1,23 @@
 /**
- * Per-query mechanism parameters: the defaults a dataset gets, and the σ that spends exactly the ε a curator asked
- * for. Every number here is public (N, k, q, δ, σ); none depends on the private images' content.
+ * Per-query mechanism parameters from public numbers only: the dataset's plan (its size class, q, k and Rényi filter,
+ * fixed at creation) and what the curator asks for. A generation's ε is what it costs — the decrease of the remaining
+ * budget under the dataset's filter (core/ledger/filter.ts) — and σ is the smallest noise with that cost.
+ * Nothing here reads the exact number of images.
  */
-import { calibrateSigma } from '../privacy/index.ts';
+import { samplingRateForSizeClass, sigmaForCost, type DatasetInfo } from '../ledger/index.ts';
 import { StudioError } from './contract.ts';
 
-/** DP-RDM's operating point: an expected subsample of about 20·k rows (Lebensold et al. 2024, §4). */
-export const EXPECTED_SUBSAMPLE_PER_NEIGHBOUR = 20;
-/** Below an expected 2·k rows the top-k is mostly zero padding: warn. */
+/** Below an expected 2·k rows (at the class's smallest size) the top-k is mostly zero padding: warn. */
 export const THIN_SUBSAMPLE_PER_NEIGHBOUR = 2;
 
-export interface QueryDefaults {
-  readonly k: number;
-  readonly q: number;
-}
-
-/** k from the model set; q so that N·q ≈ 20·k, capped at 1. */
-export function defaultQuery(members: number, k: number): QueryDefaults {
-  if (!(Number.isInteger(members) && members >= 1)) throw new RangeError(`a dataset needs at least one image, got ${members}`);
-  const q = Math.min(1, (EXPECTED_SUBSAMPLE_PER_NEIGHBOUR * k) / members);
-  return { k, q };
-}
+/** The dataset facts a query is planned from (all public; see DatasetInfo). */
+export type DatasetPlan = Pick<DatasetInfo, 'filter' | 'sizeClass' | 'q' | 'k' | 'plannedGenerations' | 'epsilonCap'>;
 
 export interface ResolvedQuery {
   readonly k: number;
   readonly q: number;
   readonly sigma: number;
-  /** The ε asked for (when σ was calibrated), else undefined. */
+  /** The cost asked for (when σ was derived from it), else undefined. */
   readonly targetEpsilon: number | undefined;
   readonly warnings: string[];
 }
@@ -38,46 +29,50 @@ export interface QueryRequest {
   readonly q?: number | undefined;
 }
 
-// calibrateSigma is a pure function of public numbers and takes tens of ms (a bisection over the order grid); the
-// slider preview asks for the same few (q, k, δ, ε) again and again, so recent answers are kept.
-const CALIBRATION_CACHE_SIZE = 256;
-const calibrationCache = new Map<string, number>();
+/** The spend a dataset was planned for: its cap over its planned generations. */
+export function plannedSpend(plan: DatasetPlan): number {
+  return plan.epsilonCap / plan.plannedGenerations;
+}
 
-function calibratedSigmaForOneQuery(q: number, k: number, delta: number, epsilon: number): number {
-  const key = `${q}|${k}|${delta}|${epsilon}`;
-  const cached = calibrationCache.get(key);
-  if (cached !== undefined) return cached;
-  const { sigma } = calibrateSigma({ q, k, queries: 1, delta, epsilon });
-  if (calibrationCache.size >= CALIBRATION_CACHE_SIZE) calibrationCache.delete(calibrationCache.keys().next().value!);
-  calibrationCache.set(key, sigma);
+// sigmaForCost is a pure function of public numbers (a bisection at one order); the slider preview asks for the
+// same few again and again, so recent answers are kept.
+const CACHE_SIZE = 256;
+const sigmaCache = new Map<string, number | undefined>();
+
+function cachedSigma(plan: DatasetPlan, q: number, k: number, epsilon: number): number | undefined {
+  const f = plan.filter;
+  const key = `${f.order}|${f.epsilonCap}|${f.delta}|${q}|${k}|${epsilon}`;
+  if (sigmaCache.has(key)) return sigmaCache.get(key);
+  const sigma = sigmaForCost(f, { q, k }, epsilon);
+  if (sigmaCache.size >= CACHE_SIZE) sigmaCache.delete(sigmaCache.keys().next().value!);
+  sigmaCache.set(key, sigma);
   return sigma;
 }
 
 /**
- * The query's (k, q, σ): the request's values over the dataset's defaults; σ calibrated for one query at the
- * dataset's δ when ε is given (the ledger then charges exactly the ε that σ achieves, ≤ the target).
+ * The query's (k, q, σ): the request's values over the dataset's plan. A request for another k gets the q its size
+ * class gives for that k. σ is the request's, or the smallest whose cost is the ε asked for (default: the planned
+ * spend); the ledger then charges exactly that σ's cost (≤ the ε asked for).
  */
-export function resolveQuery(request: QueryRequest, members: number, modelK: number, delta: number, sigmaMax: number): ResolvedQuery {
-  const defaults = defaultQuery(members, modelK);
-  const k = request.k ?? defaults.k;
-  const q = request.q ?? defaults.q;
+export function resolveQuery(request: QueryRequest, plan: DatasetPlan, sigmaMax: number): ResolvedQuery {
+  const k = request.k ?? plan.k;
+  const q = request.q ?? (k === plan.k ? plan.q : samplingRateForSizeClass(plan.sizeClass, k));
   let sigma: number;
+  const targetEpsilon = request.sigma === undefined ? (request.epsilon ?? plannedSpend(plan)) : undefined;
   if (request.sigma !== undefined) sigma = request.sigma;
-  else if (request.epsilon !== undefined) {
-    try {
-      sigma = calibratedSigmaForOneQuery(q, k, delta, request.epsilon);
-    } catch (error) {
-      throw new StudioError('INVALID_REQUEST', `no noise level gives ε ≤ ${request.epsilon} for one query: ${(error as Error).message}`);
-    }
-  } else throw new StudioError('INVALID_REQUEST', 'give epsilon or sigma');
+  else {
+    const found = cachedSigma(plan, q, k, targetEpsilon!);
+    if (found === undefined) throw new StudioError('INVALID_REQUEST', `no noise level makes a generation cost as little as ε ${targetEpsilon}; ask for more`);
+    sigma = found;
+  }
   const warnings: string[] = [];
-  if (members * q < THIN_SUBSAMPLE_PER_NEIGHBOUR * k) {
-    warnings.push(`The subsample holds about ${Math.max(0, members * q).toFixed(1)} images on average, fewer than 2·k = ${2 * k}: the retrieved condition will be weak. Raise q or add images.`);
+  if (q * plan.sizeClass.lower < THIN_SUBSAMPLE_PER_NEIGHBOUR * k) {
+    warnings.push(`With q = ${q.toPrecision(2)} a subsample of the smallest collection of this size class holds about ${(q * plan.sizeClass.lower).toFixed(1)} images, fewer than 2·k = ${2 * k}: the retrieved condition will be weak. Raise q or lower k.`);
   }
   if (sigma > sigmaMax) {
-    warnings.push(`σ = ${sigma.toPrecision(3)} is above the σ ≤ ${sigmaMax} the model set was trained for: expect images that follow the prompt more than your collection. Spend more ε per query or lower λ.`);
+    warnings.push(`σ = ${sigma.toPrecision(3)} is above the σ ≤ ${sigmaMax} the model set was trained for: expect images that follow the prompt more than your collection. Spend more ε per generation.`);
   }
-  return { k, q, sigma, targetEpsilon: request.epsilon, warnings };
+  return { k, q, sigma, targetEpsilon, warnings };
 }
 
 /** Expected norm of an aggregate (≤ 1) over the expected noise norm σ·√d. */

@@ -22,7 +22,7 @@ import {
 } from '../datasets/index.ts';
 import { writeExportFolder, type ExportItem } from '../export/export-images.ts';
 import { privacyStatement } from '../export/privacy-statement.ts';
-import { buildExport, exportLedger, openLedger, studioHome, type DatasetInfo, type Ledger } from '../ledger/index.ts';
+import { buildExport, describeSizeClass, exportLedger, openLedger, studioHome, type DatasetInfo, type Ledger } from '../ledger/index.ts';
 import { LEDGER_FILE_NAME } from '../paths.ts';
 import { isWithin } from '../ledger/location.ts';
 import {
@@ -52,7 +52,7 @@ import { describeOverlap, toStudioError, type ErrorScope } from './errors.ts';
 import { Generator, generationsRoot, toGeneratedImage, type GenerationOutcome, type GenerationSpec, type ModelSetIdentity } from './generator.ts';
 import { HISTORY_FILE, HistoryStore, type StoredGeneration } from './history.ts';
 import { JobRegistry } from './jobs.ts';
-import { defaultQuery, resolveQuery, signalToNoise } from './parameters.ts';
+import { plannedSpend, resolveQuery, signalToNoise } from './parameters.ts';
 import { KeyedSerialQueue } from './serial-queue.ts';
 import { readSettings, writeSettings, type Settings } from './settings.ts';
 
@@ -171,10 +171,9 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
       imageCount: d.members,
       quarantinedCount: d.filesQuarantined,
       duplicateCount: d.duplicateFiles,
-      fingerprint: d.fingerprint,
       modelSet: d.modelSet,
       createdAt: d.createdAt,
-      defaults: { ...defaultQuery(Math.max(1, d.members), manifest.retrieval.k), delta: info.delta },
+      defaults: { k: info.k, q: info.q, delta: info.delta, order: info.filter.order, sizeClass: info.sizeClass, plannedGenerations: info.plannedGenerations, epsilon: plannedSpend(info) },
       budget: budgetOf(info),
     };
   };
@@ -202,7 +201,7 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
     createdAt: g.createdAt,
     publicOnly: g.publicOnly,
     receiptId: g.privacy?.receiptId ?? null,
-    parameters: { sigma: g.sigma, k: g.k, q: g.q, lambda: g.lambda, epsilonThisQuery: g.epsilonCharged },
+    parameters: { sigma: g.sigma, k: g.k, q: g.q, lambda: g.lambda, epsilonCost: g.epsilonCharged },
     images: history.images(g.generationId).map(toGeneratedImage),
     conditionHeld: generator.holds(g.generationId),
     cancelled: g.cancelled,
@@ -262,7 +261,7 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
     }
     requireIndexedAsAccounted(datasetId);
     const info = ledger.getDataset(datasetId);
-    const query = resolveQuery(r, info.memberCount, manifest.retrieval.k, info.delta, manifest.retrieval.sigmaMax);
+    const query = resolveQuery(r, info, manifest.retrieval.sigmaMax);
     return { prompt: r.prompt, lambda: r.lambda, render, source: { kind: 'private', datasetId, k: query.k, q: query.q, sigma: query.sigma } };
   };
   const exportsRoot = join(home, 'exports');
@@ -322,6 +321,9 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
               folder: r.folder,
               ...(r.name ? { name: r.name } : {}),
               ...(r.epsilonCap ? { epsilonCap: r.epsilonCap } : {}),
+              ...(r.sizeClass ? { sizeClass: r.sizeClass } : {}),
+              ...(r.plannedGenerations ? { plannedGenerations: r.plannedGenerations } : {}),
+              k: manifest.retrieval.k,
               home,
               ledger,
               embedder: embedderFromModelService(await models()),
@@ -378,7 +380,7 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
     'generate.preview': (r) =>
       guarded('generation', async () => {
         const info = ledger.getDataset(r.datasetId);
-        const query = resolveQuery(r, info.memberCount, manifest.retrieval.k, info.delta, manifest.retrieval.sigmaMax);
+        const query = resolveQuery(r, info, manifest.retrieval.sigmaMax);
         const p = ledger.preview(r.datasetId, { q: query.q, sigma: query.sigma, k: query.k });
         return {
           sigma: query.sigma,
@@ -387,7 +389,9 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
           k: query.k,
           q: query.q,
           delta: p.delta,
-          epsilonThisQuery: p.epsilonThisQuery,
+          epsilonCost: p.epsilonCost,
+          standaloneEpsilon: p.standaloneEpsilon,
+          order: p.order,
           cumulativeEpsilonAfter: p.cumulativeEpsilonAfter,
           remainingEpsilonAfter: p.remainingEpsilonAfter,
           generationsThatFit: p.identicalQueriesThatFit,
@@ -428,27 +432,37 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
           return { source: join(generationsRoot(home), generation.generationId, image.file), provenance: generator.provenanceOf(generation, image, size) };
         });
         const folder = exportFolder(r.folder);
-        const fingerprints = new Map<string, string>();
-        for (const item of items) {
-          const p = item.provenance.privacy;
-          if (p.mode === 'private') {
-            const g = history.generation(item.provenance.generationId);
-            if (g?.datasetId) fingerprints.set(p.datasetFingerprint, g.datasetId);
-          }
-        }
-        const files = writeExportFolder(folder, items, (written) =>
-          privacyStatement({
-            collections: [...fingerprints].map(([fingerprint, datasetId]) => {
-              const info = ledger.getDataset(datasetId);
-              return { datasetFingerprint: fingerprint, epsilonCap: info.epsilonCap, delta: info.delta, spentEpsilon: info.cumulativeEpsilon, queries: info.charges, orderGrid: `${info.orders[0]}…${info.orders[info.orders.length - 1]} (${info.orders.length} orders)` };
+        const datasetIds = [...new Set(items.flatMap((item) => (item.provenance.privacy.mode === 'private' ? [item.provenance.privacy.datasetId] : [])))];
+        const collections = datasetIds.map((datasetId) => {
+          const info = ledger.getDataset(datasetId);
+          return {
+            datasetId,
+            epsilonCap: info.epsilonCap,
+            delta: info.delta,
+            spentEpsilon: info.cumulativeEpsilon,
+            queries: info.charges,
+            order: info.filter.order,
+            sizeClass: describeSizeClass(info.sizeClass),
+            q: info.q,
+            k: info.k,
+            legacyCharges: info.filterFromSeq - 1,
+            head: ledger.head(datasetId),
+          };
+        });
+        const files = writeExportFolder(
+          folder,
+          items,
+          (written) =>
+            privacyStatement({
+              collections,
+              images: written.map((f) => {
+                const p = f.provenance.privacy;
+                return p.mode === 'private'
+                  ? { file: f.file, mode: 'private' as const, datasetId: p.datasetId, epsilonCost: p.epsilonCost, receiptId: p.receiptId }
+                  : { file: f.file, mode: 'public-only' as const, datasetId: null, epsilonCost: 0, receiptId: null };
+              }),
             }),
-            images: written.map((f) => {
-              const p = f.provenance.privacy;
-              return p.mode === 'private'
-                ? { file: f.file, mode: 'private' as const, datasetFingerprint: p.datasetFingerprint, epsilonThisQuery: p.epsilonThisQuery, receiptId: p.receiptId }
-                : { file: f.file, mode: 'public-only' as const, datasetFingerprint: null, epsilonThisQuery: 0, receiptId: null };
-            }),
-          }),
+          collections.map((c) => ({ datasetId: c.datasetId, ...c.head })),
         );
         return { folder, files: [...files.map((f) => f.file), 'manifest.json', 'manifest.csv', 'PRIVACY.md'] };
       }),
@@ -465,7 +479,7 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
           sigma: c.sigma,
           k: c.k,
           lambda: c.lambda,
-          epsilonThisQuery: c.epsilonThisQuery,
+          epsilonCost: c.epsilonCost,
           cumulativeEpsilon: c.cumulativeEpsilon,
         })),
       })),
@@ -534,7 +548,7 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
       const exists = listDatasets({ home }).some((d) => d.name === DEMO_DATASET_NAME || resolve(d.folder) === folder);
       if (!exists && existsSync(folder)) {
         await queue.run(`add:${folder}`, async () =>
-          addDataset({ folder, name: DEMO_DATASET_NAME, epsilonCap: DEMO_EPSILON_CAP, home, ledger, embedder: embedderFromModelService(await models()), ...(onProgress ? { onProgress } : {}) }),
+          addDataset({ folder, name: DEMO_DATASET_NAME, epsilonCap: DEMO_EPSILON_CAP, k: manifest.retrieval.k, home, ledger, embedder: embedderFromModelService(await models()), ...(onProgress ? { onProgress } : {}) }),
         );
       }
       settings = { ...settings, demoCreated: true };

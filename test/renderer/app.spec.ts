@@ -42,7 +42,7 @@ function studioApi() {
         createdAt: new Date().toISOString(),
         publicOnly: false,
         receiptId: 'r1',
-        parameters: { sigma: 1, k: 8, q: 0.4, lambda: 1, epsilonThisQuery: request.epsilon ?? 0 },
+        parameters: { sigma: 1, k: 8, q: 0.4, lambda: 1, epsilonCost: request.epsilon ?? 0 },
         images: (request.seeds ?? []).map((seed, index) => ({ imageId: `i${index}`, index, seed, guidance: 3, steps: 25, url: `/files/g1/${index}.png` })),
         conditionHeld: true,
         cumulativeEpsilon: 10 - remaining,
@@ -122,9 +122,9 @@ describe('History', () => {
     const api = studioApi();
     const base = { datasetId: 'demo', createdAt: '2026-11-28T10:00:00.000Z', images: [], conditionHeld: false };
     vi.mocked(api['history.list']).mockResolvedValue([
-      { ...base, generationId: 'g3', prompt: 'cancelled one', publicOnly: false, receiptId: 'r3', parameters: { sigma: 1, k: 8, q: 0.4, lambda: 1, epsilonThisQuery: 0.5 }, cancelled: true },
-      { ...base, generationId: 'g2', prompt: 'public one', publicOnly: true, receiptId: null, parameters: { sigma: null, k: 8, q: null, lambda: 1, epsilonThisQuery: 0 }, cancelled: false },
-      { ...base, generationId: 'g1', prompt: 'variations', publicOnly: false, receiptId: 'r1', parameters: { sigma: 1, k: 8, q: 0.4, lambda: 1, epsilonThisQuery: 0 }, cancelled: false },
+      { ...base, generationId: 'g3', prompt: 'cancelled one', publicOnly: false, receiptId: 'r3', parameters: { sigma: 1, k: 8, q: 0.4, lambda: 1, epsilonCost: 0.5 }, cancelled: true },
+      { ...base, generationId: 'g2', prompt: 'public one', publicOnly: true, receiptId: null, parameters: { sigma: null, k: 8, q: null, lambda: 1, epsilonCost: 0 }, cancelled: false },
+      { ...base, generationId: 'g1', prompt: 'variations', publicOnly: false, receiptId: 'r1', parameters: { sigma: 1, k: 8, q: 0.4, lambda: 1, epsilonCost: 0 }, cancelled: false },
     ]);
     component = mount(App, { target: document.body, props: { app: createAppState(api) } });
     await settle();

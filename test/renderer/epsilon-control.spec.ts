@@ -71,7 +71,7 @@ describe('the ε slider with its live preview', () => {
     release();
     await slow;
     flushSync();
-    expect(form.preview?.epsilonThisQuery).toBe(3);
+    expect(form.preview?.epsilonCost).toBe(3);
     expect(text('preview-sigma')).toBe('0.333');
   });
 
@@ -133,7 +133,7 @@ describe('GenerateForm requests', () => {
         createdAt: '',
         publicOnly: false,
         receiptId: 'r',
-        parameters: { sigma: 1, k: 9, q: 0.3, lambda: 0.8, epsilonThisQuery: 0.25 },
+        parameters: { sigma: 1, k: 9, q: 0.3, lambda: 0.8, epsilonCost: 0.25 },
         images: [{ imageId: 'i', index: 0, seed: 77, guidance: 5, steps: 30, url: '' }],
         conditionHeld: true,
         cancelled: false,

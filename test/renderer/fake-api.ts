@@ -31,7 +31,7 @@ export function previewFor(epsilon: number, remaining = 8): GenerationPreview {
     k: 8,
     q: 0.4,
     delta: 1e-6,
-    epsilonThisQuery: epsilon,
+    epsilonCost: epsilon,
     cumulativeEpsilonAfter: 10 - remaining + epsilon,
     remainingEpsilonAfter: remaining - epsilon,
     generationsThatFit: Math.floor((remaining - epsilon) / epsilon),

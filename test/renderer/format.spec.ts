@@ -92,7 +92,7 @@ describe('the ledger chart', () => {
     sigma: 1,
     k: 8,
     lambda: 1,
-    epsilonThisQuery: 0.5,
+    epsilonCost: 0.5,
     cumulativeEpsilon: cumulative,
   });
 

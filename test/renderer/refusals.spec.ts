@@ -44,7 +44,7 @@ describe('LedgerState', () => {
   const view = (datasetId: string, rows: number): LedgerView => ({
     datasetId,
     budget: budget(),
-    entries: Array.from({ length: rows }, (_, i) => ({ receiptId: `r${datasetId}${i}`, time: '2026-11-28T10:00:00.000Z', kind: 'release' as const, purpose: 'p', q: 0.1, sigma: 1, k: 8, lambda: 1, epsilonThisQuery: 0.5, cumulativeEpsilon: 0.5 * (i + 1) })),
+    entries: Array.from({ length: rows }, (_, i) => ({ receiptId: `r${datasetId}${i}`, time: '2026-11-28T10:00:00.000Z', kind: 'release' as const, purpose: 'p', q: 0.1, sigma: 1, k: 8, lambda: 1, epsilonCost: 0.5, cumulativeEpsilon: 0.5 * (i + 1) })),
   });
 
   it('a verification speaks only for the dataset and rows it checked', async () => {

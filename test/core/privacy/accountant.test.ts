@@ -11,7 +11,7 @@ import {
   PrivacyParameterError,
   queryRdp,
 } from '../../../core/privacy/index.ts';
-import { subsampledGaussianRdp } from '../../../core/privacy/rdp.ts';
+import { NEGATIVE_RDP_TOLERANCE, countedRdp, subsampledGaussianRdp } from '../../../core/privacy/rdp.ts';
 
 const relativeError = (actual: number, expected: number) => Math.abs(actual - expected) / Math.abs(expected);
 /** Agreement with a published value to every digit it prints. */
@@ -117,6 +117,18 @@ describe('conservative numerics', () => {
     expect(epsilonFromRdp(poisoned, DEFAULT_ORDERS, 1e-5).epsilon).toBeGreaterThanOrEqual(best.epsilon);
     const negative = one.map((v, i) => (DEFAULT_ORDERS[i] === best.order ? -1 : v));
     expect(epsilonFromRdp(negative, DEFAULT_ORDERS, 1e-5).epsilon).toBeGreaterThanOrEqual(best.epsilon);
+  });
+
+  it('a computed RDP below the negative tolerance is a failed order (+∞), never 0; rounding near 0 counts its resolution', () => {
+    expect(countedRdp(-1e-9, 2)).toBe(Infinity);
+    expect(countedRdp(NEGATIVE_RDP_TOLERANCE * 2, 32)).toBe(Infinity);
+    expect(countedRdp(Number.NaN, 2)).toBe(Infinity);
+    // within the tolerance: never counted as 0
+    expect(countedRdp(-1e-13, 2)).toBeGreaterThan(0);
+    expect(countedRdp(0, 2)).toBeGreaterThan(0);
+    expect(countedRdp(0.25, 2)).toBe(0.25);
+    // huge noise: ln A rounds to 0 in floating point, and the query still costs something
+    expect(subsampledGaussianRdp(0.01, 1e7, 2.5)).toBeGreaterThan(0);
   });
 
   it('tiny noise gives a finite or infinite ε, never NaN', () => {

@@ -5,7 +5,6 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readTextChunks } from '../../../core/export/png-text-chunks.ts';
-import { epsilon as composedEpsilon } from '../../../core/privacy/index.ts';
 import { startHttpHost, type HttpHost } from '../../../core/server/http-host.ts';
 import type { DatasetSummary, GenerationResult, StudioApi } from '../../../core/studio/contract.ts';
 import { createHttpStudioApi } from '../../../core/studio/http-client.ts';
@@ -105,7 +104,7 @@ describe('private generation end to end over HTTP', () => {
       expect(res.headers['content-type']).toBe('image/png');
       expect(res.body.equals(readFileSync(service.resolveFile(image.url.split('/').slice(2))!))).toBe(true);
       const { dprdm, parameters } = pngProvenance(res.body);
-      expect(dprdm.privacy).toMatchObject({ mode: 'private', receiptId: first.receiptId, datasetFingerprint: dataset.fingerprint });
+      expect(dprdm.privacy).toMatchObject({ mode: 'private', receiptId: first.receiptId, datasetId: dataset.id });
       expect(parameters).toContain(`Seed: ${image.seed}`);
       expect((await raw('GET', image.url, { token: null })).status).toBe(401);
     }
@@ -236,7 +235,7 @@ describe('request bodies', () => {
     expectInvalid(await post('generate.run', { ...base, prompt: '   ' }), /prompt/);
     expectInvalid(await post('generate.run', { ...base, datasetId: '../../etc' }), /datasetId/);
     expectInvalid(await post('generate.run', { ...base, surprise: 1 }), /surprise/);
-    expectInvalid(await post('generate.run', { ...base, epsilon: undefined }), /epsilon/);
+    expectInvalid(await post('generate.run', { ...base, sigma: 0.1 }), /epsilon or sigma, not both/);
     expectInvalid(await post('generate.run', [base]), /expected object/);
     expectInvalid(await post('generate.run', { ...base, seeds: [1, 2], images: 3 }), /seeds/);
     expectInvalid(await post('export.images', { imageIds: [] }), /imageIds/);
@@ -310,7 +309,7 @@ describe('per-dataset serialisation', () => {
     expect(ledger.entries).toHaveLength(2);
     expect(ledger.entries.map((e) => e.receiptId)).toEqual([firstRun.receiptId, secondRun.receiptId]);
     expect(ledger.entries[0]!.cumulativeEpsilon).toBeCloseTo(preview.cumulativeEpsilonAfter, 12);
-    const two = composedEpsilon({ q: preview.q, sigma: preview.sigma, k: preview.k, queries: 2, delta: preview.delta }).epsilon;
+    const two = 2 * preview.epsilonCost; // costs add up to what the budget lost
     expect(ledger.entries[1]!.cumulativeEpsilon).toBeCloseTo(two, 9);
     expect(ledger.budget.spentEpsilon).toBeCloseTo(two, 9);
     // Each result reports the ledger as its own charge left it.

@@ -78,7 +78,7 @@ describe('dprdm generate', () => {
     const cases: [string[], RegExp][] = [
       [['generate', '--prompt', 'a red circle', '--epsilon', '1'], /dataset/],
       [['generate', '--dataset', datasetId, '--prompt', 'a red circle', '--epsilon', '1', '--images', '99'], /images/],
-      [['generate', '--dataset', datasetId, '--prompt', 'a red circle'], /epsilon/],
+      [['generate', '--dataset', datasetId, '--prompt', 'a red circle', '--epsilon', '1', '--sigma', '0.2'], /not both/],
       [['generate', '--dataset', 'no-such-dataset', '--prompt', 'a red circle', '--epsilon', '1'], /no dataset/],
       [['generate', '--dataset', datasetId, '--prompt', 'a red circle', '--epsilon', '1', '--images', '1', '--steps', '1', '--out', join(folder, 'out')], /private image folder/],
     ];

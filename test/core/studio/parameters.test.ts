@@ -1,42 +1,48 @@
 import { describe, expect, it } from 'vitest';
-import { calibrateSigma, epsilon } from '../../../core/privacy/index.ts';
-import { defaultQuery, resolveQuery, signalToNoise } from '../../../core/studio/parameters.ts';
+import { epsilonOfRdp, planFilter, queryRdpAt, samplingRateForSizeClass, type RenyiFilter } from '../../../core/ledger/index.ts';
+import { plannedSpend, resolveQuery, signalToNoise, type DatasetPlan } from '../../../core/studio/parameters.ts';
 
-describe('defaultQuery', () => {
-  it('takes q so that N·q ≈ 20·k, capped at 1', () => {
-    expect(defaultQuery(2000, 8)).toEqual({ k: 8, q: 0.08 });
-    expect(defaultQuery(100, 8)).toEqual({ k: 8, q: 1 });
-    expect(() => defaultQuery(0, 8)).toThrow(RangeError);
-  });
-});
+const sizeClass = { lower: 2000, upper: 5000 };
+const k = 8;
+const q = samplingRateForSizeClass(sizeClass, k);
+const { filter } = planFilter({ q, k, generations: 100, epsilonCap: 10, delta: 1e-5 });
+const plan: DatasetPlan = { filter, sizeClass, q, k, plannedGenerations: 100, epsilonCap: 10 };
+const cost = (f: RenyiFilter, query: { q: number; k: number; sigma: number }) => epsilonOfRdp(f, queryRdpAt(f, query));
 
 describe('resolveQuery', () => {
-  it('calibrates σ for one query so that its ε is at most, and close to, the target; a repeat answers the same σ', () => {
-    const first = resolveQuery({ epsilon: 0.7 }, 2000, 8, 5e-6, 0.1);
-    const again = resolveQuery({ epsilon: 0.7 }, 2000, 8, 5e-6, 0.1);
-    expect(again.sigma).toBe(first.sigma);
-    expect(first.sigma).toBe(calibrateSigma({ q: 0.08, k: 8, queries: 1, delta: 5e-6, epsilon: 0.7 }).sigma);
-    const spent = epsilon({ q: first.q, sigma: first.sigma, k: first.k, queries: 1, delta: 5e-6 }).epsilon;
+  it('derives σ from the cost asked for: the query then costs at most, and close to, that ε; a repeat answers the same σ', () => {
+    const first = resolveQuery({ epsilon: 0.7 }, plan, 0.1);
+    expect(resolveQuery({ epsilon: 0.7 }, plan, 0.1).sigma).toBe(first.sigma);
+    expect(first).toMatchObject({ k, q, targetEpsilon: 0.7 });
+    const spent = cost(filter, first);
     expect(spent).toBeLessThanOrEqual(0.7);
     expect(spent).toBeGreaterThan(0.7 * 0.999);
-    // A different target is not served from the cache.
-    expect(resolveQuery({ epsilon: 2 }, 2000, 8, 5e-6, 0.1).sigma).toBeLessThan(first.sigma);
+    // A larger cost needs less noise and is not served from the cache.
+    expect(resolveQuery({ epsilon: 2 }, plan, 0.1).sigma).toBeLessThan(first.sigma);
   });
 
-  it('uses σ as given, and the request’s k and q over the defaults', () => {
-    expect(resolveQuery({ sigma: 0.05, k: 4, q: 0.5 }, 2000, 8, 5e-6, 0.1)).toMatchObject({ k: 4, q: 0.5, sigma: 0.05, targetEpsilon: undefined, warnings: [] });
+  it('defaults to the planned spend (cap over planned generations), which fits exactly that many times', () => {
+    expect(plannedSpend(plan)).toBe(0.1);
+    const planned = resolveQuery({}, plan, 1);
+    expect(planned.targetEpsilon).toBe(0.1);
+    expect(cost(filter, planned)).toBeLessThanOrEqual(0.1);
+    expect(100 * cost(filter, planned)).toBeGreaterThan(10 * 0.9999);
   });
 
-  it('warns when the subsample is thin and when σ is above the decoder’s training range', () => {
-    const { warnings } = resolveQuery({ epsilon: 0.1, q: 0.001 }, 2000, 8, 5e-6, 0.1);
+  it('uses σ as given, the request’s k and q over the plan, and the class’s q for another k (never the exact N)', () => {
+    expect(resolveQuery({ sigma: 0.05, k: 4, q: 0.5 }, plan, 0.1)).toMatchObject({ k: 4, q: 0.5, sigma: 0.05, targetEpsilon: undefined, warnings: [] });
+    expect(resolveQuery({ sigma: 0.05, k: 32 }, plan, 0.1)).toMatchObject({ k: 32, q: samplingRateForSizeClass(sizeClass, 32) });
+  });
+
+  it('warns when the subsample is thin at the class’s smallest size and when σ is above the decoder’s training range', () => {
+    const { warnings } = resolveQuery({ epsilon: 0.1, q: 0.001 }, plan, 0.001);
     expect(warnings).toHaveLength(2);
-    expect(warnings[0]).toMatch(/about 2\.0 images on average, fewer than 2·k = 16/);
-    expect(warnings[1]).toMatch(/above the σ ≤ 0\.1/);
+    expect(warnings[0]).toMatch(/holds about 2\.0 images, fewer than 2·k = 16/);
+    expect(warnings[1]).toMatch(/above the σ ≤ 0\.001/);
   });
 
-  it('refuses a request with neither ε nor σ, and an ε no σ can reach', () => {
-    expect(() => resolveQuery({}, 2000, 8, 5e-6, 0.1)).toThrow(/give epsilon or sigma/);
-    expect(() => resolveQuery({ epsilon: 1e-12 }, 2000, 8, 5e-6, 0.1)).toThrow(/no noise level gives ε ≤ 1e-12/);
+  it('refuses a cost no σ can reach', () => {
+    expect(() => resolveQuery({ epsilon: 1e-300 }, plan, 0.1)).toThrow(/no noise level makes a generation cost as little as ε 1e-300/);
   });
 });
 

@@ -24,7 +24,7 @@ describe('the overlap refusal in a curator’s words', () => {
 
 describe('the budget refusal in words', () => {
   it('says what the total would be, the cap, that nothing was charged, and keeps the numbers the UI needs', () => {
-    const refusal = new BudgetExceededError({ datasetId: 'ds_x', epsilonCap: 1, delta: 1e-5, cumulativeEpsilon: 0.89999994, remainingEpsilon: 0.10000006, epsilonThisQuery: 0.9, epsilonIfAdmitted: 1.3129775, identicalQueriesThatFit: 0, suggestedSigma: 2.4071 });
+    const refusal = new BudgetExceededError({ datasetId: 'ds_x', epsilonCap: 1, delta: 1e-5, cumulativeEpsilon: 0.89999994, remainingEpsilon: 0.10000006, epsilonCost: 0.9, epsilonIfAdmitted: 1.3129775, identicalQueriesThatFit: 0, suggestedSigma: 2.4071 });
     const mapped = toStudioError(refusal, 'generation');
     expect(mapped.code).toBe('BUDGET_EXCEEDED');
     expect(mapped.message).toBe('This generation would bring the dataset’s total to ε 1.31, over its cap of ε 1 (ε 0.9 spent so far). Nothing was charged and no private image was read.');

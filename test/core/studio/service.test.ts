@@ -6,7 +6,6 @@ import { join, relative } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultModelDir } from '../../../core/datasets/index.ts';
-import { epsilon as composedEpsilon } from '../../../core/privacy/index.ts';
 import type { DatasetSummary, GenerationPreview, GenerationResult } from '../../../core/studio/contract.ts';
 import { openLedger } from '../../../core/ledger/index.ts';
 import { LEDGER_FILE_NAME } from '../../../core/paths.ts';
@@ -40,16 +39,18 @@ describe('studio service end to end (real models)', () => {
     dataset = await call('datasets.add', { folder, epsilonCap: 3 });
     expect(dataset.imageCount).toBe(40);
     expect(dataset.budget).toMatchObject({ epsilonCap: 3, spentEpsilon: 0, queries: 0, locked: false });
-    // k from the manifest, q so that N·q ≈ 20·k, capped at 1; δ ≤ 1/(10·N) and ≤ 1e-5.
-    expect(dataset.defaults).toEqual({ k: 8, q: 1, delta: 1e-5 });
+    // k from the manifest; the class [20, 50) (never the exact 40) fixes q = min(1, 4·k/20) and δ = min(1e-5, 1/(10·50)).
+    expect(dataset.defaults).toMatchObject({ k: 8, q: 1, delta: 1e-5, sizeClass: { lower: 20, upper: 50 }, plannedGenerations: 100, epsilon: 0.03 });
+    expect(dataset.defaults.order).toBeGreaterThan(1);
+    expect(JSON.stringify(dataset)).not.toMatch(/fingerprint/i);
     expect((await call('datasets.list', {})).map((d) => d.id)).toEqual([dataset.id]);
   });
 
   it('previews, then charges exactly once and writes images carrying their provenance', async () => {
     preview = await call('generate.preview', { datasetId: dataset.id, epsilon: 1 });
     expect(preview.admissible).toBe(true);
-    expect(preview.epsilonThisQuery).toBeLessThanOrEqual(1);
-    expect(preview.epsilonThisQuery).toBeGreaterThan(0.99);
+    expect(preview.epsilonCost).toBeLessThanOrEqual(1);
+    expect(preview.epsilonCost).toBeGreaterThan(0.99);
     expect(preview.noiseMultiplier).toBeCloseTo((preview.sigma * preview.k) / 2, 12);
     expect((await call('ledger.show', { datasetId: dataset.id })).entries).toHaveLength(0); // a preview is free
 
@@ -89,10 +90,10 @@ describe('studio service end to end (real models)', () => {
         modelSet: { name: 'shapes-v1', version: '1.0.0', sha256: manifestSha },
         studioVersion: STUDIO_VERSION,
         generationId: first.generationId,
-        privacy: { mode: 'private', datasetFingerprint: dataset.fingerprint, receiptId: first.receiptId, epsilonCap: 3, delta: 1e-5, mechanism: { q: 1, k: 8, lambda: 0.5 } },
+        privacy: { mode: 'private', datasetId: dataset.id, receiptId: first.receiptId, epsilonCap: 3, delta: 1e-5, mechanism: { q: 1, k: 8, lambda: 0.5 } },
       });
       if (dprdm.privacy.mode !== 'private') throw new Error('unreachable');
-      expect(dprdm.privacy.epsilonThisQuery).toBeCloseTo(preview.epsilonThisQuery, 12);
+      expect(dprdm.privacy.epsilonCost).toBeCloseTo(preview.epsilonCost, 12);
       expect(dprdm.privacy.cumulativeEpsilon).toBeCloseTo(preview.cumulativeEpsilonAfter, 12);
       expect(dprdm.privacy.mechanism.sigma).toBeCloseTo(preview.sigma, 12);
     }
@@ -125,7 +126,7 @@ describe('studio service end to end (real models)', () => {
     const again = await call('generate.rerender', { generationId: first.generationId, seeds: [21, 22, 23], guidance: 5, steps: 3 });
     expect(again).toMatchObject({ chargeSpent: false, cancelled: false, conditionHeld: true, receiptId: first.receiptId });
     expect(again.generationId).not.toBe(first.generationId);
-    expect(again.parameters.epsilonThisQuery).toBe(0);
+    expect(again.parameters.epsilonCost).toBe(0);
     expect(again.images.map((i) => [i.seed, i.guidance, i.steps])).toEqual([
       [21, 5, 3],
       [22, 5, 3],
@@ -143,7 +144,7 @@ describe('studio service end to end (real models)', () => {
   it('generates public-only without touching the ledger', async () => {
     publicResult = await call('generate.run', { datasetId: dataset.id, prompt: 'a green star', publicOnly: true, images: 1, steps: 2 });
     expect(publicResult).toMatchObject({ publicOnly: true, receiptId: null, chargeSpent: false, cumulativeEpsilon: null, remainingEpsilon: null, datasetId: dataset.id });
-    expect(publicResult.parameters.epsilonThisQuery).toBe(0);
+    expect(publicResult.parameters.epsilonCost).toBe(0);
     const { dprdm, parameters } = pngProvenance(readFileSync(service.resolveFile(publicResult.images[0]!.url.split('/').slice(2))!));
     expect(dprdm.privacy).toEqual({ mode: 'public-only' });
     expect(parameters).toContain('public-only');
@@ -174,7 +175,7 @@ describe('studio service end to end (real models)', () => {
     expect(csv[0]).toMatch(/^file,sha256,prompt,seed,/);
     expect(csv[1]).toContain(first.receiptId!);
     const statement = readFileSync(join(out.folder, 'PRIVACY.md'), 'utf8');
-    expect(statement).toContain(dataset.fingerprint);
+    expect(statement).toContain(dataset.id);
     expect(statement).toContain('ε = 3');
     expect(statement).toContain('2 private, 1 public-only');
     // The export changed nothing in the ledger.
@@ -207,9 +208,8 @@ describe('studio service end to end (real models)', () => {
     expect(after.entries).toHaveLength(before.entries.length + 1);
     expect(after.entries.at(-1)!.receiptId).toBe(again.receiptId);
     expect(after.entries.at(-1)!.cumulativeEpsilon).toBeGreaterThan(before.budget.spentEpsilon);
-    // Two identical queries compose as the accountant says.
-    const expected = composedEpsilon({ q: 1, sigma: preview.sigma, k: 8, queries: 2, delta: 1e-5 }).epsilon;
-    expect(after.budget.spentEpsilon).toBeCloseTo(expected, 9);
+    // Two identical queries cost twice one: costs add up to what the budget lost.
+    expect(after.budget.spentEpsilon).toBeCloseTo(2 * preview.epsilonCost, 9);
 
     // Even with exportAnywhere (the CLI's --out), never inside, or around, a registered private folder.
     const id = again.images[0]!.imageId;
