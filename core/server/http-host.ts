@@ -1,11 +1,15 @@
 /**
  * The local studio host: the same typed contract over HTTP on 127.0.0.1, for the browser UI, headless use and
- * e2e tests. Every request needs the per-run random token (Authorization: Bearer, or the HttpOnly cookie set
- * by opening the printed URL); the Host header must be the loopback address (DNS-rebinding guard); bodies are
- * JSON, size-limited and validated by the channel's schema; static and image paths are resolved strictly inside
- * the studio's own directories.
+ * e2e tests. Every API call needs the random token as `Authorization: Bearer` — never a cookie: cookies are not
+ * isolated by port, so any other server on 127.0.0.1 the browser talks to would receive one. The printed URL's
+ * `?token=` only bootstraps the page (the app keeps it in memory and drops it from the address bar). Generated
+ * images are fetched by `<img>` and so carry a per-file signature (HMAC of the path under the token) in the URLs
+ * the API returns. A request whose Origin is not the studio's own is refused; the Host header must be the loopback
+ * address (DNS-rebinding guard); bodies are JSON, size-limited and validated by the channel's schema; static and
+ * image paths are resolved strictly inside the studio's own directories. The app shell (index.html and its
+ * assets) is the public build of the renderer and is served without the token.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -27,7 +31,7 @@ export interface HttpHostOptions {
 
 export interface HttpHost {
   readonly url: string;
-  /** The URL to open once: it sets the session cookie. */
+  /** The URL to open: the app reads its token once and removes it from the address bar. */
   readonly loginUrl: string;
   readonly token: string;
   readonly port: number;
@@ -87,14 +91,20 @@ function safeEqual(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-function cookieToken(req: IncomingMessage): string | undefined {
-  const header = req.headers.cookie;
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const [name, ...value] = part.trim().split('=');
-    if (name === 'dprdm_token') return value.join('=');
+/** The signature that lets `<img>` fetch one generated file: HMAC-SHA256 of its path under the token. */
+export function fileSignature(token: string, pathname: string): string {
+  return createHmac('sha256', token).update(`dprdm-file:${pathname}`).digest('base64url').slice(0, 32);
+}
+
+/** Every `url` field that names a generated file gets its signature (responses and events). */
+function signFileUrls(value: unknown, token: string): unknown {
+  if (Array.isArray(value)) return value.map((v) => signFileUrls(v, token));
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    out[key] = key === 'url' && typeof v === 'string' && v.startsWith('/files/') && !v.includes('?') ? `${v}?sig=${fileSignature(token, v)}` : signFileUrls(v, token);
   }
-  return undefined;
+  return out;
 }
 
 /**
@@ -141,9 +151,9 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
 
   const authorised = (req: IncomingMessage): boolean => {
     const bearer = req.headers.authorization?.match(/^Bearer (.+)$/)?.[1];
-    const presented = bearer ?? cookieToken(req);
-    return presented !== undefined && safeEqual(presented, token);
+    return bearer !== undefined && safeEqual(bearer, token);
   };
+  const ownOrigin = (origin: string): boolean => origin === `http://127.0.0.1:${port}` || origin === `http://localhost:${port}`;
 
   const hostAllowed = (req: IncomingMessage): boolean => {
     const host = req.headers.host ?? '';
@@ -165,19 +175,13 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!hostAllowed(req)) return sendError(res, new StudioError('UNAUTHORIZED', 'requests must be addressed to the loopback host'));
+    const origin = req.headers.origin;
+    if (origin !== undefined && !ownOrigin(origin)) return sendError(res, new StudioError('UNAUTHORIZED', 'requests from another site are refused'));
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
-
-    // Opening the printed URL once exchanges the token for an HttpOnly cookie, then drops it from the address bar.
-    const queryToken = url.searchParams.get('token');
-    if (req.method === 'GET' && queryToken !== null) {
-      if (!safeEqual(queryToken, token)) return sendError(res, new StudioError('UNAUTHORIZED', 'wrong token: open the URL that the studio printed at start'));
-      url.searchParams.delete('token');
-      res.writeHead(303, { ...SECURITY_HEADERS, Location: url.pathname + url.search, 'Set-Cookie': `dprdm_token=${token}; HttpOnly; SameSite=Strict; Path=/` });
-      return void res.end();
-    }
-    if (!authorised(req)) return sendError(res, new StudioError('UNAUTHORIZED', 'missing or wrong token: open the URL that the studio printed at start'));
+    const unauthorised = () => sendError(res, new StudioError('UNAUTHORIZED', 'missing or wrong token: open the URL that the studio printed at start'));
 
     if (url.pathname.startsWith('/api/')) {
+      if (!authorised(req)) return unauthorised();
       const channel = url.pathname.slice('/api/'.length);
       if (channel === 'events' && req.method === 'GET') return streamEvents(req, res);
       if (req.method !== 'POST') return sendError(res, new StudioError('INVALID_REQUEST', 'API calls are POST requests with a JSON body'));
@@ -199,7 +203,7 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
       });
       const handler = options.handlers[channel] as (r: unknown, c: { signal: AbortSignal }) => Promise<unknown>;
       const response = await handler(request, { signal: abort.signal });
-      return send(res, 200, response);
+      return send(res, 200, signFileUrls(response, token));
     }
 
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, new StudioError('INVALID_REQUEST', 'only GET is served here'));
@@ -210,7 +214,11 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
         return '..';
       }
     });
-    if (segments[0] === 'files') return serveFile(res, options.resolveFile?.(segments.slice(1)), true);
+    if (segments[0] === 'files') {
+      const sig = url.searchParams.get('sig');
+      if (!authorised(req) && !(sig !== null && safeEqual(sig, fileSignature(token, url.pathname)))) return unauthorised();
+      return serveFile(res, options.resolveFile?.(segments.slice(1)), true);
+    }
     if (!options.staticRoot) return sendError(res, new StudioError('NOT_FOUND', 'this host serves the API only'));
     const wanted = url.pathname === '/' ? ['index.html'] : segments;
     const file = containedPath(options.staticRoot, wanted);
@@ -222,7 +230,7 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
   function streamEvents(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
     res.write(': connected\n\n');
-    const unsubscribe = options.subscribe((event) => res.write(`data: ${JSON.stringify(event)}\n\n`));
+    const unsubscribe = options.subscribe((event) => res.write(`data: ${JSON.stringify(signFileUrls(event, token))}\n\n`));
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
     req.on('close', () => {
       clearInterval(keepAlive);

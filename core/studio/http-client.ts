@@ -8,7 +8,7 @@ import { studioChannels, StudioError, type StudioApi, type StudioChannel, type S
 export interface HttpClientOptions {
   /** e.g. http://127.0.0.1:5123/ ; empty string = same origin (the renderer served by the host). */
   readonly baseUrl: string;
-  /** Bearer token; omit in a browser that already holds the session cookie. */
+  /** The studio's token, sent as `Authorization: Bearer` on every call (never a cookie). */
   readonly token?: string;
   readonly fetch?: typeof fetch;
 }
@@ -20,7 +20,7 @@ export function createHttpStudioApi(options: HttpClientOptions): StudioApi {
   if (options.token) headers.Authorization = `Bearer ${options.token}`;
 
   async function call<C extends StudioChannel>(channel: C, request: StudioRequest<C>): Promise<StudioResponses[C]> {
-    const res = await doFetch(`${base}/api/${channel}`, { method: 'POST', headers, body: JSON.stringify(request ?? {}), credentials: 'same-origin' });
+    const res = await doFetch(`${base}/api/${channel}`, { method: 'POST', headers, body: JSON.stringify(request ?? {}), credentials: 'omit' });
     const body = (await res.json().catch(() => ({}))) as { error?: StudioErrorBody };
     if (!res.ok) {
       const error = body.error;
@@ -40,7 +40,7 @@ export function createHttpStudioApi(options: HttpClientOptions): StudioApi {
     void (async () => {
       while (!controller.signal.aborted) {
         try {
-          const res = await doFetch(`${base}/api/events`, { headers: options.token ? { Authorization: `Bearer ${options.token}` } : {}, signal: controller.signal, credentials: 'same-origin' });
+          const res = await doFetch(`${base}/api/events`, { headers: options.token ? { Authorization: `Bearer ${options.token}` } : {}, signal: controller.signal, credentials: 'omit' });
           if (!res.body) return;
           const reader = res.body.getReader();
           const decoder = new TextDecoder();

@@ -1,11 +1,13 @@
 /**
  * The renderer reaches the studio only through a `StudioApi`. Two transports:
  *  - Electron: the preload's `window.studio` bridge (IPC), wrapped so failures become `StudioError`s again;
- *  - HTTP: `createHttpStudioApi` against the local host that served this page (same origin, session cookie).
+ *  - HTTP: `createHttpStudioApi` against the local host that served this page (same origin), with the token the
+ *    printed URL carried (./session-token.ts) as a Bearer header.
  */
 import { studioChannels, StudioError, type StudioApi, type StudioChannel } from '../../../core/studio/contract.ts';
 import { createHttpStudioApi } from '../../../core/studio/http-client.ts';
 import type { IpcEnvelope, StudioBridge } from '../../../electron/bridge.ts';
+import { takeSessionToken } from './session-token.ts';
 
 export interface Transport {
   readonly api: StudioApi;
@@ -35,5 +37,6 @@ export function chooseTransport(win: { studio?: StudioBridge } = globalThis as {
     const bridge = win.studio;
     return { api: createIpcStudioApi(bridge), kind: 'electron', pickFolder: () => bridge.pickFolder() };
   }
-  return { api: createHttpStudioApi({ baseUrl: '' }), kind: 'http' };
+  const token = typeof window === 'undefined' ? undefined : takeSessionToken({ location: window.location, history: window.history, storage: window.sessionStorage });
+  return { api: createHttpStudioApi({ baseUrl: '', ...(token ? { token } : {}) }), kind: 'http' };
 }

@@ -107,7 +107,7 @@ export class GenerateForm {
   recall(record: GenerationRecord, imageSeed?: number): void {
     this.prompt = record.prompt;
     this.publicOnly = record.publicOnly;
-    if (!record.publicOnly && record.parameters.epsilonThisQuery > 0) this.setEpsilon(record.parameters.epsilonThisQuery);
+    if (!record.publicOnly && record.parameters.epsilonCost > 0) this.setEpsilon(record.parameters.epsilonCost);
     this.lambda = record.parameters.lambda;
     this.k = record.parameters.k;
     this.q = record.parameters.q ?? undefined;

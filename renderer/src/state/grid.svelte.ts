@@ -92,7 +92,7 @@ export class SampleGrid {
       return { ...t, status: result.cancelled ? 'cancelled' : 'failed' };
     });
     this.generation = result;
-    if (result.cancelled) this.setCancelNotice(result.publicOnly, result.chargeSpent, result.parameters.epsilonThisQuery, this.run?.variations === true);
+    if (result.cancelled) this.setCancelNotice(result.publicOnly, result.chargeSpent, result.parameters.epsilonCost, this.run?.variations === true);
     this.run = null;
     this.phase = '';
     this.cancelling = false;

@@ -63,7 +63,7 @@ export class GenerateSession {
     const first = randomSeed();
     const seeds = Array.from({ length: count }, (_, i) => (first + i) % 2 ** 32);
     const steps = record.images[0]?.steps ?? this.form.steps;
-    this.grid.begin({ jobId, images: count, steps, seeds, publicOnly: record.publicOnly || record.conditionHeld, variations: true, epsilon: record.parameters.epsilonThisQuery, label: `${record.prompt} (variations)` });
+    this.grid.begin({ jobId, images: count, steps, seeds, publicOnly: record.publicOnly || record.conditionHeld, variations: true, epsilon: record.parameters.epsilonCost, label: `${record.prompt} (variations)` });
     try {
       const result = await this.studio.api['generate.rerender']({ generationId: record.generationId, seeds, jobId, ...(options.guidance !== undefined ? { guidance: options.guidance } : {}) });
       this.grid.complete(result);

@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readTextChunks } from '../../../core/export/png-text-chunks.ts';
-import { startHttpHost, type HttpHost } from '../../../core/server/http-host.ts';
+import { fileSignature, startHttpHost, type HttpHost } from '../../../core/server/http-host.ts';
 import type { DatasetSummary, GenerationResult, StudioApi } from '../../../core/studio/contract.ts';
 import { createHttpStudioApi } from '../../../core/studio/http-client.ts';
 import { createStudioService, type StudioService } from '../../../core/studio/service.ts';
@@ -102,11 +102,15 @@ describe('private generation end to end over HTTP', () => {
       const res = await raw('GET', image.url);
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toBe('image/png');
-      expect(res.body.equals(readFileSync(service.resolveFile(image.url.split('/').slice(2))!))).toBe(true);
+      const pathname = image.url.split('?')[0]!;
+      expect(image.url).toBe(`${pathname}?sig=${fileSignature(host.token, pathname)}`);
+      expect(res.body.equals(readFileSync(service.resolveFile(pathname.split('/').slice(2))!))).toBe(true);
       const { dprdm, parameters } = pngProvenance(res.body);
       expect(dprdm.privacy).toMatchObject({ mode: 'private', receiptId: first.receiptId, datasetId: dataset.id });
       expect(parameters).toContain(`Seed: ${image.seed}`);
-      expect((await raw('GET', image.url, { token: null })).status).toBe(401);
+      // the signed URL opens the image for an <img> without the token; the bare path does not
+      expect((await raw('GET', image.url, { token: null })).status).toBe(200);
+      expect((await raw('GET', pathname, { token: null })).status).toBe(401);
     }
   });
 
@@ -147,14 +151,12 @@ describe('private generation end to end over HTTP', () => {
 });
 
 describe('token and Host header', () => {
-  it('answers 401 without the token or with a wrong one, on every path', async () => {
+  it('answers 401 without the token or with a wrong one, on the API, its events and generated files', async () => {
     for (const token of [null, 'wrong', `${'x'.repeat(host.token.length)}`, `${host.token}x`, host.token.slice(0, -1)]) {
       for (const [method, path] of [
         ['POST', '/api/studio.info'],
         ['POST', '/api/generate.run'],
         ['GET', '/api/events'],
-        ['GET', '/'],
-        ['GET', '/assets/app.js'],
         ['GET', '/files/gen_x/01.png'],
       ] as const) {
         const res = await raw(method, path, { token, headers: method === 'POST' ? { 'Content-Type': 'application/json' } : {}, ...(method === 'POST' ? { body: '{}' } : {}) });
@@ -163,22 +165,33 @@ describe('token and Host header', () => {
       }
     }
     expect((await raw('POST', '/api/studio.info', { token: null, headers: { Authorization: `Basic ${host.token}`, 'Content-Type': 'application/json' }, body: '{}' })).status).toBe(401);
-    expect((await raw('GET', '/', { token: null, headers: { Cookie: 'dprdm_token=wrong' } })).status).toBe(401);
-    expect((await raw('GET', '/?token=wrong', { token: null })).status).toBe(401);
+    // a cookie never authorises, not even one holding the right token
+    expect((await raw('POST', '/api/studio.info', { token: null, headers: { Cookie: `dprdm_token=${host.token}`, 'Content-Type': 'application/json' }, body: '{}' })).status).toBe(401);
+    // a file signature only opens the file it was made for
+    const sig = fileSignature(host.token, '/files/gen_x/01.png');
+    expect((await raw('GET', `/files/gen_y/01.png?sig=${sig}`, { token: null })).status).toBe(401);
+    expect((await raw('GET', `/files/gen_x/01.png?sig=${sig}`, { token: null })).status).toBe(404); // signed, but no such image
   });
 
-  it('exchanges the printed URL for an HttpOnly cookie that then authorises', async () => {
-    const login = await raw('GET', `/?token=${encodeURIComponent(host.token)}`, { token: null });
-    expect(login.status).toBe(303);
-    const cookie = String(login.headers['set-cookie']);
-    expect(cookie).toMatch(/HttpOnly/);
-    expect(cookie).toMatch(/SameSite=Strict/);
-    expect(login.headers.location).toBe('/');
-    const res = await raw('GET', '/', { token: null, headers: { Cookie: cookie.split(';')[0]! } });
-    expect(res.status).toBe(200);
-    expect(res.text).toBe(INDEX_HTML);
-    const info = await raw('POST', '/api/studio.info', { token: null, headers: { Cookie: cookie.split(';')[0]!, 'Content-Type': 'application/json' }, body: '{}' });
-    expect(info.status).toBe(200);
+  it('serves the app shell for the printed URL without setting a cookie; the app carries the token itself', async () => {
+    const page = await raw('GET', `/?token=${encodeURIComponent(host.token)}`, { token: null });
+    expect(page.status).toBe(200);
+    expect(page.text).toBe(INDEX_HTML);
+    expect(page.headers['set-cookie']).toBeUndefined();
+    // the shell is the public build of the renderer: served with or without a token
+    expect((await raw('GET', '/', { token: null })).text).toBe(INDEX_HTML);
+    expect((await raw('GET', '/assets/app.js', { token: null })).status).toBe(200);
+  });
+
+  it('refuses a request whose Origin is not the studio’s own, even with the token; its own origin is fine', async () => {
+    for (const origin of ['http://evil.example', `http://127.0.0.1:${host.port + 1}`, 'null', `https://127.0.0.1:${host.port}`, `http://localhost.evil.example:${host.port}`]) {
+      const res = await raw('POST', '/api/studio.info', { headers: { Origin: origin, 'Content-Type': 'application/json' }, body: '{}' });
+      expect(res.status, origin).toBe(401);
+      expect(res.text).toMatch(/another site/);
+    }
+    for (const origin of [`http://127.0.0.1:${host.port}`, `http://localhost:${host.port}`]) {
+      expect((await raw('POST', '/api/studio.info', { headers: { Origin: origin, 'Content-Type': 'application/json' }, body: '{}' })).status).toBe(200);
+    }
   });
 
   it('refuses a Host header that is not the loopback address, even with the token', async () => {
