@@ -65,7 +65,7 @@ export async function datasetCommand(argv: string[], io: CommandIO): Promise<num
       if (flags.values.json) printJson(io, details);
       else {
         io.stdout(
-          `${details.datasetId} "${details.name}" (${details.kind}) model ${details.modelSet}\n  folder ${details.folder}\n  ${details.members} images, ${details.filesIndexed} files, ${details.duplicateFiles} duplicates, ${details.filesQuarantined} quarantined\n  fingerprint ${details.fingerprint}\n` +
+          `${details.datasetId} "${details.name}" (${details.kind}) model ${details.modelSet}\n  folder ${details.folder}\n  ${details.members} images, ${details.filesIndexed} files, ${details.duplicateFiles} duplicates, ${details.filesQuarantined} quarantined\n` +
             details.quarantined.map((q) => `  quarantined ${JSON.stringify(q.path)}: ${q.reason}\n`).join('') +
             details.duplicates.map((d) => `  duplicates: ${d.paths.map((p) => JSON.stringify(p)).join(', ')}\n`).join(''),
         );

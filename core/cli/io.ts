@@ -12,6 +12,10 @@ export const processIO: CommandIO = {
   interactive: Boolean(process.stderr.isTTY),
 };
 
+/**
+ * One JSON line. Membership fingerprints are internal (a deterministic function of the members' content: with all
+ * but one image known, it tells whether a candidate is in the folder), so no command ever prints one.
+ */
 export function printJson(io: CommandIO, value: unknown): void {
-  io.stdout(`${JSON.stringify(value)}\n`);
+  io.stdout(`${JSON.stringify(value, (key, v: unknown) => (/fingerprint/i.test(key) ? undefined : v))}\n`);
 }

@@ -3,15 +3,15 @@
  * The ledger is `<DPRDM_HOME or the OS data directory>/ledger.sqlite`. Exit codes: 0 ok, 1 verification failed
  * (the dataset is now locked) or the ledger is unusable, 2 bad input.
  */
-import { writeFileSync } from 'node:fs';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { defaultLedgerPath } from '../paths.ts';
-import { exportLedger, openLedger, type DatasetInfo, type Ledger, type VerifyReport } from '../ledger/index.ts';
+import { describeSizeClass, exportLedger, openLedger, type DatasetInfo, type Ledger, type VerifyReport } from '../ledger/index.ts';
 import { optionalChoice, optionalString, parseFlags } from './flags.ts';
 import { printJson, type CommandIO } from './io.ts';
 import { UsageError } from './usage-error.ts';
 
-const USAGE = 'usage: dprdm ledger list [--json] | show <dataset> [--json] | verify <dataset> [--json] | export <dataset> [--format json|csv] [--out FILE]';
+const USAGE = 'usage: dprdm ledger list [--json] | show <dataset> [--json] | verify <dataset> [--receipts EXPORT_FOLDER]… [--json] | export <dataset> [--format json|csv] [--out FILE]';
 
 class VerificationFailed extends Error {
   readonly exitCode = 1;
@@ -47,7 +47,6 @@ function datasetJson(d: DatasetInfo) {
     createdAt: d.createdAt,
     privacyUnit: d.privacyUnit,
     memberCount: d.memberCount,
-    fingerprint: d.fingerprint,
     epsilonCap: d.epsilonCap,
     delta: d.delta,
     charges: d.charges,
@@ -112,7 +111,7 @@ function showCommand(argv: string[], io: CommandIO): number {
     }
     const lines = [
       `${dataset.name} (${dataset.id}), created ${dataset.createdAt}`,
-      `  ${dataset.memberCount} images (privacy unit: ${dataset.privacyUnit}), fingerprint ${dataset.fingerprint.slice(0, 16)}…`,
+      `  ${dataset.memberCount} images (privacy unit: ${dataset.privacyUnit}), declared ${describeSizeClass(dataset.sizeClass)}; Rényi order α = ${dataset.filter.order}`,
       `  spent ε = ${fmt(dataset.cumulativeEpsilon)} of cap ${fmt(dataset.epsilonCap)} at δ = ${dataset.delta}; remaining ${fmt(dataset.remainingEpsilon)}; ${charges.length} queries`,
       dataset.locked ? `  LOCKED since ${dataset.lockedAt}: ${dataset.lockedReason}` : '  not locked',
       ...charges.map(
@@ -124,11 +123,37 @@ function showCommand(argv: string[], io: CommandIO): number {
   });
 }
 
+/** The ledger heads an export recorded (manifest.json's `ledgerHeads`), for one dataset. */
+function receiptsOf(folder: string, datasetId: string): { seq: number; hash: string }[] {
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8'));
+  } catch (error) {
+    throw new UsageError(`--receipts: cannot read ${join(folder, 'manifest.json')} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); give an export folder`);
+  }
+  const heads = (manifest as { ledgerHeads?: unknown }).ledgerHeads;
+  if (!Array.isArray(heads)) throw new UsageError('--receipts: that manifest records no ledger heads (exports made before studio schema 2 do not)');
+  return heads
+    .filter((h): h is { datasetId: string; seq: number; hash: string } => typeof h === 'object' && h !== null && (h as { datasetId?: unknown }).datasetId === datasetId)
+    .map((h) => ({ seq: h.seq, hash: h.hash }));
+}
+
 function verifyCommand(argv: string[], io: CommandIO): number {
-  const flags = parseFlags(argv, { json: { type: 'boolean' } }, 1);
-  const report: VerifyReport = withLedger((ledger) => ledger.verify(resolveDataset(ledger, flags.positionals[0])));
-  if (flags.values.json) printJson(io, report);
-  else if (report.ok) io.stdout(`ok: ${report.datasetId} — ${report.charges} charges, hash chain and totals verified, ε spent = ${fmt(report.cumulativeEpsilon)}\n`);
+  const flags = parseFlags(argv, { json: { type: 'boolean' }, receipts: { type: 'string', multiple: true } }, 1);
+  const folders = (flags.values.receipts as string[] | undefined) ?? [];
+  const { report, receipts } = withLedger((ledger) => {
+    const id = resolveDataset(ledger, flags.positionals[0]);
+    const wanted = folders.flatMap((folder) => receiptsOf(folder, id).map((head) => ({ folder, ...head })));
+    if (folders.length > 0 && wanted.length === 0) throw new UsageError(`--receipts: no export there recorded a ledger head of ${id}`);
+    const verified: VerifyReport = ledger.verify(id);
+    return { report: verified, receipts: wanted.map((r) => ({ ...r, held: ledger.holdsHead(id, r.seq, r.hash) })) };
+  });
+  const missing = receipts.filter((r) => !r.held);
+  if (flags.values.json) printJson(io, { ...report, receipts });
+  else if (report.ok) {
+    io.stdout(`ok: ${report.datasetId} — ${report.charges} entries, hash chain and totals verified, ε used = ${fmt(report.cumulativeEpsilon)}\n`);
+    for (const r of receipts) io.stdout(`  ${r.held ? 'ok' : 'MISSING'}: head #${r.seq} ${r.hash.slice(0, 16)}… recorded by ${r.folder}\n`);
+  }
   else {
     io.stdout(
       [
@@ -136,6 +161,11 @@ function verifyCommand(argv: string[], io: CommandIO): number {
         ...report.problems.map((p) => `  ${p.seq === null ? 'ledger' : `charge #${p.seq}`}: ${p.problem}`),
         '',
       ].join('\n'),
+    );
+  }
+  if (report.ok && missing.length > 0) {
+    throw new VerificationFailed(
+      `the ledger of ${report.datasetId} no longer holds entry #${missing[0]!.seq} as the export in ${missing[0]!.folder} recorded it: it was rolled back or rewritten after that export`,
     );
   }
   if (!report.ok) {

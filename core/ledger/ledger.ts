@@ -647,6 +647,7 @@ export class Ledger {
             planned_generations: generations,
             filter_from_seq: 1,
           };
+          this.refuseHistory(row, members, sources);
           if (!isUsableFilter(filterOf(row))) throw new LedgerInputError('epsilonCap', `a cap of ε ${epsilonCap} at δ = ${delta} leaves no budget at Rényi order ${order}`);
           row.header_hash = headerHash(headerFieldsOf(row));
           const { locked_reason: _lr, locked_at: _la, ...insert } = row;
@@ -699,11 +700,7 @@ export class Ledger {
     if (sources.length === 0) return;
     const filter = filterOf(row);
     const orders = this.orders(row);
-    const blocking = sources.filter((source) => source.filter_order !== row.filter_order || rdpBudget(filterOf(source)) > rdpBudget(filter) * (1 + 1e-12));
-    if (blocking.length > 0) {
-      const byOrder = blocking.some((source) => source.filter_order !== row.filter_order);
-      throw historyError(byOrder ? 'orders' : 'cap', [row, ...blocking], this.historyCounts(members, blocking), byOrder ? undefined : minimumCapFor(blocking, row));
-    }
+    this.refuseHistory(row, members, sources);
     const last = this.stmt.lastCharge.get(row.id);
     const current = this.cumulativeOf(row, last);
     if (!current) throw new LedgerLockedError(row.id, 'its cumulative RDP is unreadable');
@@ -736,6 +733,15 @@ export class Ledger {
       rdp: increment,
       cumulative: target,
     });
+  }
+
+  /** Refuses images whose spend cannot be carried into `row` (another order, or a larger promised cap). */
+  private refuseHistory(row: DatasetRow, members: readonly string[], sources: readonly DatasetRow[]): void {
+    const budget = isUsableFilter(filterOf(row)) ? rdpBudget(filterOf(row)) : -Infinity;
+    const blocking = sources.filter((source) => source.filter_order !== row.filter_order || rdpBudget(filterOf(source)) > budget * (1 + 1e-12));
+    if (blocking.length === 0) return;
+    const byOrder = blocking.some((source) => source.filter_order !== row.filter_order);
+    throw historyError(byOrder ? 'orders' : 'cap', blocking, this.historyCounts(members, blocking), byOrder ? undefined : minimumCapFor(blocking, row));
   }
 
   /**

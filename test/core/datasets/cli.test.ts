@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli/run-cli.ts';
@@ -39,6 +39,33 @@ describe('dprdm dataset', () => {
     const remove = await runCli(['dataset', 'remove', id, '--json']);
     expect(remove.code).toBe(0);
     expect(JSON.parse((await runCli(['dataset', 'list', '--json'])).stdout).datasets).toEqual([]);
+  });
+
+  it('an image moved from a spent folder to a new one brings its spend along (sync A, add B)', { timeout: 120_000 }, async () => {
+    const a = tempDir();
+    const b = tempDir();
+    for (let i = 0; i < 4; i++) writeFileSync(join(a, `m${i}.png`), await (await colourImage(200 - i * 30, 60, i * 50, 32, 40 + i)).png().toBuffer());
+    const added = JSON.parse((await runCli(['dataset', 'add', a, '--name', 'A', '--epsilon-cap', '3', '--json'])).stdout);
+    const out = join(tempDir(), 'out');
+    const gen = await runCli(['generate', '--dataset', added.datasetId, '--prompt', 'a red star', '--epsilon', '2.5', '--images', '1', '--steps', '1', '--out', out, '--json']);
+    expect(gen.code).toBe(0);
+    renameSync(join(a, 'm0.png'), join(b, 'm0.png'));
+    writeFileSync(join(b, 'b.png'), await (await colourImage(10, 220, 10, 32, 60)).png().toBuffer());
+    expect((await runCli(['dataset', 'sync', added.datasetId, '--json'])).code).toBe(0);
+    const addB = await runCli(['dataset', 'add', b, '--name', 'B', '--epsilon-cap', '3', '--json']);
+    expect(addB.code).toBe(0);
+    const list = JSON.parse((await runCli(['dataset', 'list', '--json'])).stdout) as { datasets: { name: string; budget: { spentEpsilon: number } }[] };
+    const spent = Object.fromEntries(list.datasets.map((d) => [d.name, d.budget.spentEpsilon]));
+    expect(spent.A).toBeGreaterThan(2.4);
+    expect(spent.B).toBeGreaterThanOrEqual(spent.A!); // not ε 0 of 3
+    expect((await runCli(['dataset', 'list', '--json'])).stdout).not.toMatch(/fingerprint/i);
+    // and a dataset that would promise those images less than they were promised is refused, with what to do
+    const c = tempDir();
+    renameSync(join(b, 'm0.png'), join(c, 'm0.png'));
+    expect((await runCli(['dataset', 'sync', JSON.parse(addB.stdout).datasetId])).code).toBe(0);
+    const refused = await runCli(['dataset', 'add', c, '--name', 'C', '--epsilon-cap', '1']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/cap of at least ε/);
   });
 
   it('answers bad input with exit 2 and one line', async () => {
