@@ -32,6 +32,7 @@ const FLAGS = {
   captions: { type: 'string' },
   out: { type: 'string' },
   'dry-run': { type: 'boolean' },
+  'confirm-non-private': { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
 
@@ -66,6 +67,7 @@ export async function evaluateCommand(argv: string[], io: CommandIO): Promise<nu
     splitSeed: optionalNumber(flags, 'split-seed'),
     captions: captionsFile(optionalString(flags, 'captions')),
     dryRun: flags.values['dry-run'] === true,
+    confirmNonPrivate: flags.values['confirm-non-private'] === true,
   };
   let request;
   try {

@@ -1,9 +1,11 @@
 /**
  * The evaluation's privacy plan, fixed before anything private is read: one σ per total budget ε (calibrated so
  * that T planned queries at the dataset's δ, q and k spend exactly that ε), the number of audit queries it will
- * run, and their composed cost on top of what the dataset's ledger has already spent. A run that does not fit is
- * refused with these numbers; nothing is charged and nothing private is read.
+ * run, and their cost under the dataset's own Rényi filter (core/ledger/filter.ts: the one statement of the rule)
+ * on top of what it has already spent. A run that does not fit is refused with these numbers; nothing is charged
+ * and nothing private is read.
  */
+import { admits, epsilonOfRdp, queryRdpAt, type RenyiFilter } from '../ledger/index.ts';
 import { calibrateSigma, epsilonFromRdp, queryRdp } from '../privacy/index.ts';
 
 export interface BudgetSetting {
@@ -58,16 +60,23 @@ export function planEvaluation(r: EvaluationPlanRequest): EvaluationPlan {
 
 export interface PlanFit {
   readonly cumulativeEpsilonBefore: number;
-  /** The dataset's cumulative ε if every audit query runs (may be +∞). */
+  /** What the audit queries cost together (the decrease of the remaining ε). */
+  readonly cost: number;
+  /** The dataset's ε used if every audit query runs. */
   readonly cumulativeEpsilonAfter: number;
   readonly epsilonCap: number;
   readonly fits: boolean;
 }
 
-/** Whether the plan fits under the cap on top of the ledger's cumulative RDP (the Rényi filter's own test). */
-export function planFits(plan: EvaluationPlan, cumulativeRdp: readonly number[] | undefined, cumulativeEpsilonBefore: number, epsilonCap: number, delta: number, orders: readonly number[]): PlanFit {
-  const total = orders.map((_, i) => (cumulativeRdp?.[i] ?? 0) + plan.auditRdp[i]!);
-  const after = epsilonFromRdp(total, orders, delta, 'improved').epsilon;
+/** Whether every audit query fits the dataset's filter after what it has spent (RDP at the filter's order). */
+export function planFits(plan: EvaluationPlan, filter: RenyiFilter, spentRdp: number, q: number, k: number, queriesPerBudget: number): PlanFit {
+  const rho = plan.settings.reduce((sum, s) => sum + queriesPerBudget * queryRdpAt(filter, { q, k, sigma: s.sigma }), 0);
   // A hair of headroom: the ledger adds the queries one at a time, in a different floating-point order.
-  return { cumulativeEpsilonBefore, cumulativeEpsilonAfter: after, epsilonCap, fits: after <= epsilonCap * (1 - 1e-9) };
+  return {
+    cumulativeEpsilonBefore: epsilonOfRdp(filter, spentRdp),
+    cost: epsilonOfRdp(filter, rho),
+    cumulativeEpsilonAfter: epsilonOfRdp(filter, spentRdp + rho),
+    epsilonCap: filter.epsilonCap,
+    fits: admits(filter, spentRdp, rho * (1 + 1e-9)),
+  };
 }

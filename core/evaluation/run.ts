@@ -114,8 +114,7 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
   } catch (error) {
     throw new StudioError('INVALID_REQUEST', `no noise level fits that plan: ${(error as Error).message}`);
   }
-  const charges = ledger.charges(datasetId);
-  const fit = planFits(plan, charges.at(-1)?.cumulativeRdp, info.cumulativeEpsilon, info.epsilonCap, info.delta, info.orders);
+  const fit = planFits(plan, info.filter, info.spentRdp, request.q, k, plannedPrompts * request.seeds);
   const warnings: string[] = [];
   if (splitShape.retrieval.length * request.q < 2 * k) warnings.push(`q·N = ${(splitShape.retrieval.length * request.q).toFixed(1)} retrieved-from images per query on average, fewer than 2·k = ${2 * k}: the retrieved condition is mostly zero padding.`);
   for (const s of plan.settings) if (s.sigma > manifest.retrieval.sigmaMax) warnings.push(`ε ${s.epsilonTotal}: σ = ${s.sigma.toPrecision(3)} is above the σ ≤ ${manifest.retrieval.sigmaMax} the decoder was trained with.`);
@@ -135,19 +134,43 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
     splitSeed: request.splitSeed,
     modelSet: `${deps.modelSet.name} ${deps.modelSet.version}`,
   };
-  const audit = { queries: plan.auditQueries, charged: 0, epsilon: plan.auditEpsilon, cumulativeEpsilonBefore: info.cumulativeEpsilon, cumulativeEpsilonAfter: fit.cumulativeEpsilonAfter, epsilonCap: info.epsilonCap, delta: info.delta, fits: fit.fits };
+  const audit = { queries: plan.auditQueries, charged: 0, epsilon: fit.cost, cumulativeEpsilonBefore: info.cumulativeEpsilon, cumulativeEpsilonAfter: fit.cumulativeEpsilonAfter, epsilonCap: info.epsilonCap, delta: info.delta, fits: fit.fits };
   const base = { evaluationId, datasetId, datasetName: deps.datasetName, createdAt: new Date().toISOString(), notice: EVALUATION_NOTICE, parameters, warnings };
   if (request.dryRun) return { ...base, dryRun: true, audit, rows: [], verdict: null, plotPng: null, folder: null };
   if (!fit.fits) {
     throw new StudioError(
       'BUDGET_EXCEEDED',
-      `this evaluation needs ${plan.auditQueries} audit queries costing ε ${plan.auditEpsilon.toFixed(3)} on their own; with ε ${info.cumulativeEpsilon.toFixed(3)} already spent the dataset would reach ε ${Number.isFinite(fit.cumulativeEpsilonAfter) ? fit.cumulativeEpsilonAfter.toFixed(3) : '∞'} of its cap ${info.epsilonCap}. Nothing was charged or read.`,
+      `this evaluation needs ${plan.auditQueries} audit queries costing ε ${fit.cost.toFixed(3)} in all; with ε ${info.cumulativeEpsilon.toFixed(3)} already used the dataset would reach ε ${Number.isFinite(fit.cumulativeEpsilonAfter) ? fit.cumulativeEpsilonAfter.toFixed(3) : '∞'} of its cap ${info.epsilonCap}. Nothing was charged or read.`,
       { remainingEpsilon: info.remainingEpsilon, suggestion: 'use fewer prompts or seeds, fewer budgets, or preview the cost with a dry run' },
     );
   }
 
-  // ── 2. private rows: the split, the prompts (held-out captions) ──────────────────────────────────────────────
+  if (!request.confirmNonPrivate) {
+    throw new StudioError(
+      'INVALID_REQUEST',
+      'an evaluation compares with held-out private images and a noiseless (σ = 0) reference, which are not differentially private: confirm that its report is for your eyes only. Nothing was charged or read.',
+      { suggestion: 'dprdm evaluate --confirm-non-private (or tick the confirmation on the Evaluation screen)' },
+    );
+  }
   const captions = captionsFor(deps, request);
+
+  // ── 2. the charges: every audit query is committed to the ledger before any private row is read ─────────────
+  const S = request.seeds;
+  const receipts = plan.settings.map((setting) =>
+    Array.from({ length: S * plannedPrompts }, (_, i) =>
+      ledger.charge(datasetId, {
+        q: request.q,
+        sigma: setting.sigma,
+        k,
+        lambda: request.lambda,
+        kind: 'audit',
+        purpose: `evaluation ${evaluationId}: ε ${setting.epsilonTotal} for ${request.plannedQueries} planned queries (seed ${Math.floor(i / plannedPrompts) + 1}/${S}, prompt ${(i % plannedPrompts) + 1}/${plannedPrompts})`,
+      }),
+    ),
+  );
+  const charged = receipts.reduce((n, r) => n + r.length, 0);
+
+  // ── 3. private rows: the split, the prompts (held-out captions) ──────────────────────────────────────────────
   const store = loadEvaluationStore(datasetId, { home: deps.home, ledger });
   const split = evaluationSplit(store.matrix.rows, request.heldOutFraction, request.splitSeed);
   const captionOf = (row: number): Caption | undefined => {
@@ -161,7 +184,6 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
   if (promptRows.length < 2) throw new StudioError('INVALID_REQUEST', `only ${promptRows.length} held-out images have a caption; an evaluation needs at least 2`);
   const prompts = promptRows.map((r) => captionOf(r)!);
   const P = prompts.length;
-  const S = request.seeds;
   const retrieval = { data: selectRows(store.matrix.data, D, split.retrieval), rows: split.retrieval.length, dim: D };
   const reference = selectRows(store.matrix.data, D, split.heldOut);
   const judged = prompts.every((p) => p.attributes !== undefined) && manifest.judge !== undefined;
@@ -170,7 +192,7 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
   const text = await models.embedTexts(prompts.map((p) => p.caption), { signal });
   const texts = prompts.map((_, i) => unit(text.data.subarray(i * D, (i + 1) * D)));
 
-  // ── 3. generate: the studio's Generator for public-only and DP (charged as audit), the reference beside it ───
+  // ── 4. generate: the studio's Generator for public-only and DP (prepaid audit receipts), the reference beside it ─
   const workHome = join(evaluationsRoot(deps.home), evaluationId, 'work');
   mkdirSync(workHome, { recursive: true, mode: 0o700 });
   const history = new HistoryStore(join(workHome, HISTORY_FILE));
@@ -190,7 +212,6 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
   const pngs: Buffer[][][] = labels.map(() => Array.from({ length: S }, () => new Array<Buffer>(P)));
   const total = labels.length * S * P;
   let done = 0;
-  let charged = 0;
   const size = manifest.decoder.imageSize;
   const progress = () => deps.emit({ type: 'progress', jobId, task: 'evaluate', phase: 'generating', done, total });
   let judgeHost: ModelHost | undefined;
@@ -202,16 +223,15 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
         const render = { images: 1, guidance: request.guidance, steps: request.steps, seeds: [imageSeed] };
         const viaGenerator = async (spec: GenerationSpec): Promise<Buffer> => {
           const out = await generator.generate(spec, jobId, signal);
-          if (out.receipt) charged++;
-          if (out.cancelled || out.images.length !== 1) throw new StudioError('CANCELLED', `evaluation cancelled; ${charged} audit queries were charged`);
+          if (out.cancelled || out.images.length !== 1) throw new StudioError('CANCELLED', `evaluation cancelled; its ${charged} audit queries were charged before it started`);
           return readFileSync(join(generationsRoot(workHome), out.generation.generationId, out.images[0]!.file));
         };
         const caption = prompts[p]!.caption;
         pngs[0]![s]![p] = await viaGenerator({ prompt: caption, lambda: request.lambda, render, source: { kind: 'public', datasetId: null, k } });
         done++;
         for (const [b, setting] of plan.settings.entries()) {
-          const purpose = `evaluation ${evaluationId}: ε ${setting.epsilonTotal} for ${request.plannedQueries} planned queries (seed ${s + 1}/${S}, prompt ${p + 1}/${P})`;
-          pngs[1 + b]![s]![p] = await viaGenerator({ prompt: caption, lambda: request.lambda, render, source: { kind: 'private', datasetId, k, q: request.q, sigma: setting.sigma }, charge: { kind: 'audit', purpose } });
+          const prepaid = receipts[b]![s * plannedPrompts + p]!;
+          pngs[1 + b]![s]![p] = await viaGenerator({ prompt: caption, lambda: request.lambda, render, source: { kind: 'private', datasetId, k, q: request.q, sigma: setting.sigma }, charge: { prepaid } });
           done++;
         }
         // NOT PRIVATE: the σ = 0 reference, rendered exactly like the others but never stored, charged or released.
@@ -220,11 +240,11 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
         pngs[labels.length - 1]![s]![p] = await tensorToPng(img.images, size, manifest.decoder.outputRange);
         done++;
         progress();
-        if (signal.aborted) throw new StudioError('CANCELLED', `evaluation cancelled; ${charged} audit queries were charged`);
+        if (signal.aborted) throw new StudioError('CANCELLED', `evaluation cancelled; its ${charged} audit queries were charged before it started`);
       }
     }
 
-    // ── 4. measure ──────────────────────────────────────────────────────────────────────────────────────────
+    // ── 5. measure ──────────────────────────────────────────────────────────────────────────────────────────
     deps.emit({ type: 'progress', jobId, task: 'evaluate', phase: 'measuring', done, total });
     const embeddings: Float32Array[][] = [];
     for (const perSeed of pngs) {
@@ -278,7 +298,7 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
       });
     }
 
-    // ── 5. verdict, files ───────────────────────────────────────────────────────────────────────────────────
+    // ── 6. verdict, files ───────────────────────────────────────────────────────────────────────────────────
     const last = plan.settings.length; // row index of the largest budget
     const margin = rows[0]!.fd - rows[last]!.fd;
     const marginInterval = differenceInterval(boot, 0, last);

@@ -90,6 +90,8 @@ export const evaluateRequest = z.strictObject({
   captions: z.record(z.string().min(1).max(1024), z.union([z.string().trim().min(1).max(500), z.strictObject({ caption: z.string().trim().min(1).max(500), attributes: judgedAttributes.optional() })])).optional(),
   /** Only plan: say what it would cost and whether it fits; charge and read nothing. */
   dryRun: z.boolean().default(false),
+  /** The curator confirms that the report (FD to held-out private images, the σ = 0 reference) is not DP and for their eyes only. */
+  confirmNonPrivate: z.boolean().default(false),
   jobId,
 });
 

@@ -52,7 +52,8 @@ export interface GenerationSpec {
    * How a private query is recorded in the ledger (default: a 'release' whose purpose is the prompt). The
    * evaluation's queries are 'audit' entries (same cost, never released) with a purpose that names no prompt.
    */
-  readonly charge?: { readonly kind: 'release' | 'audit'; readonly purpose: string };
+  /** How the query is accounted: charged now (default: a release for the prompt), or with a receipt the caller already holds. */
+  readonly charge?: { readonly kind: 'release' | 'audit'; readonly purpose: string } | { readonly prepaid: LedgerReceipt };
 }
 
 export interface GenerationOutcome {
@@ -146,7 +147,17 @@ export class Generator {
     const src = spec.source;
     if (src.kind === 'private') {
       // DESIGN §5: the charge commits first; a BudgetExceededError ends the request before any private row is read.
-      receipt = deps.ledger.charge(src.datasetId, { q: src.q, sigma: src.sigma, k: src.k, lambda: spec.lambda, purpose: spec.charge?.purpose ?? spec.prompt, kind: spec.charge?.kind ?? 'release' });
+      if (spec.charge && 'prepaid' in spec.charge) {
+        // A receipt charged earlier by the caller (the evaluation pays for all its queries before it reads a row).
+        const paid = spec.charge.prepaid;
+        if (paid.datasetId !== src.datasetId || paid.q !== src.q || paid.sigma !== src.sigma || paid.k !== src.k || !deps.ledger.hasReceipt(paid.receiptId, src.datasetId)) {
+          throw new StudioError('INTERNAL', 'a prepaid receipt does not match its query; nothing was read');
+        }
+        receipt = paid;
+      } else {
+        const charge = spec.charge ?? { kind: 'release' as const, purpose: spec.prompt };
+        receipt = deps.ledger.charge(src.datasetId, { q: src.q, sigma: src.sigma, k: src.k, lambda: spec.lambda, purpose: charge.purpose, kind: charge.kind });
+      }
       const store = deps.privateStore(src.datasetId);
       aggregate = privateAggregate(t, store.matrix, { k: src.k, q: src.q, sigma: src.sigma }).vector;
       privacy = {

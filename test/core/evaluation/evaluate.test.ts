@@ -19,7 +19,7 @@ let root: string;
 let service: StudioService;
 let datasetId: string;
 
-const request = (extra: Partial<EvaluateRequest>): EvaluateRequest => parseRequest('evaluate.run', { datasetId, prompts: 3, seeds: 1, steps: 1, budgets: [3, 10], q: 0.25, captions, ...extra });
+const request = (extra: Partial<EvaluateRequest>): EvaluateRequest => parseRequest('evaluate.run', { datasetId, prompts: 3, seeds: 1, steps: 1, budgets: [3, 10], q: 0.25, captions, confirmNonPrivate: true, ...extra });
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'dprdm-eval-'));
@@ -88,8 +88,26 @@ describe('evaluate.run', () => {
     expect((await service.handlers['ledger.show']({ datasetId }, {})).entries).toHaveLength(before);
   });
 
+  it('runs nothing without the curator’s confirmation that its numbers are not DP; nothing is charged', async () => {
+    const before = (await service.handlers['ledger.show']({ datasetId }, {})).entries.length;
+    const error = await service.handlers['evaluate.run'](request({ confirmNonPrivate: false }), {}).catch((e: unknown) => e);
+    expect((error as StudioError).code).toBe('INVALID_REQUEST');
+    expect((error as StudioError).message).toMatch(/not differentially private: confirm .* Nothing was charged or read/);
+    expect((await service.handlers['ledger.show']({ datasetId }, {})).entries).toHaveLength(before);
+  });
+
+  it('commits every audit charge before it reads a private row', async () => {
+    // captions that match no image: the run fails only once it reads the held-out rows' names — after the charges
+    const before = (await service.handlers['ledger.show']({ datasetId }, {})).entries.length;
+    const error = await service.handlers['evaluate.run'](request({ captions: { 'no-such-image.png': 'a red star' }, budgets: [10] }), {}).catch((e: unknown) => e);
+    expect((error as StudioError).message).toMatch(/held-out images have a caption/);
+    const after = (await service.handlers['ledger.show']({ datasetId }, {})).entries;
+    expect(after).toHaveLength(before + 3); // 3 prompts × 1 seed × 1 budget, all committed first
+    expect(after.slice(before).every((e) => e.kind === 'audit')).toBe(true);
+  });
+
   it('needs captions for a dataset outside the demo world', async () => {
-    const error = await service.handlers['evaluate.run'](parseRequest('evaluate.run', { datasetId, prompts: 3, seeds: 1, steps: 1 }), {}).catch((e: unknown) => e);
+    const error = await service.handlers['evaluate.run'](parseRequest('evaluate.run', { datasetId, prompts: 3, seeds: 1, steps: 1, confirmNonPrivate: true }), {}).catch((e: unknown) => e);
     expect((error as StudioError).code).toBe('INVALID_REQUEST');
     expect((error as StudioError).message).toMatch(/captions/);
   });

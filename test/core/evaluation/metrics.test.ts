@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { epsilonOfRdp, planFilter, queryRdpAt, rdpBudget } from '../../../core/ledger/index.ts';
 import { bootstrapFd, differenceInterval, percentileInterval } from '../../../core/evaluation/bootstrap.ts';
 import { cosinePerRow, judgeAccuracy, judgeHits } from '../../../core/evaluation/metrics.ts';
 import { planEvaluation, planFits } from '../../../core/evaluation/plan.ts';
@@ -41,10 +42,15 @@ describe('evaluation plan', () => {
     expect(plan.settings[0]!.sigma).toBeGreaterThan(plan.settings[1]!.sigma);
     expect(plan.auditQueries).toBe(100);
     expect(plan.auditEpsilon).toBeGreaterThan(0);
-    const fit = planFits(plan, undefined, 0, 10, 1e-5, DEFAULT_ORDERS);
-    expect(fit.cumulativeEpsilonAfter).toBeCloseTo(plan.auditEpsilon, 9);
-    expect(fit.fits).toBe(plan.auditEpsilon <= 10);
-    expect(planFits(plan, undefined, 0, plan.auditEpsilon / 2, 1e-5, DEFAULT_ORDERS).fits).toBe(false);
+    // the cost under a dataset's fixed-order filter: the sum of the audit queries' RDP at its order, as an ε share
+    const filter = planFilter({ q: 0.005, k: 8, generations: 100, epsilonCap: 10, delta: 1e-5 }).filter;
+    const rho = plan.settings.reduce((sum, s) => sum + 50 * queryRdpAt(filter, { q: 0.005, k: 8, sigma: s.sigma }), 0);
+    const fit = planFits(plan, filter, 0, 0.005, 8, 50);
+    expect(fit.cost).toBeCloseTo(epsilonOfRdp(filter, rho), 12);
+    expect(fit.cumulativeEpsilonAfter).toBeCloseTo(fit.cost, 12);
+    expect(fit.fits).toBe(rho <= rdpBudget(filter));
+    // after spending all but half of that cost it no longer fits
+    expect(planFits(plan, filter, rdpBudget(filter) - rho / 2, 0.005, 8, 50).fits).toBe(false);
   });
 });
 
