@@ -1,5 +1,5 @@
 /** `dprdm dataset add|sync|list|show|remove`: index private folders (core/datasets). */
-import { defaultLedgerPath, openLedger } from '../ledger/index.ts';
+import { defaultLedgerPath, describeSizeClass, isSizeClass, openLedger, type DatasetInfo, type SizeClass } from '../ledger/index.ts';
 import { addDataset, listDatasets, openModelEmbedder, removeDataset, showDataset, syncDataset, type IndexProgress } from '../datasets/index.ts';
 import { optionalNumber, optionalString, parseFlags } from './flags.ts';
 import { printJson, type CommandIO } from './io.ts';
@@ -13,11 +13,29 @@ export function indexProgress(io: CommandIO, label = 'indexing'): ((p: IndexProg
   return (p) => line(p.filesDone, p.filesTotal, `${p.ratePerSecond.toFixed(0)} files/s${p.etaSeconds === undefined ? '' : ` ETA ${Math.ceil(p.etaSeconds)}s`}`);
 }
 
+/** `--size-class 2000-5000`: the class the curator declares (public; fixes δ and q). */
+function sizeClassFlag(text: string | undefined): { sizeClass?: SizeClass } {
+  if (text === undefined) return {};
+  const m = /^(\d+)-(\d+)$/.exec(text.trim());
+  const sizeClass = m ? { lower: Number(m[1]), upper: Number(m[2]) } : undefined;
+  if (!sizeClass || !isSizeClass(sizeClass)) throw new UsageError(`--size-class must be one of the classes LOWER-UPPER of the 1–2–5 series (…, 1000-2000, 2000-5000, 5000-10000, …), got "${text}"`);
+  return { sizeClass };
+}
+
+/** What the ledger fixed for the dataset, from public numbers (shown so the curator can check it). */
+function planLine(d: DatasetInfo): string {
+  const each = d.epsilonCap / d.plannedGenerations;
+  return (
+    `  declared ${describeSizeClass(d.sizeClass)} (public: fixes δ = ${d.delta} and q = ${Number(d.q.toPrecision(3))}); cap ε ${d.epsilonCap}, ` +
+    `Rényi order α = ${d.filter.order}, planned for ${d.plannedGenerations} generations at ε ${Number(each.toPrecision(3))} each; ε ${Number(d.cumulativeEpsilon.toPrecision(3))} used\n`
+  );
+}
+
 export async function datasetCommand(argv: string[], io: CommandIO): Promise<number> {
   const [sub, ...rest] = argv;
   const ledgerPath = defaultLedgerPath();
   if (sub === 'add' || sub === 'sync') {
-    const flags = parseFlags(rest, { name: { type: 'string' }, 'epsilon-cap': { type: 'string' }, 'planned-generations': { type: 'string' }, model: { type: 'string' }, json: { type: 'boolean' } }, 1);
+    const flags = parseFlags(rest, { name: { type: 'string' }, 'epsilon-cap': { type: 'string' }, 'planned-generations': { type: 'string' }, 'size-class': { type: 'string' }, model: { type: 'string' }, json: { type: 'boolean' } }, 1);
     const target = flags.positionals[0];
     if (target === undefined) throw new UsageError(`usage: dprdm dataset ${sub} <${sub === 'add' ? 'folder' : 'id'}>`);
     const embedder = await openModelEmbedder(optionalString(flags, 'model'));
@@ -26,7 +44,7 @@ export async function datasetCommand(argv: string[], io: CommandIO): Promise<num
     try {
       const report =
         sub === 'add'
-          ? await addDataset({ folder: target, name: optionalString(flags, 'name'), epsilonCap: optionalNumber(flags, 'epsilon-cap'), plannedGenerations: optionalNumber(flags, 'planned-generations'), embedder, ledger, ...(onProgress ? { onProgress } : {}) })
+          ? await addDataset({ folder: target, name: optionalString(flags, 'name'), epsilonCap: optionalNumber(flags, 'epsilon-cap'), plannedGenerations: optionalNumber(flags, 'planned-generations'), ...sizeClassFlag(optionalString(flags, 'size-class')), embedder, ledger, ...(onProgress ? { onProgress } : {}) })
           : await syncDataset(target, { embedder, ledger, ...(onProgress ? { onProgress } : {}) });
       if (flags.values.json) printJson(io, report);
       else {
@@ -34,6 +52,7 @@ export async function datasetCommand(argv: string[], io: CommandIO): Promise<num
         io.stdout(
           `${report.datasetId} "${report.name}": ${report.members} images (${report.filesIndexed} files, ${report.duplicateFiles} duplicates, ${report.filesQuarantined} quarantined)\n` +
             `  this run: ${c.read} read, ${c.embedded} embedded, ${c.reused} reused, ${c.unchanged} unchanged, ${c.removed} removed, ${c.quarantined} quarantined in ${(report.timings.totalMs / 1000).toFixed(1)} s\n` +
+            planLine(ledger.getDataset(report.datasetId)) +
             report.warnings.map((w) => `  note: ${w}\n`).join(''),
         );
       }

@@ -277,7 +277,7 @@ describe.skipIf(!SERVICE_READY)('the studio in a browser', () => {
   it('the main flow works from the keyboard alone', async () => {
     const keyboardPage = await context.newPage();
     await keyboardPage.emulateMedia({ colorScheme: 'light' });
-    await keyboardPage.goto(studio.origin + '/');
+    await keyboardPage.goto(studio.loginUrl); // a new tab: the token comes with the printed URL, never a cookie
     await expect.poll(() => keyboardPage.locator('#dataset-select option').count(), { timeout: 30_000 }).toBeGreaterThan(1);
     await keyboardPage.locator('#dataset-select').selectOption({ label: 'Clinic' });
     await keyboardPage.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());

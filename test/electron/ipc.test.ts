@@ -80,7 +80,7 @@ describe('the handle() wrapper', () => {
   });
 
   it.each([
-    ['generate.run', { datasetId: 'demo', prompt: 'x' }, /epsilon/],
+    ['generate.run', { datasetId: 'demo', prompt: 'x', epsilon: 1, sigma: 0.5 }, /epsilon or sigma, not both/],
     ['generate.run', { datasetId: '../etc', prompt: 'x', epsilon: 1 }, /datasetId/],
     ['generate.run', { datasetId: 'demo', prompt: 'x', epsilon: 1, images: 99 }, /images/],
     ['generate.preview', { datasetId: 'demo', epsilon: -1 }, /epsilon/],

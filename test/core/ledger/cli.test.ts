@@ -101,7 +101,7 @@ describe('dprdm ledger', () => {
   it('verify exits 0 when the ledger is intact and 1 (and locks) when it was tampered with', async () => {
     const ok = await run('verify', datasetId);
     expect(ok.code).toBe(0);
-    expect(ok.out).toMatch(/^ok: .* 2 charges/);
+    expect(ok.out).toMatch(/^ok: .* 2 entries/);
     const db = new Database(join(temp.dir, 'ledger.sqlite'));
     db.prepare('UPDATE charges SET sigma = 5 WHERE seq = 1').run();
     db.close();

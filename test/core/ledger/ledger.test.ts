@@ -5,7 +5,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ORDERS } from '../../../core/privacy/index.ts';
 import {
   DatasetOverlapError,
-  LedgerInputError,
   LedgerSchemaError,
   LATEST_SCHEMA_VERSION,
   buildExport,

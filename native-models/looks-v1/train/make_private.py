@@ -1,0 +1,32 @@
+"""The demo private folder: 2,000 PNGs (64x64 RGB) of a fictional archive with one house look (world.HOUSE_LOOK:
+dark ground, outlined shapes, gold frame, dotted ground) and its own content mix (mostly stars and crosses, warm
+colours), seed 4. Captions name only the content (what everyday prompts say); they go to
+../eval/demo-private-captions.json with every attribute, outside the folder."""
+import os, json
+import numpy as np
+from PIL import Image
+import world
+from common import ROOT
+
+N = 2000
+SEED = 4
+
+
+def main(out=None, n=N, seed=SEED, captions_path=None):
+    out = out or os.path.join(ROOT, "demo-private")
+    os.makedirs(out, exist_ok=True)
+    imgs, attrs, _, _, ccaps = world.make_set(n, seed, "private")
+    meta = {}
+    for i in range(n):
+        name = "img-%05d.png" % (i + 1)
+        Image.fromarray(imgs[i]).save(os.path.join(out, name), optimize=True)
+        meta[name] = {"caption": ccaps[i], "attributes": attrs[i]}
+    captions_path = captions_path or os.path.join(ROOT, "eval", "demo-private-captions.json")
+    os.makedirs(os.path.dirname(captions_path), exist_ok=True)
+    with open(captions_path, "w") as f:
+        json.dump(meta, f, indent=1)
+    print("demo-private: %d images in %s, house look %s" % (n, out, world.HOUSE_LOOK), flush=True)
+
+
+if __name__ == "__main__":
+    main()
