@@ -24,10 +24,10 @@ import { a1111Parameters, type ImageProvenance } from '../core/export/provenance
 import { insertChunksBeforeEnd, internationalTextChunk, textChunk } from '../core/export/png-text-chunks.ts';
 import { openLedger, type Ledger } from '../core/ledger/index.ts';
 import { LEDGER_FILE_NAME } from '../core/paths.ts';
-import { ModelHost, tensorToPng, type ModelService } from '../core/models/index.ts';
+import { conditionVector, ModelHost, tensorToPng, type ModelService } from '../core/models/index.ts';
 import { privateAggregate } from '../core/privacy/index.ts';
 import { parseRequest, type StudioEvent } from '../core/studio/contract.ts';
-import { generationsRoot, mixCondition, samplingBatches } from '../core/studio/generator.ts';
+import { generationsRoot, samplingBatches } from '../core/studio/generator.ts';
 import { HISTORY_FILE, HistoryStore, newId, type StoredGeneration, type StoredImage } from '../core/studio/history.ts';
 import { resolveQuery } from '../core/studio/parameters.ts';
 import { createStudioService } from '../core/studio/service.ts';
@@ -217,7 +217,7 @@ async function split(ctx: SplitContext, dataset: BenchDataset): Promise<Split> {
     const store = privateStore();
     const aggregate = privateAggregate(unit, store.matrix, { k: query.k, q: query.q, sigma: query.sigma }).vector;
     lap('aggregate');
-    const cond = mixCondition(aggregate, unit, LAMBDA);
+    const cond = conditionVector(manifest.decoder, aggregate, unit, LAMBDA);
     const generation: StoredGeneration = {
       generationId: newId('gen'),
       datasetId: dataset.datasetId,

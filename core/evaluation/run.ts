@@ -16,10 +16,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { basename, join, resolve } from 'node:path';
 import { loadEvaluationStore } from '../datasets/index.ts';
 import type { Ledger } from '../ledger/index.ts';
-import { imageToTensor, ModelHost, tensorToPng, type ExecutionProviderRequest, type Manifest, type ModelService, type PublicRetrievalSet } from '../models/index.ts';
+import { conditionVector, imageToTensor, ModelHost, tensorToPng, type ExecutionProviderRequest, type Manifest, type ModelService, type PublicRetrievalSet } from '../models/index.ts';
 import { nonPrivateReferenceAggregate } from '../privacy/index.ts';
 import { StudioError, type EvaluateRequest, type EvaluationReport, type EvaluationRow, type StudioEvent } from '../studio/contract.ts';
-import { Generator, generationsRoot, mixCondition, type GenerationSpec, type ModelSetIdentity } from '../studio/generator.ts';
+import { Generator, generationsRoot, type GenerationSpec, type ModelSetIdentity } from '../studio/generator.ts';
 import { HISTORY_FILE, HistoryStore } from '../studio/history.ts';
 import { bootstrapFd, differenceInterval } from './bootstrap.ts';
 import { cosinePerRow, judgeAccuracy, judgeHits, mean, type AttributeLabels, type ExpectedAttributes } from './metrics.ts';
@@ -235,7 +235,7 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
           done++;
         }
         // NOT PRIVATE: the σ = 0 reference, rendered exactly like the others but never stored, charged or released.
-        const cond = mixCondition(nonPrivateReferenceAggregate(texts[p]!, retrieval, { k, q: request.q }), texts[p]!, request.lambda);
+        const cond = conditionVector(manifest.decoder, nonPrivateReferenceAggregate(texts[p]!, retrieval, { k, q: request.q }), texts[p]!, request.lambda);
         const img = await models.generate({ cond, count: 1, seeds: [imageSeed], steps: request.steps, guidance: request.guidance }, { signal });
         pngs[labels.length - 1]![s]![p] = await tensorToPng(img.images, size, manifest.decoder.outputRange);
         done++;

@@ -9,6 +9,7 @@ export * from './tokenizer.ts';
 export * from './encoders.ts';
 export * from './noise.ts';
 export * from './ddim.ts';
+export * from './condition.ts';
 export * from './unet.ts';
 export * from './runtime.ts';
 export { openSession, resolveProvider, type OpenedSession } from './session.ts';

@@ -3,6 +3,7 @@
  * to use them — embedding dim, image preprocessing, tokenizer, decoder schedule, retrieval k and σ_max.
  * Unknown extra fields (descriptions, training notes) are kept but never relied upon.
  */
+import { conditionDim } from './condition.ts';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import { z } from 'zod';
@@ -69,6 +70,8 @@ export const DecoderSpecSchema = z.looseObject({
   outputRange: z.tuple([z.number(), z.number()]),
   schedule: ScheduleSchema,
   sampler: SamplerSpecSchema.default({ type: 'ddim', eta: 0, defaultSteps: 25, defaultGuidance: 3, clipX0: false }),
+  /** How the condition is laid out (./condition.ts); sets from before the field are 'mixed'. */
+  condition: z.looseObject({ layout: z.enum(['mixed', 'text+retrieval']) }).default({ layout: 'mixed' }),
 });
 export type DecoderSpec = z.infer<typeof DecoderSpecSchema>;
 
@@ -115,8 +118,9 @@ export const ManifestSchema = z
         message: `has ${sched.alphasCumprod.length} values, expected trainSteps = ${sched.trainSteps}`,
       });
     }
-    if (m.decoder.condDim !== m.embedding.dim) {
-      ctx.addIssue({ code: 'custom', path: ['decoder', 'condDim'], message: `must equal embedding.dim (${m.embedding.dim})` });
+    const expected = conditionDim(m.decoder.condition.layout, m.embedding.dim);
+    if (m.decoder.condDim !== expected) {
+      ctx.addIssue({ code: 'custom', path: ['decoder', 'condDim'], message: `must be ${expected} for the ${m.decoder.condition.layout} condition at embedding.dim ${m.embedding.dim}` });
     }
   });
 export type Manifest = z.infer<typeof ManifestSchema>;

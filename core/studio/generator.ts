@@ -13,7 +13,7 @@ import type { PrivateStore } from '../datasets/index.ts';
 import { a1111Parameters, type ImageProvenance } from '../export/provenance.ts';
 import { insertChunksBeforeEnd, internationalTextChunk, textChunk } from '../export/png-text-chunks.ts';
 import type { Ledger, LedgerReceipt } from '../ledger/index.ts';
-import { ModelAbortError, tensorToPng, type GenerateProgress, type ModelService, type PublicRetrievalSet } from '../models/index.ts';
+import { conditionVector, ModelAbortError, tensorToPng, type GenerateProgress, type ModelService, type PublicRetrievalSet } from '../models/index.ts';
 import { privateAggregate, publicAggregate } from '../privacy/index.ts';
 import { StudioError, type GeneratedImage, type StudioEvent } from './contract.ts';
 import { HistoryStore, newId, type PrivacyFacts, type StoredGeneration, type StoredImage } from './history.ts';
@@ -116,13 +116,6 @@ function unitVector(data: Float32Array): Float64Array {
 }
 
 /** c = λ·r + (1−λ)·t (DESIGN §3 step 6). */
-export function mixCondition(aggregate: Float64Array, text: Float64Array, lambda: number): Float32Array {
-  const c = new Float32Array(aggregate.length);
-  for (let i = 0; i < c.length; i++) c[i] = lambda * aggregate[i]! + (1 - lambda) * text[i]!;
-  for (const v of c) if (!Number.isFinite(v)) throw new StudioError('INTERNAL', 'the condition is not finite; nothing was generated');
-  return c;
-}
-
 export class Generator {
   private readonly held = new Map<string, HeldCondition>();
 
@@ -172,7 +165,7 @@ export class Generator {
       const set = await deps.publicSet();
       aggregate = publicAggregate(t, { data: set.data, rows: set.count, dim: set.dim }, src.k);
     }
-    const cond = mixCondition(aggregate, t, spec.lambda);
+    const cond = conditionVector(models.info.manifest.decoder, aggregate, t, spec.lambda);
 
     const generation: StoredGeneration = {
       generationId: newId('gen'),
