@@ -31,11 +31,10 @@ export function mean(values: ArrayLike<number>): number {
   return s / values.length;
 }
 
-export const JUDGED_ATTRIBUTES = ['shape', 'color', 'background', 'texture'] as const;
-export type JudgedAttribute = (typeof JUDGED_ATTRIBUTES)[number];
-export type JudgeLogits = Record<JudgedAttribute, Float32Array>;
-export type AttributeLabels = Record<JudgedAttribute, readonly string[]>;
-export type ExpectedAttributes = Partial<Record<JudgedAttribute, string>>;
+/** The judge's logits per attribute, its labels per attribute (manifest.judge.attributes), and what a prompt expects. */
+export type JudgeLogits = Record<string, Float32Array>;
+export type AttributeLabels = Readonly<Record<string, readonly string[]>>;
+export type ExpectedAttributes = Partial<Record<string, string>>;
 
 function argmax(values: Float32Array, offset: number, length: number): number {
   let best = 0;
@@ -45,26 +44,28 @@ function argmax(values: Float32Array, offset: number, length: number): number {
 
 /**
  * Per image and attribute: 1 when the judge's top label equals the expected one, 0 when not, NaN when the prompt
- * did not name that attribute. Returned as [count × 4] in JUDGED_ATTRIBUTES order.
+ * did not name that attribute. Returned as [count × A] in the order of `labels`' attributes.
  */
 export function judgeHits(logits: JudgeLogits, labels: AttributeLabels, expected: readonly ExpectedAttributes[]): Float64Array {
   const count = expected.length;
-  const hits = new Float64Array(count * JUDGED_ATTRIBUTES.length);
-  JUDGED_ATTRIBUTES.forEach((attribute, a) => {
-    const names = labels[attribute];
+  const attributes = Object.keys(labels);
+  const hits = new Float64Array(count * attributes.length);
+  attributes.forEach((attribute, a) => {
+    const names = labels[attribute]!;
     const L = names.length;
-    if (logits[attribute].length < count * L) throw new RangeError(`judge logits for ${attribute}: need ${count}×${L} values`);
+    const values = logits[attribute];
+    if (!values || values.length < count * L) throw new RangeError(`judge logits for ${attribute}: need ${count}×${L} values`);
     for (let i = 0; i < count; i++) {
       const want = expected[i]![attribute];
-      hits[i * JUDGED_ATTRIBUTES.length + a] = want === undefined ? NaN : names[argmax(logits[attribute], i * L, L)] === want ? 1 : 0;
+      hits[i * attributes.length + a] = want === undefined ? NaN : names[argmax(values, i * L, L)] === want ? 1 : 0;
     }
   });
   return hits;
 }
 
-/** Mean accuracy per attribute and over all judged attributes (NaN entries skipped). */
-export function judgeAccuracy(hits: ArrayLike<number>): { overall: number; perAttribute: Record<JudgedAttribute, number> } {
-  const A = JUDGED_ATTRIBUTES.length;
+/** Mean accuracy per attribute and over all judged attributes (NaN entries skipped); `attributes` as in judgeHits. */
+export function judgeAccuracy(hits: ArrayLike<number>, attributes: readonly string[]): { overall: number; perAttribute: Record<string, number> } {
+  const A = attributes.length;
   const sums = new Float64Array(A);
   const counts = new Float64Array(A);
   for (let i = 0; i < hits.length; i++) {
@@ -73,7 +74,7 @@ export function judgeAccuracy(hits: ArrayLike<number>): { overall: number; perAt
     sums[i % A]! += v;
     counts[i % A]! += 1;
   }
-  const perAttribute = Object.fromEntries(JUDGED_ATTRIBUTES.map((name, a) => [name, counts[a]! > 0 ? sums[a]! / counts[a]! : NaN])) as Record<JudgedAttribute, number>;
+  const perAttribute = Object.fromEntries(attributes.map((name, a) => [name, counts[a]! > 0 ? sums[a]! / counts[a]! : NaN]));
   let total = 0;
   let n = 0;
   for (let a = 0; a < A; a++) {

@@ -58,7 +58,7 @@ interface Caption {
   readonly attributes?: ExpectedAttributes | undefined;
 }
 
-function normaliseCaptions(raw: Record<string, unknown>): Map<string, Caption> {
+function normaliseCaptions(raw: Record<string, unknown>, judged: readonly string[]): Map<string, Caption> {
   const out = new Map<string, Caption>();
   for (const [name, value] of Object.entries(raw)) {
     if (typeof value === 'string') out.set(name, { caption: value });
@@ -67,7 +67,7 @@ function normaliseCaptions(raw: Record<string, unknown>): Map<string, Caption> {
       const a = v.attributes ?? {};
       const pick = (k: string) => (typeof a[k] === 'string' ? (a[k] as string) : undefined);
       const attributes: ExpectedAttributes = {};
-      for (const k of ['shape', 'color', 'background', 'texture'] as const) {
+      for (const k of judged) {
         const x = pick(k);
         if (x !== undefined) attributes[k] = x;
       }
@@ -78,10 +78,11 @@ function normaliseCaptions(raw: Record<string, unknown>): Map<string, Caption> {
 }
 
 function captionsFor(deps: EvaluationDeps, request: EvaluateRequest): Map<string, Caption> {
-  if (request.captions) return normaliseCaptions(request.captions);
+  const judged = Object.keys(deps.manifest.judge?.attributes ?? {});
+  if (request.captions) return normaliseCaptions(request.captions, judged);
   const demoFolder = resolve(deps.modelDir, 'demo-private');
   const demoCaptions = join(deps.modelDir, 'eval', 'demo-private-captions.json');
-  if (resolve(deps.datasetFolder) === demoFolder && existsSync(demoCaptions)) return normaliseCaptions(JSON.parse(readFileSync(demoCaptions, 'utf8')) as Record<string, unknown>);
+  if (resolve(deps.datasetFolder) === demoFolder && existsSync(demoCaptions)) return normaliseCaptions(JSON.parse(readFileSync(demoCaptions, 'utf8')) as Record<string, unknown>, judged);
   throw new StudioError('INVALID_REQUEST', 'this dataset has no captions to prompt with: give captions (a JSON object from each image’s path in the folder to its caption)', { suggestion: 'dprdm evaluate --captions captions.json' });
 }
 
@@ -260,7 +261,7 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
     if (judged) {
       // A host of its own with the judge loaded (the studio's host does not open it).
       const judgeModel: ModelService = (judgeHost = await ModelHost.start(deps.modelDir, { judge: true, ...(deps.provider ? { provider: deps.provider } : {}) }));
-      const attributeLabels = manifest.judge!.attributes as unknown as AttributeLabels;
+      const attributeLabels: AttributeLabels = manifest.judge!.attributes;
       judgeOf = async (set) => {
         const V = 3 * size * size;
         const batch = new Float32Array(set.length * V);
@@ -280,7 +281,7 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
       let judgeAcc: ReturnType<typeof judgeAccuracy> | undefined;
       if (judgeOf) {
         const hits = (await Promise.all(pngs[i]!.map((set) => judgeOf!(set)))).flatMap((h) => Array.from(h));
-        judgeAcc = judgeAccuracy(hits);
+        judgeAcc = judgeAccuracy(hits, Object.keys(manifest.judge!.attributes));
       }
       rows.push({
         setting,

@@ -100,12 +100,8 @@ export const ManifestSchema = z
       publicRetrievalCount: z.number().int().nonnegative(),
     }),
     judge: z.looseObject({
-      attributes: z.object({
-        shape: z.array(z.string()).min(1),
-        color: z.array(z.string()).min(1),
-        background: z.array(z.string()).min(1),
-        texture: z.array(z.string()).min(1),
-      }),
+      /** One ONNX output per attribute, named as here, with logits over these labels (in this order). */
+      attributes: z.record(z.string().regex(/^[a-z][a-zA-Z0-9_]*$/), z.array(z.string()).min(1)),
       inputRange: z.tuple([z.number(), z.number()]),
     }),
   })

@@ -59,8 +59,8 @@ export interface GeneratedImages {
   guidance: number;
 }
 
-/** Judge logits per attribute, row-major [n, labels] (label order in manifest.judge.attributes). */
-export type JudgeLogits = Record<'shape' | 'color' | 'background' | 'texture', Float32Array>;
+/** Judge logits per attribute of manifest.judge.attributes, row-major [n, labels] (label order as listed there). */
+export type JudgeLogits = Record<string, Float32Array>;
 
 export interface ModelSetInfo {
   dir: string;
@@ -95,7 +95,7 @@ export class ModelRuntime {
       const textSession = await open(set.paths.textEncoder, ['input_ids'], ['embedding']);
       const imageSession = await open(set.paths.imageEncoder, ['pixels'], ['embedding']);
       const unet = await open(set.paths.decoder, ['x', 't', 'cond'], ['eps']);
-      const judge = options.judge ? await open(set.paths.judge, ['pixels'], ['shape', 'color', 'background', 'texture']) : undefined;
+      const judge = options.judge ? await open(set.paths.judge, ['pixels'], Object.keys(set.manifest.judge.attributes)) : undefined;
       const notes = [...new Set(sessions.flatMap((s) => (s.note ? [s.note] : [])))];
       const enc = { maxBatch: options.encoderBatch ?? 64 };
       return new ModelRuntime(
@@ -201,8 +201,7 @@ export class ModelRuntime {
     if (!this.judgeSession) throw new Error('the judge was not loaded (ModelRuntime.load(dir, { judge: true }))');
     const S = this.manifest.decoder.imageSize;
     const out = await this.judgeSession.run({ pixels: new ort.Tensor('float32', images, [count, 3, S, S]) });
-    const get = (k: string) => out[k]!.data as Float32Array;
-    return { shape: get('shape'), color: get('color'), background: get('background'), texture: get('texture') };
+    return Object.fromEntries(Object.keys(this.manifest.judge.attributes).map((k) => [k, out[k]!.data as Float32Array]));
   }
 
   async release(): Promise<void> {

@@ -59,12 +59,8 @@ export const previewRequest = z
   })
   .refine((r) => !(r.epsilon !== undefined && r.sigma !== undefined), { message: 'give epsilon or sigma, not both' });
 
-const judgedAttributes = z.strictObject({
-  shape: z.string().max(40).optional(),
-  color: z.string().max(40).optional(),
-  background: z.string().max(40).optional(),
-  texture: z.string().max(40).optional(),
-});
+/** What a caption states about its image, by the model set's judge attributes (e.g. shape, color). */
+const judgedAttributes = z.record(z.string().regex(/^[a-z][a-zA-Z0-9_]*$/).max(40), z.string().max(40));
 
 /** The evaluation's defaults (chosen on the demo world; see docs/evaluation/README.md). */
 export const EVALUATION_DEFAULTS = { budgets: [1, 3, 10], plannedQueries: 10_000, q: 0.005, lambda: 0.25, prompts: 100, seeds: 3, steps: 25, guidance: 5, heldOutFraction: 0.2, splitSeed: 1 } as const;

@@ -25,7 +25,7 @@ describe('evaluation metrics', () => {
       { shape: 'star', color: 'red', background: 'blue', texture: 'plain' },
       { shape: 'star', color: 'blue', background: 'blue' },
     ]);
-    const acc = judgeAccuracy(hits);
+    const acc = judgeAccuracy(hits, Object.keys(labels));
     expect(acc.perAttribute).toEqual({ shape: 0.5, color: 0.5, background: 1, texture: 1 });
     expect(acc.overall).toBeCloseTo(5 / 7);
   });

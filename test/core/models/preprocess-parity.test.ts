@@ -35,8 +35,8 @@ describe('preprocessing parity with training', () => {
     const tensors = await Promise.all(names.map((n) => imageToTensor(join(MODEL_SET_DIR, 'demo-private', n), rt.manifest.image)));
     const logits = await rt.judge(packTensors(tensors, tensors[0]!.length), names.length);
     for (const attribute of ATTRIBUTES) {
-      const labels = rt.manifest.judge.attributes[attribute];
-      const correct = names.filter((n, i) => labels[argmax(logits[attribute], i * labels.length, labels.length)] === captions[n]!.attributes[attribute]).length;
+      const labels = rt.manifest.judge.attributes[attribute]!;
+      const correct = names.filter((n, i) => labels[argmax(logits[attribute]!, i * labels.length, labels.length)] === captions[n]!.attributes[attribute]).length;
       expect(correct / names.length, attribute).toBeGreaterThanOrEqual(0.9);
     }
   });
