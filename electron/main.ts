@@ -8,6 +8,9 @@
  *   5. register IPC:   every contract channel through one checked `handle()`, plus the folder picker
  *   6. forward events: progress to the renderer and to the taskbar
  *   7. shut down:      close the service when the last window closes
+ *
+ * With `--smoke` (a packaging machine's check of a built app) it opens no window: it runs the studio's smoke
+ * sequence (core/studio/smoke.ts) inside this main process, prints one JSON line and exits 0 when all of it worked.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +20,7 @@ import { registerShellIpc, registerStudioIpc, trustedSender } from './ipc.ts';
 import { taskbarProgress } from './progress.ts';
 import { registerAppScheme, serveAppProtocol } from './protocol.ts';
 import { lockDown } from './security.ts';
+import { runSmoke } from '../core/studio/smoke.ts';
 import { startStudioService, type DesktopStudioService } from './studio-service.ts';
 import { createMainWindow } from './window.ts';
 
@@ -31,7 +35,13 @@ registerAppScheme(protocol);
 app.enableSandbox();
 app.on('web-contents-created', (_event, contents) => lockDown(contents));
 
-export const ready: Promise<void> = app.whenReady().then(start, fail);
+export const ready: Promise<void> = app.whenReady().then(process.argv.includes('--smoke') ? smoke : start, fail);
+
+async function smoke(): Promise<void> {
+  const report = await runSmoke();
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+  app.exit(report.ok ? 0 : 1);
+}
 
 async function start(): Promise<void> {
   // 2. start services

@@ -24,12 +24,12 @@ const TILE = 128;
 
 export async function demoCommand(argv: string[], io: CommandIO): Promise<number> {
   const flags = parseFlags(argv, { epsilon: { type: 'string' }, lambda: { type: 'string' }, steps: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } });
-  // ε 2 per prompt with λ = 0.5 follows the prompts on the 2,000-image demo set; four prompts cost about ε 3.5 of 10.
-  const epsilon = optionalNumber(flags, 'epsilon') ?? 2;
+  // Each prompt costs the Demo's planned spend unless --epsilon says otherwise.
+  const epsilon = optionalNumber(flags, 'epsilon');
   const lambda = optionalNumber(flags, 'lambda') ?? GENERATION_DEFAULTS.lambda;
   if (!(lambda >= 0 && lambda <= 1)) throw new UsageError(`--lambda must be in [0, 1], got ${lambda}`);
   const steps = optionalNumber(flags, 'steps') ?? 25;
-  if (!(epsilon > 0 && epsilon <= 10)) throw new UsageError(`--epsilon must be in (0, 10], got ${epsilon}`);
+  if (epsilon !== undefined && !(epsilon > 0 && epsilon <= 10)) throw new UsageError(`--epsilon must be in (0, 10], got ${epsilon}`);
   if (!Number.isInteger(steps) || steps < 1 || steps > 200) throw new UsageError(`--steps must be an integer in 1..200, got ${steps}`);
   const outRoot = resolve(optionalString(flags, 'out') ?? 'dprdm-demo');
 
@@ -44,7 +44,7 @@ export async function demoCommand(argv: string[], io: CommandIO): Promise<number
     const imageIds: string[] = [];
     let last;
     for (const [row, prompt] of DEMO_PROMPTS.entries()) {
-      last = await service.handlers['generate.run']({ datasetId, prompt, epsilon, lambda, images: 4, guidance: 5, steps, publicOnly: false }, {});
+      last = await service.handlers['generate.run']({ datasetId, prompt, ...(epsilon !== undefined ? { epsilon } : {}), lambda, images: 4, guidance: 5, steps, publicOnly: false }, {});
       imageIds.push(...last.images.map((i) => i.imageId));
       bar?.(row + 1, DEMO_PROMPTS.length);
     }
@@ -58,7 +58,7 @@ export async function demoCommand(argv: string[], io: CommandIO): Promise<number
       })),
     );
     await sharp({ create: { width: 4 * TILE, height: 4 * TILE, channels: 3, background: '#ffffff' } }).composite(composite).png().toFile(join(folder, 'grid.png'));
-    const summary = { folder, grid: join(folder, 'grid.png'), prompts: DEMO_PROMPTS, epsilonPerPrompt: epsilon, cumulativeEpsilon: last?.cumulativeEpsilon, remainingEpsilon: last?.remainingEpsilon };
+    const summary = { folder, grid: join(folder, 'grid.png'), prompts: DEMO_PROMPTS, epsilonPerPrompt: last?.parameters.epsilonCost, cumulativeEpsilon: last?.cumulativeEpsilon, remainingEpsilon: last?.remainingEpsilon };
     if (flags.values.json) printJson(io, summary);
     else {
       io.stdout(

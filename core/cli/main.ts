@@ -24,6 +24,7 @@ const groups: Record<string, { run: CommandGroup; summary: string }> = {
   ledger: { run: ledgerCommand, summary: 'ledger list|show|verify|export — the privacy budget ledger' },
   privacy: { run: privacyCommand, summary: 'privacy epsilon|sigma — the accountant: ε for a plan, or σ for a target ε' },
   dataset: { run: async (argv, io) => (await import('./dataset-command.ts')).datasetCommand(argv, io), summary: 'dataset add|sync|list|show|remove — index private image folders' },
+  smoke: { run: async (argv, io) => (await import('./smoke-command.ts')).smokeCommand(argv, io), summary: 'smoke [--json] [--home DIR] — the studio end to end once on a fresh home (index the demo, generate, export, verify)' },
 };
 
 function usage(): string {
