@@ -6,6 +6,9 @@
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ForgeConfig } from '@electron-forge/shared-types';
+import { FusesPlugin } from '@electron-forge/plugin-fuses';
+import { FuseV1Options, FuseVersion } from '@electron/fuses';
+import { buildNativeForElectron } from './electron/build-native.ts';
 import { buildElectron } from './electron/build.ts';
 import { buildRenderer } from './renderer/build-if-missing.ts';
 
@@ -15,7 +18,7 @@ const IGNORE: RegExp[] = [
   /^\/(test|bench|bin|build|tmp|scratch[^/]*|\.ci|\.vite|\.github|\.dprdm-home|dprdm-demo)(\/|$)/,
   /^\/renderer\/(?!dist(\/|$))/,
   /^\/native-models\/[^/]+\/(train|eval|golden)(\/|$)/,
-  /^\/out\/(?!electron(\/|$))/,
+  /^\/out\/(?!(electron|native)(\/|$))/,
   /\.(map|md)$/,
   /^\/(tsconfig[^/]*\.json|vite\.config\.ts|vitest\.config\.ts|eslint\.config\.js|forge\.config\.ts|electron-builder\.yml)$/,
 ];
@@ -46,15 +49,28 @@ const config: ForgeConfig = {
       unpack: '{**/*.node,**/libonnxruntime*,**/*.dll,**/*.dylib,**/*.so,**/*.so.*,**/native-models/**,**/core/models/**}',
     },
   },
-  // Native modules ship prebuilt (N-API); Forge must not try to rebuild them for Electron.
+  // sharp, usearch and onnxruntime-node are N-API and ship as installed; better-sqlite3's Electron build is made
+  // beside the app by generateAssets (electron/build-native.ts), so nothing is rebuilt in place.
   rebuildConfig: { onlyModules: [], force: false },
   makers: [{ name: '@electron-forge/maker-zip', platforms: ['darwin', 'linux', 'win32'], config: {} }],
-  plugins: [],
+  plugins: [
+    new FusesPlugin({
+      version: FuseVersion.V1,
+      [FuseV1Options.RunAsNode]: false,
+      [FuseV1Options.EnableCookieEncryption]: true,
+      [FuseV1Options.EnableNodeOptionsEnvironmentVariable]: false,
+      [FuseV1Options.EnableNodeCliInspectArguments]: false,
+      [FuseV1Options.EnableEmbeddedAsarIntegrityValidation]: true,
+      [FuseV1Options.OnlyLoadAppFromAsar]: true,
+      [FuseV1Options.GrantFileProtocolExtraPrivileges]: false,
+    }),
+  ],
   publishers: [],
   hooks: {
     generateAssets: async () => {
       await buildRenderer();
       await buildElectron();
+      await buildNativeForElectron();
     },
     packageAfterPrune: async (_config, buildPath, _electronVersion, platform) => {
       await dropOtherPlatformsOnnxRuntime(buildPath, platform);

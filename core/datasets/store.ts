@@ -11,7 +11,7 @@
  */
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openSqlite, type SqliteDatabase } from '../native/sqlite.ts';
 import { DatasetIndexCorruptError } from './errors.ts';
 
 export const INDEX_FILE = 'index.sqlite';
@@ -95,13 +95,13 @@ const SCHEMA = `
 export class IndexStore {
   readonly dir: string;
   readonly dim: number;
-  private readonly db: Database.Database;
+  private readonly db: SqliteDatabase;
   private fd: number;
   private rowCount: number;
   private readonly stmt;
   private closed = false;
 
-  private constructor(dir: string, db: Database.Database) {
+  private constructor(dir: string, db: SqliteDatabase) {
     this.dir = dir;
     this.db = db;
     this.stmt = {
@@ -153,7 +153,7 @@ export class IndexStore {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const file = join(dir, INDEX_FILE);
     if (existsSync(file)) throw new DatasetIndexCorruptError(`an index already exists in ${dir}`);
-    const db = new Database(file);
+    const db = openSqlite(file);
     try {
       configure(db);
       db.transaction(() => {
@@ -184,9 +184,9 @@ export class IndexStore {
   static open(dir: string): IndexStore {
     const file = join(dir, INDEX_FILE);
     if (!existsSync(file)) throw new DatasetIndexCorruptError(`no index in ${dir}`);
-    let db: Database.Database;
+    let db: SqliteDatabase;
     try {
-      db = new Database(file, { fileMustExist: true });
+      db = openSqlite(file, { fileMustExist: true });
       configure(db);
       const version = Number((db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined)?.value);
       if (version !== SCHEMA_VERSION) throw new Error(`schema version ${version}, this studio reads ${SCHEMA_VERSION}`);
@@ -409,7 +409,7 @@ export class IndexStore {
   }
 }
 
-function configure(db: Database.Database): void {
+function configure(db: SqliteDatabase): void {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 10000');

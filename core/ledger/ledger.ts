@@ -15,7 +15,7 @@
 import { closeSync, existsSync, linkSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
-import Database from 'better-sqlite3';
+import { openSqlite, type SqliteDatabase } from '../native/sqlite.ts';
 import { DEFAULT_ORDERS, epsilonFromRdp, queryRdp } from '../privacy/index.ts';
 import {
   MAX_COUNTED_QUERIES,
@@ -362,9 +362,9 @@ export function openLedger(path: string, options: OpenLedgerOptions = {}): Ledge
   const clock = options.clock ?? (() => new Date());
   if (!existsSync(file)) createLedgerFile(file, clock);
   checkFileHeader(file);
-  let db: Database.Database;
+  let db: SqliteDatabase;
   try {
-    db = new Database(file, { fileMustExist: true, timeout: busy });
+    db = openSqlite(file, { fileMustExist: true, timeout: busy });
   } catch (error) {
     if (isCorruption(error)) throw new LedgerCorruptError(file, (error as Error).message);
     throw error;
@@ -389,7 +389,7 @@ export function openLedger(path: string, options: OpenLedgerOptions = {}): Ledge
   }
 }
 
-function configure(db: Database.Database, file: string): void {
+function configure(db: SqliteDatabase, file: string): void {
   const mode = db.pragma('journal_mode = WAL', { simple: true });
   if (mode !== 'wal') throw new LedgerCorruptError(file, `could not switch to WAL journaling (got ${String(mode)})`);
   db.pragma('synchronous = FULL');
@@ -399,7 +399,7 @@ function configure(db: Database.Database, file: string): void {
 /** A new ledger is built under a temporary name and linked into place, so a crash never leaves an empty "ledger". */
 function createLedgerFile(file: string, clock: () => Date): void {
   const temp = join(dirname(file), `.ledger-init-${randomBytes(8).toString('hex')}.sqlite`);
-  const db = new Database(temp);
+  const db = openSqlite(temp);
   try {
     configure(db, temp);
     db.transaction(() => migrate(db, clock().toISOString())).immediate();
@@ -441,14 +441,14 @@ function checkFileHeader(file: string): void {
 
 export class Ledger {
   readonly path: string;
-  private readonly db: Database.Database;
+  private readonly db: SqliteDatabase;
   private readonly clock: () => Date;
   private closed = false;
   private readonly ordersCache = new Map<string, number[]>();
   private readonly stmt;
 
   /** Use openLedger(). */
-  constructor(db: Database.Database, path: string, clock: () => Date) {
+  constructor(db: SqliteDatabase, path: string, clock: () => Date) {
     this.db = db;
     this.path = path;
     this.clock = clock;

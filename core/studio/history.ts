@@ -4,7 +4,7 @@
  * (r̃ stays inside the process), nor anything computed from the private images.
  */
 import { randomBytes } from 'node:crypto';
-import Database from 'better-sqlite3';
+import { openSqlite, type SqliteDatabase } from '../native/sqlite.ts';
 
 export const HISTORY_FILE = 'history.sqlite';
 
@@ -136,10 +136,10 @@ function toImage(r: ImageRow): StoredImage {
 }
 
 export class HistoryStore {
-  private readonly db: Database.Database;
+  private readonly db: SqliteDatabase;
 
   constructor(path: string) {
-    this.db = new Database(path);
+    this.db = openSqlite(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('foreign_keys = ON');
     this.db.exec(SCHEMA);

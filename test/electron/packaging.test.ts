@@ -1,3 +1,4 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -17,15 +18,17 @@ const { DebugLogger } = require('builder-util') as { DebugLogger: new (enabled?:
 /** electron-builder normalises `files` to [{ filter: [...] }]; this reads either form. */
 type Files = (string | { filter?: string[] })[];
 const patterns = (files: Files | undefined): string[] => (files ?? []).flatMap((f) => (typeof f === 'string' ? [f] : (f.filter ?? [])));
+type Target = string | { target: string; arch?: string[] };
 interface BuilderConfig {
   npmRebuild: boolean;
+  electronFuses: Record<string, boolean>;
   asar: boolean;
   asarUnpack: Files;
   files: Files;
   directories: { buildResources: string; output: string };
-  mac: { target: { target: string }[]; files: Files };
-  win: { target: { target: string }[]; files: Files };
-  linux: { target: string[]; files: Files };
+  mac: { target: Target[]; files: Files };
+  win: { target: Target[]; files: Files };
+  linux: { target: Target[]; files: Files };
 }
 
 let config: BuilderConfig;
@@ -46,9 +49,10 @@ describe('electron-builder.yml', () => {
   it('builds dmg, nsis, AppImage and deb from build/ without rebuilding native modules', () => {
     expect(config.npmRebuild).toBe(false);
     expect(config.directories.buildResources).toBe('build');
-    expect(config.mac.target.map((t) => t.target)).toEqual(['dmg']);
-    expect(config.win.target.map((t) => t.target)).toEqual(['nsis']);
-    expect(config.linux.target).toEqual(['AppImage', 'deb']);
+    const names = (targets: Target[]) => targets.map((t) => (typeof t === 'string' ? t : t.target));
+    expect(names(config.mac.target)).toEqual(['dmg']);
+    expect(names(config.win.target)).toEqual(['nsis']);
+    expect(names(config.linux.target)).toEqual(['AppImage', 'deb']);
   });
 
   it('unpacks native modules, libonnxruntime and the models from the asar archive', () => {
@@ -110,5 +114,114 @@ describe('forge.config.ts', () => {
     expect(ignored('/out/electron/main.js')).toBe(false);
     expect(ignored('/native-models/shapes-v1/decoder_unet.onnx')).toBe(false);
     expect(ignored('/package.json')).toBe(false);
+  });
+});
+
+// ---- what a built app needs on every platform it is built for ---------------------------------------------------
+
+const PLATFORM = { mac: 'darwin', win: 'win32', linux: 'linux' } as const;
+
+/** Every (platform, arch) an installer is built for. */
+function installerTargets(c: BuilderConfig): { platform: 'darwin' | 'win32' | 'linux'; arch: string; target: string }[] {
+  return (['mac', 'win', 'linux'] as const).flatMap((os) =>
+    c[os].target.flatMap((t) => (typeof t === 'string' ? [{ target: t, arch: ['x64'] }] : [{ target: t.target, arch: t.arch ?? ['x64'] }])).flatMap((t) => t.arch.map((arch) => ({ platform: PLATFORM[os], arch, target: t.target }))),
+  );
+}
+
+/** The production dependency tree (package directories), from package.json's dependencies down. */
+function productionPackages(): string[] {
+  const seen = new Map<string, string>();
+  const visit = (name: string, from: string) => {
+    let dir: string;
+    try {
+      dir = path.dirname(createRequire(path.join(from, 'package.json')).resolve(`${name}/package.json`));
+    } catch {
+      return; // an optional dependency for another platform
+    }
+    if (seen.has(dir)) return;
+    seen.set(dir, name);
+    const pkg = require(path.join(dir, 'package.json')) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
+    for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies })) visit(dep, dir);
+  };
+  const root_pkg = require(path.join(root, 'package.json')) as { dependencies: Record<string, string> };
+  for (const dep of Object.keys(root_pkg.dependencies)) visit(dep, root);
+  return [...seen.keys()];
+}
+
+function nativeBinaries(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      if (entry.name === 'node_modules') continue;
+      const p = path.join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (entry.name.endsWith('.node')) out.push(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+describe('native modules and binaries for every installer', () => {
+  it('every production dependency whose binary is not N-API has an Electron build step (so the next one cannot slip in)', async () => {
+    const { ELECTRON_NATIVE_BUILDS } = await import('../../electron/build-native.ts');
+    const abiSpecific = new Set<string>();
+    let napi = 0;
+    for (const dir of productionPackages()) {
+      for (const binary of nativeBinaries(dir)) {
+        const bytes = readFileSync(binary);
+        // N-API modules register through napi_register_module_v1; ABI-specific ones through node_register_module_v<N>.
+        if (bytes.includes('napi_register_module_v1')) napi++;
+        else if (bytes.includes('node_register_module_v')) abiSpecific.add(require(path.join(dir, 'package.json')).name as string);
+      }
+    }
+    expect(napi).toBeGreaterThan(0);
+    expect([...abiSpecific].sort()).toEqual(Object.keys(ELECTRON_NATIVE_BUILDS).sort());
+    expect([...abiSpecific]).toContain('better-sqlite3');
+  });
+
+  it('inside Electron the ledger opens better-sqlite3 from its Electron build, and says how to make one when it is missing', async () => {
+    const { electronSqliteBinding, sqliteBindingForThisRuntime } = await import('../../core/native/sqlite.ts');
+    expect(sqliteBindingForThisRuntime({ ...process.versions, electron: undefined } as never)).toBeUndefined();
+    expect(() => sqliteBindingForThisRuntime({ ...process.versions, electron: '45.5.0', modules: '999' } as never)).toThrow(/npm run build:native/);
+    expect(electronSqliteBinding('140', '/app')).toBe(path.join('/app', 'out', 'native', 'better_sqlite3-electron-abi140.node'));
+    expect(patterns(config.files)).toContain('out/native/*.node');
+    expect(config.asarUnpack).toContain('out/native/**');
+    const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts['build:desktop']).toContain('build:native');
+    expect(pkg.scripts.dist).toContain('build:desktop');
+  });
+
+  it('every installer target has its onnxruntime, sharp and usearch binaries', () => {
+    const targets = installerTargets(config);
+    expect(targets.map((t) => `${t.platform}-${t.arch}`).sort()).toEqual(['darwin-arm64', 'linux-arm64', 'linux-arm64', 'linux-x64', 'linux-x64', 'win32-x64']);
+    const lock = JSON.parse(readFileSync(path.join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, unknown> };
+    const usearch = readdirSync(path.join(root, 'node_modules', 'usearch', 'prebuilds'));
+    for (const { platform, arch } of targets) {
+      expect(existsSync(path.join(root, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', platform, arch, 'onnxruntime_binding.node')), `onnxruntime ${platform}/${arch}`).toBe(true);
+      expect(lock.packages, `sharp ${platform}-${arch}`).toHaveProperty([`node_modules/@img/sharp-${platform}-${arch}`]);
+      expect(usearch.some((d) => d === `${platform}-${arch}` || (d.startsWith(`${platform}-`) && d.split('-')[1]!.split('+').includes(arch))), `usearch ${platform}-${arch}`).toBe(true);
+    }
+  });
+
+  it('sets the fuses in both packagers: no runAsNode, NODE_OPTIONS or --inspect; asar integrity on; app only from asar', async () => {
+    expect(config.electronFuses).toMatchObject({
+      runAsNode: false,
+      enableNodeOptionsEnvironmentVariable: false,
+      enableNodeCliInspectArguments: false,
+      enableEmbeddedAsarIntegrityValidation: true,
+      onlyLoadAppFromAsar: true,
+    });
+    const { default: forge } = await import('../../forge.config.ts');
+    const { FuseV1Options } = await import('@electron/fuses');
+    const fuses = forge.plugins?.find((p) => (p as { name?: string }).name === 'fuses') as unknown as { fusesConfig: Record<string, unknown> } | undefined;
+    expect(fuses).toBeDefined();
+    expect(fuses!.fusesConfig).toMatchObject({
+      [FuseV1Options.RunAsNode]: false,
+      [FuseV1Options.EnableNodeOptionsEnvironmentVariable]: false,
+      [FuseV1Options.EnableNodeCliInspectArguments]: false,
+      [FuseV1Options.EnableEmbeddedAsarIntegrityValidation]: true,
+      [FuseV1Options.OnlyLoadAppFromAsar]: true,
+    });
   });
 });
