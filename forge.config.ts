@@ -13,9 +13,8 @@ import { buildElectron } from './electron/build.ts';
 import { buildRenderer } from './renderer/build-if-missing.ts';
 
 /** Paths (relative to the app root, as the packager passes them) that never ship. */
-/** The main process runs core/ and electron/ from source through tsx (electron/main.mjs), so those ship. */
 const IGNORE: RegExp[] = [
-  /^\/(test|bench|bin|build|tmp|scratch[^/]*|\.ci|\.vite|\.github|\.dprdm-home|dprdm-demo)(\/|$)/,
+  /^\/(test|bench|bin|build|core|electron|scripts|docs|tmp|scratch[^/]*|\.ci|\.vite|\.github|\.dprdm-home|dprdm-demo)(\/|$)/,
   /^\/renderer\/(?!dist(\/|$))/,
   /^\/native-models\/[^/]+\/(train|eval|golden)(\/|$)/,
   /^\/out\/(?!(electron|native)(\/|$))/,
@@ -46,7 +45,7 @@ const config: ForgeConfig = {
     asar: {
       // Native modules, libonnxruntime, the model files onnxruntime opens by path and the model worker's
       // sources stay outside the archive.
-      unpack: '{**/*.node,**/libonnxruntime*,**/*.dll,**/*.dylib,**/*.so,**/*.so.*,**/native-models/**,**/core/models/**}',
+      unpack: '{**/*.node,**/libonnxruntime*,**/*.dll,**/*.dylib,**/*.so,**/*.so.*,**/native-models/**,**/out/electron/model-worker.mjs}',
     },
   },
   // sharp, usearch and onnxruntime-node are N-API and ship as installed; better-sqlite3's Electron build is made

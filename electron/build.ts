@@ -1,24 +1,50 @@
 /**
- * Builds the preload into out/electron/preload.cjs with Vite (no Electron binary needed). It is the only
- * bundled file of the shell: sandboxed preloads cannot load ES modules or TypeScript, so it becomes one
- * CommonJS file with only `electron` external. The main process runs from source through tsx
- * (electron/main.mjs), like the CLI.
+ * Builds the desktop app's JavaScript into out/electron/ (no Electron binary needed):
+ *  - preload.cjs with Vite: sandboxed preloads cannot load ES modules or TypeScript, so one CommonJS file with
+ *    only `electron` external;
+ *  - main.mjs and model-worker.mjs with esbuild: the main process with the core/ it uses, and the model worker's
+ *    entry point (core/models/model-host.ts starts it when it lies beside the bundle), as plain JavaScript. No
+ *    TypeScript source and no transpiler ship in the packaged app; `npm run desktop` runs the same build.
+ *    Native modules stay external (they load their own binaries), and so does `electron`.
+ * Both bundles sit two folders below the app root, like core/<folder>/, so paths the core resolves from its own
+ * location (the package.json, native-models/, out/native/) mean the same thing in sources and bundles.
  */
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build as esbuild } from 'esbuild';
 import { build } from 'vite';
+
+/** Packages that must not be bundled: Electron itself and modules with native binaries. */
+export const MAIN_EXTERNALS = ['electron', 'better-sqlite3', 'sharp', 'usearch', 'onnxruntime-node'] as const;
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(root, 'out', 'electron');
 
 export async function buildElectron(): Promise<void> {
+  rmSync(outDir, { recursive: true, force: true });
+  await esbuild({
+    absWorkingDir: root,
+    entryPoints: { main: path.join(root, 'electron', 'main.ts'), 'model-worker': path.join(root, 'core', 'models', 'model-worker.ts') },
+    outdir: outDir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    external: [...MAIN_EXTERNALS],
+    sourcemap: false,
+    logLevel: 'warning',
+    // Bundled CommonJS dependencies may call require(); give the ES module bundle one.
+    banner: { js: "import { createRequire as __dprdmCreateRequire } from 'node:module'; const require = __dprdmCreateRequire(import.meta.url);" },
+  });
   await build({
     configFile: false,
     root,
     logLevel: 'warn',
     build: {
       outDir,
-      emptyOutDir: true,
+      emptyOutDir: false,
       target: 'node22',
       minify: false,
       ssr: path.join(root, 'electron', 'preload.ts'),
@@ -29,5 +55,5 @@ export async function buildElectron(): Promise<void> {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   await buildElectron();
-  process.stdout.write(`built ${path.relative(root, outDir)}/preload.cjs\n`);
+  process.stdout.write(`built ${path.relative(root, outDir)}/{main.mjs,model-worker.mjs,preload.cjs}\n`);
 }

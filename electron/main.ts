@@ -13,7 +13,6 @@
  * sequence (core/studio/smoke.ts) inside this main process, prints one JSON line and exits 0 when all of it worked.
  */
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, protocol } from 'electron';
 import { IPC_EVENT_CHANNEL } from './bridge.ts';
 import { registerShellIpc, registerStudioIpc, trustedSender } from './ipc.ts';
@@ -24,9 +23,8 @@ import { runSmoke } from '../core/studio/smoke.ts';
 import { startStudioService, type DesktopStudioService } from './studio-service.ts';
 import { createMainWindow } from './window.ts';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-/** Run through tsx by electron/main.mjs; the preload is the one bundled file (out/electron/preload.cjs). */
-const PRELOAD = path.join(here, '..', 'out', 'electron', 'preload.cjs');
+/** This file is bundled into out/electron/main.mjs (electron/build.ts), beside the preload. */
+const PRELOAD = path.join(app.getAppPath(), 'out', 'electron', 'preload.cjs');
 const RENDERER_ROOT = path.join(app.getAppPath(), 'renderer', 'dist');
 
 // 1. before ready

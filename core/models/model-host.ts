@@ -3,6 +3,8 @@
  * owns the sessions; every method returns a promise, generation reports per-step progress (with optional
  * x0 previews) and stops on an AbortSignal. The worker does not keep the process alive while idle.
  */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { EmbeddingBatch, TextEmbeddingBatch } from './encoders.ts';
 import { ImageDecodeError, ModelAbortError, ModelSetError, type ModelSetErrorCode } from './errors.ts';
@@ -66,10 +68,14 @@ export class ModelHost implements ModelService {
 
   /** Starts a worker, loads and verifies the model set in it, and resolves once its sessions are open. */
   static async start(dir: string, options: ModelRuntimeOptions = {}): Promise<ModelHost> {
-    const init: WorkerInit = { entry: new URL('./model-worker.ts', import.meta.url).href, dir, options };
+    // Bundled (the desktop app: out/electron/model-worker.mjs beside this code) the worker is plain JavaScript;
+    // from sources (CLI, host, tests) a small bootstrap registers tsx and imports the TypeScript worker.
+    const built = new URL('./model-worker.mjs', import.meta.url);
+    const bundled = existsSync(fileURLToPath(built));
+    const init: WorkerInit = { entry: bundled ? built.href : new URL('./model-worker.ts', import.meta.url).href, dir, options };
     // The worker inherits the parent's Node flags, except --input-type (only valid for -e/stdin scripts).
     const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-    const worker = new Worker(new URL('./worker-bootstrap.mjs', import.meta.url), { workerData: init, execArgv });
+    const worker = new Worker(bundled ? built : new URL('./worker-bootstrap.mjs', import.meta.url), { workerData: init, execArgv });
     let onMessage: ((m: WorkerToHost) => void) | undefined;
     let onError: ((e: Error) => void) | undefined;
     let onExit: ((code: number) => void) | undefined;

@@ -72,18 +72,43 @@ describe('electron-builder.yml', () => {
     }
   });
 
-  it('packages what the app runs (sources run through tsx, built renderer, preload, models) and never tests or training data', () => {
+  it('packages what the app runs (the bundled main process and worker, built renderer, preload, models) and no sources, tests or training data', () => {
     const files = patterns(config.files);
-    expect(files).toEqual(expect.arrayContaining(['electron/**', 'core/**', 'out/electron/**', 'renderer/dist/**', '!native-models/*/train/**']));
-    expect(files.some((f) => f.startsWith('test') || f.startsWith('bench') || f.startsWith('renderer/src'))).toBe(false);
-    expect(config.asarUnpack).toContain('core/models/**'); // model worker threads load these from disk
+    expect(files).toEqual(expect.arrayContaining(['out/electron/**', 'renderer/dist/**', '!native-models/*/train/**']));
+    expect(files.some((f) => /^(test|bench|core|electron|renderer\/src)\b/.test(f))).toBe(false);
+    expect(config.asarUnpack).toContain('out/electron/model-worker.mjs'); // worker threads load it from disk
   });
 
-  it('points Electron at the tsx bootstrap, which exists', async () => {
-    const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { main: string; dependencies: Record<string, string> };
-    expect(pkg.main).toBe('electron/main.mjs');
-    expect(await readFile(path.join(root, pkg.main), 'utf8')).toMatch(/register\(\);\s*await import\('\.\/main\.ts'\)/);
-    expect(pkg.dependencies).toHaveProperty('tsx'); // a runtime dependency, so it ships
+  it('points Electron at the bundled main process, which the desktop build makes', async () => {
+    const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { main: string; scripts: Record<string, string> };
+    expect(pkg.main).toBe('out/electron/main.mjs');
+    expect(pkg.scripts.desktop).toMatch(/build:desktop && electron \./);
+    expect(pkg.scripts['build:desktop']).toContain('build:electron');
+  });
+
+  it('bundles main and the model worker into plain JavaScript: no TypeScript import, no tsx; the built worker serves models in plain Node', { timeout: 120_000 }, async () => {
+    const { buildElectron, MAIN_EXTERNALS } = await import('../../electron/build.ts');
+    await buildElectron();
+    for (const file of ['main.mjs', 'model-worker.mjs', 'preload.cjs']) expect(existsSync(path.join(root, 'out', 'electron', file)), file).toBe(true);
+    for (const file of ['main.mjs', 'model-worker.mjs']) {
+      const code = readFileSync(path.join(root, 'out', 'electron', file), 'utf8');
+      const specifiers = [...code.matchAll(/\bfrom\s+"([^"]+)"|\bimport\("([^"]+)"\)/g)].map((m) => m[1] ?? m[2]!);
+      expect(specifiers.filter((s) => s.endsWith('.ts') || s === 'tsx' || s.startsWith('tsx/')), file).toEqual([]);
+      expect(specifiers.filter((s) => !s.startsWith('node:') && !(MAIN_EXTERNALS as readonly string[]).includes(s)), file).toEqual([]);
+    }
+    // The built worker, exactly as the bundled main process starts it, loads the model set and answers.
+    const { Worker } = await import('node:worker_threads');
+    const workerFile = path.join(root, 'out', 'electron', 'model-worker.mjs');
+    const worker = new Worker(workerFile, { workerData: { entry: workerFile, dir: path.join(root, 'native-models', 'shapes-v1'), options: { provider: 'cpu' } } });
+    try {
+      const first = await new Promise<{ type: string }>((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+      expect(first.type).toBe('ready');
+    } finally {
+      await worker.terminate();
+    }
   });
 });
 
@@ -107,7 +132,9 @@ describe('forge.config.ts', () => {
     const ignore = forge.packagerConfig?.ignore as RegExp[];
     const ignored = (p: string) => ignore.some((re) => re.test(p));
     expect(ignored('/test/electron/ipc.test.ts')).toBe(true);
-    expect(ignored('/core/studio/contract.ts')).toBe(false); // run from source through tsx
+    expect(ignored('/core/studio/contract.ts')).toBe(true); // bundled into out/electron/main.mjs
+    expect(ignored('/out/electron/main.mjs')).toBe(false);
+    expect(ignored('/out/native/better_sqlite3-electron-abi140.node')).toBe(false);
     expect(ignored('/native-models/shapes-v1/train/models.py')).toBe(true);
     expect(ignored('/renderer/src/App.svelte')).toBe(true);
     expect(ignored('/renderer/dist/index.html')).toBe(false);
