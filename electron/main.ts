@@ -20,7 +20,7 @@ import { taskbarProgress } from './progress.ts';
 import { registerAppScheme, serveAppProtocol } from './protocol.ts';
 import { lockDown } from './security.ts';
 import { runSmoke } from '../core/studio/smoke.ts';
-import { startStudioService, type DesktopStudioService } from './studio-service.ts';
+import { desktopModelSpawn, startStudioService, type DesktopStudioService } from './studio-service.ts';
 import { createMainWindow } from './window.ts';
 
 /** This file is bundled into out/electron/main.mjs (electron/build.ts), beside the preload. */
@@ -36,7 +36,7 @@ app.on('web-contents-created', (_event, contents) => lockDown(contents));
 export const ready: Promise<void> = app.whenReady().then(process.argv.includes('--smoke') ? smoke : start, fail);
 
 async function smoke(): Promise<void> {
-  const report = await runSmoke();
+  const report = await runSmoke({ modelSpawn: desktopModelSpawn() });
   process.stdout.write(`${JSON.stringify(report)}\n`);
   app.exit(report.ok ? 0 : 1);
 }

@@ -1,7 +1,8 @@
 /**
- * `ModelHost`: the model set behind a worker thread (DESIGN §2: models are heavy and synchronous). One worker
- * owns the sessions; every method returns a promise, generation reports per-step progress (with optional
- * x0 previews) and stops on an AbortSignal. The worker does not keep the process alive while idle.
+ * `ModelHost`: the model set behind a worker (models are heavy and synchronous). One worker owns the sessions;
+ * every method returns a promise, generation reports per-step progress (with optional x0 previews) and stops on an
+ * AbortSignal. The worker is a thread in plain Node (it does not keep the process alive while idle) or, inside
+ * Electron, a utility process with a V8 heap of its own (electron/model-process.ts): both behind `ModelChannel`.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +44,54 @@ function reviveError(e: SerializedError): Error {
   return error;
 }
 
+/** The thread or process a model host talks to. */
+export interface ModelChannel {
+  post(message: HostToWorker): void;
+  onMessage(listener: (message: WorkerToHost) => void): () => void;
+  /** Called once when the worker dies (a crash, an exit). */
+  onExit(listener: (reason: string) => void): () => void;
+  terminate(): Promise<void>;
+  /** Whether the worker may keep the process alive (while calls are pending). */
+  keepAlive?(on: boolean): void;
+}
+
+/** Starts a worker for `init` (the model set's folder and runtime options). */
+export type ModelChannelSpawn = (init: WorkerInit) => ModelChannel;
+
+/** The model worker's entry point: bundled beside this code (the desktop app), else the TypeScript source. */
+export function modelWorkerEntry(): { file: URL; bundled: boolean } {
+  const built = new URL('./model-worker.mjs', import.meta.url);
+  return existsSync(fileURLToPath(built)) ? { file: built, bundled: true } : { file: new URL('./model-worker.ts', import.meta.url), bundled: false };
+}
+
+/** A worker thread (plain Node). From sources a small bootstrap registers tsx and imports the TypeScript worker. */
+export const workerThreadChannel: ModelChannelSpawn = (init) => {
+  const entry = modelWorkerEntry();
+  // The worker inherits the parent's Node flags, except --input-type (only valid for -e/stdin scripts).
+  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+  const worker = new Worker(entry.bundled ? entry.file : new URL('./worker-bootstrap.mjs', import.meta.url), { workerData: init, execArgv });
+  worker.unref();
+  return {
+    post: (message) => worker.postMessage(message),
+    onMessage(listener) {
+      worker.on('message', listener);
+      return () => void worker.off('message', listener);
+    },
+    onExit(listener) {
+      const onError = (error: Error) => listener(`crashed: ${error.message}`);
+      const onExit = (code: number) => listener(`exited (code ${code})`);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+      return () => {
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+      };
+    },
+    terminate: async () => void (await worker.terminate()),
+    keepAlive: (on) => (on ? worker.ref() : worker.unref()),
+  };
+};
+
 interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
@@ -56,49 +105,45 @@ export class ModelHost implements ModelService {
   private failure: Error | undefined;
   private closed = false;
 
+  private exited: Promise<void>;
+
   private constructor(
-    private readonly worker: Worker,
+    private readonly worker: ModelChannel,
     readonly info: ModelSetInfo,
   ) {
-    worker.on('message', (m: WorkerToHost) => this.onMessage(m));
-    worker.on('error', (error) => this.fail(new Error(`model worker crashed: ${error.message}`)));
-    worker.on('exit', (code) => this.fail(new Error(`model worker exited (code ${code})`)));
-    worker.unref();
+    worker.onMessage((m) => this.onMessage(m));
+    this.exited = new Promise((resolve) =>
+      worker.onExit((reason) => {
+        this.fail(new Error(`model worker ${reason}`));
+        resolve();
+      }),
+    );
   }
 
-  /** Starts a worker, loads and verifies the model set in it, and resolves once its sessions are open. */
-  static async start(dir: string, options: ModelRuntimeOptions = {}): Promise<ModelHost> {
-    // Bundled (the desktop app: out/electron/model-worker.mjs beside this code) the worker is plain JavaScript;
-    // from sources (CLI, host, tests) a small bootstrap registers tsx and imports the TypeScript worker.
-    const built = new URL('./model-worker.mjs', import.meta.url);
-    const bundled = existsSync(fileURLToPath(built));
-    const init: WorkerInit = { entry: bundled ? built.href : new URL('./model-worker.ts', import.meta.url).href, dir, options };
-    // The worker inherits the parent's Node flags, except --input-type (only valid for -e/stdin scripts).
-    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-    const worker = new Worker(bundled ? built : new URL('./worker-bootstrap.mjs', import.meta.url), { workerData: init, execArgv });
-    let onMessage: ((m: WorkerToHost) => void) | undefined;
-    let onError: ((e: Error) => void) | undefined;
-    let onExit: ((code: number) => void) | undefined;
+  /**
+   * Starts a worker (a thread by default; Electron passes its utility-process spawn), loads and verifies the model
+   * set in it, and resolves once its sessions are open.
+   */
+  static async start(dir: string, options: ModelRuntimeOptions = {}, spawn: ModelChannelSpawn = workerThreadChannel): Promise<ModelHost> {
+    const init: WorkerInit = { entry: modelWorkerEntry().file.href, dir, options };
+    const worker = spawn(init);
+    const stops: (() => void)[] = [];
     try {
       const info = await new Promise<ModelSetInfo>((resolve, reject) => {
-        onMessage = (m) => {
-          if (m.type === 'ready') resolve(m.info);
-          else if (m.type === 'init-error') reject(reviveError(m.error));
-        };
-        onError = reject;
-        onExit = (code) => reject(new Error(`model worker exited during start-up (code ${code})`));
-        worker.on('message', onMessage);
-        worker.on('error', onError);
-        worker.on('exit', onExit);
+        stops.push(
+          worker.onMessage((m) => {
+            if (m.type === 'ready') resolve(m.info);
+            else if (m.type === 'init-error') reject(reviveError(m.error));
+          }),
+          worker.onExit((reason) => reject(new Error(`model worker ${reason} during start-up`))),
+        );
       });
       return new ModelHost(worker, info);
     } catch (error) {
       await worker.terminate();
       throw error;
     } finally {
-      if (onMessage) worker.off('message', onMessage);
-      if (onError) worker.off('error', onError);
-      if (onExit) worker.off('exit', onExit);
+      for (const stop of stops) stop();
     }
   }
 
@@ -129,9 +174,8 @@ export class ModelHost implements ModelService {
     if (this.closed) return;
     this.closed = true;
     this.post({ type: 'close' });
-    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     const timer = setTimeout(() => void this.worker.terminate(), 2000);
-    await exited;
+    await this.exited;
     clearTimeout(timer);
   }
 
@@ -149,13 +193,13 @@ export class ModelHost implements ModelService {
         ...(onProgress ? { onProgress } : {}),
         cleanup: () => options.signal?.removeEventListener('abort', onAbort),
       });
-      if (this.pending.size === 1) this.worker.ref();
+      if (this.pending.size === 1) this.worker.keepAlive?.(true);
       this.post({ type: 'call', id, ...call } as HostToWorker);
     });
   }
 
   private post(message: HostToWorker): void {
-    this.worker.postMessage(message);
+    this.worker.post(message);
   }
 
   private settle(id: number): Pending | undefined {
@@ -163,7 +207,7 @@ export class ModelHost implements ModelService {
     if (!p) return undefined;
     this.pending.delete(id);
     p.cleanup();
-    if (this.pending.size === 0) this.worker.unref();
+    if (this.pending.size === 0) this.worker.keepAlive?.(false);
     return p;
   }
 

@@ -15,7 +15,8 @@ export type WorkerCall =
   | { method: 'generate'; args: [request: GenerateRequest, wantProgress: boolean] }
   | { method: 'judge'; args: [images: Float32Array, count: number] };
 
-export type HostToWorker = ({ type: 'call'; id: number } & WorkerCall) | { type: 'cancel'; id: number } | { type: 'close' };
+/** `init` is the first message to a worker in a process of its own (a worker thread gets it as workerData). */
+export type HostToWorker = ({ type: 'call'; id: number } & WorkerCall) | { type: 'cancel'; id: number } | { type: 'close' } | { type: 'init'; init: WorkerInit };
 
 export interface SerializedError {
   name: string;

@@ -2,6 +2,9 @@
  * The model worker: owns one `ModelRuntime` (all onnxruntime sessions) off the main thread and serves
  * `ModelHost` calls. Calls interleave at await points (e.g. an embedding between two sampler steps); a
  * `cancel` aborts the call's AbortSignal, which the sampler checks between steps.
+ * It runs as a worker thread (plain Node: `parentPort`, init in workerData, buffers transferred) or as an Electron
+ * utility process (`process.parentPort`, init as the first message, messages copied: a utility process transfers
+ * only message ports).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Transferable } from 'node:worker_threads';
@@ -9,13 +12,44 @@ import { ModelAbortError } from './errors.ts';
 import { type HostToWorker, type WorkerInit, type WorkerToHost, serializeError } from './model-protocol.ts';
 import { ModelRuntime } from './runtime.ts';
 
-const port = parentPort;
-if (!port) throw new Error('model-worker.ts must run in a worker thread (use ModelHost)');
-const init = workerData as WorkerInit;
+/** Electron's utility-process side of the channel (`process.parentPort`). */
+interface UtilityParentPort {
+  on(event: 'message', listener: (event: { data: unknown }) => void): void;
+  postMessage(message: unknown): void;
+}
+
+interface Endpoint {
+  send(message: WorkerToHost, transfer?: Transferable[]): void;
+  onMessage(listener: (message: HostToWorker) => void): void;
+  close(): void;
+}
+
+function endpoint(): { port: Endpoint; init: Promise<WorkerInit> } {
+  if (parentPort) {
+    const thread = parentPort;
+    return {
+      port: { send: (m, transfer = []) => thread.postMessage(m, transfer), onMessage: (l) => void thread.on('message', l), close: () => thread.close() },
+      init: Promise.resolve(workerData as WorkerInit),
+    };
+  }
+  const utility = (process as { parentPort?: UtilityParentPort }).parentPort;
+  if (!utility) throw new Error('model-worker must run in a worker thread or an Electron utility process (use ModelHost)');
+  const listeners: ((m: HostToWorker) => void)[] = [];
+  let resolveInit!: (init: WorkerInit) => void;
+  const init = new Promise<WorkerInit>((resolve) => (resolveInit = resolve));
+  utility.on('message', (event) => {
+    const message = event.data as HostToWorker;
+    if (message.type === 'init') resolveInit(message.init);
+    else for (const l of listeners) l(message);
+  });
+  return { port: { send: (m) => utility.postMessage(m), onMessage: (l) => void listeners.push(l), close: () => process.exit(0) }, init };
+}
+
+const { port, init: initMessage } = endpoint();
 const running = new Map<number, AbortController>();
 
 function send(message: WorkerToHost, transfer: Transferable[] = []): void {
-  port!.postMessage(message, transfer);
+  port.send(message, transfer);
 }
 
 function buffersOf(value: unknown): Transferable[] {
@@ -63,6 +97,7 @@ async function serve(runtime: ModelRuntime, message: Extract<HostToWorker, { typ
 }
 
 async function main(): Promise<void> {
+  const init = await initMessage;
   let runtime: ModelRuntime;
   try {
     runtime = await ModelRuntime.load(init.dir, init.options);
@@ -70,12 +105,12 @@ async function main(): Promise<void> {
     send({ type: 'init-error', error: serializeError(error) });
     return;
   }
-  port!.on('message', (message: HostToWorker) => {
+  port.onMessage((message: HostToWorker) => {
     if (message.type === 'call') void serve(runtime, message);
     else if (message.type === 'cancel') running.get(message.id)?.abort();
     else if (message.type === 'close') {
       for (const c of running.values()) c.abort();
-      void runtime.release().finally(() => port!.close());
+      void runtime.release().finally(() => port.close());
     }
   });
   send({ type: 'ready', info: runtime.info });

@@ -33,6 +33,7 @@ import {
   unavailableReason,
   verifyModelSet,
   type Manifest,
+  type ModelChannelSpawn,
   type ModelService,
   type PublicRetrievalSet,
 } from '../models/index.ts';
@@ -66,6 +67,8 @@ export interface StudioServiceOptions {
   readonly modelDir?: string;
   /** An already running model service to use (it is not closed by the studio). */
   readonly models?: ModelService;
+  /** How the studio starts its model host (default a worker thread; the desktop app passes a utility process). */
+  readonly modelSpawn?: ModelChannelSpawn;
   /** Lets `export.images` write to any folder outside private ones (the CLI's --out); transports never set it. */
   readonly exportAnywhere?: boolean;
 }
@@ -125,7 +128,7 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
   // ── models: started on first use, restarted when the execution provider changes ──────────────────────────
   let modelsPromise: Promise<ModelService> | undefined = options.models ? Promise.resolve(options.models) : undefined;
   const ownsModels = !options.models;
-  const models = () => (modelsPromise ??= ModelHost.start(modelDir, { provider: settings.executionProvider }));
+  const models = () => (modelsPromise ??= ModelHost.start(modelDir, { provider: settings.executionProvider }, options.modelSpawn));
   let publicSetPromise: Promise<PublicRetrievalSet> | undefined;
   const publicSet = () => (publicSetPromise ??= readPublicRetrieval(verified));
 

@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ModelService } from '../models/index.ts';
+import type { ModelChannelSpawn } from '../models/index.ts';
 import { createStudioService, DEMO_DATASET_NAME } from './service.ts';
 
 export interface SmokeStep {
@@ -31,8 +31,8 @@ export interface SmokeOptions {
   /** A fresh folder is made (and removed afterwards) unless a home is given. */
   readonly home?: string;
   readonly modelDir?: string;
-  /** A model service to use (Electron passes its utility-process host). */
-  readonly models?: ModelService;
+  /** How to start the model host (Electron passes its utility-process spawn). */
+  readonly modelSpawn?: ModelChannelSpawn;
   /** DDIM steps per image (default 5: the smoke checks that everything runs, not image quality). */
   readonly steps?: number;
 }
@@ -48,7 +48,7 @@ export async function runSmoke(options: SmokeOptions = {}): Promise<SmokeReport>
     steps.push({ step, ms: Math.round(performance.now() - start) });
     return value;
   };
-  const service = await timed('open', () => createStudioService({ home, ...(options.modelDir ? { modelDir: options.modelDir } : {}), ...(options.models ? { models: options.models } : {}) }));
+  const service = await timed('open', () => createStudioService({ home, ...(options.modelDir ? { modelDir: options.modelDir } : {}), ...(options.modelSpawn ? { modelSpawn: options.modelSpawn } : {}) }));
   try {
     const h = service.handlers;
     const info = await h['studio.info']({}, {});

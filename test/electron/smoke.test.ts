@@ -1,9 +1,12 @@
 // `electron . --smoke`: the main process runs the studio's smoke sequence with no window and exits with its verdict.
-// Electron itself is mocked (its binary cannot run here); the studio underneath is the real one.
+// Electron itself is mocked (its binary cannot run here); the studio underneath is the real one, its model host in a
+// (stand-in) utility process.
 import { afterAll, describe, expect, it, vi } from 'vitest';
 
 const exit = vi.hoisted(() => ({ code: undefined as number | undefined, windows: 0 }));
-vi.mock('electron', () => ({
+vi.mock('electron', async () => ({
+  // the model host's utility process, with Electron's API stood in by a real child process
+  utilityProcess: (await import('./fake-utility-process.ts')).fakeUtilityProcess(),
   app: {
     requestSingleInstanceLock: () => true,
     enableSandbox: () => undefined,
