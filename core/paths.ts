@@ -27,3 +27,12 @@ export function studioHome(env: NodeJS.ProcessEnv = process.env, platform: NodeJ
 export function defaultLedgerPath(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
   return join(studioHome(env, platform), LEDGER_FILE_NAME);
 }
+
+/**
+ * A path inside a packaged app's `app.asar`, moved to `app.asar.unpacked` where the packagers put the files that
+ * native code opens by path (ONNX models, native bindings): native code cannot read inside the archive. Paths
+ * outside an archive come back unchanged.
+ */
+export function outsideAsar(path: string): string {
+  return path.replace(/([\\/])app\.asar([\\/])/, '$1app.asar.unpacked$2');
+}

@@ -3,12 +3,13 @@
  * the indexer's narrow ImageEmbedder interface.
  */
 import { fileURLToPath } from 'node:url';
+import { outsideAsar } from '../paths.ts';
 import { ModelHost, type ModelRuntimeOptions, type ModelService } from '../models/index.ts';
 import type { ImageEmbedder } from './embedder.ts';
 
-/** The embedded default model set shipped in the repository. */
+/** The embedded default model set shipped in the repository (in a packaged app: its unpacked copy). */
 export function defaultModelDir(): string {
-  return fileURLToPath(new URL('../../native-models/shapes-v1/', import.meta.url));
+  return outsideAsar(fileURLToPath(new URL('../../native-models/shapes-v1/', import.meta.url)));
 }
 
 /** Wraps a running model service (the studio shares one host between indexing and generation). */

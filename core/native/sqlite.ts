@@ -8,12 +8,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { outsideAsar } from '../paths.ts';
 
 export type SqliteDatabase = Database.Database;
 
 /** The file the desktop build writes for Electron (one per Electron ABI). */
 export function electronSqliteBinding(modules: string, root = fileURLToPath(new URL('../../', import.meta.url))): string {
-  return join(root, 'out', 'native', `better_sqlite3-electron-abi${modules}.node`);
+  return outsideAsar(join(root, 'out', 'native', `better_sqlite3-electron-abi${modules}.node`));
 }
 
 /** Inside Electron: the Electron build of better-sqlite3, or an error that says how to make it. Elsewhere: undefined. */

@@ -252,3 +252,13 @@ describe('native modules and binaries for every installer', () => {
     });
   });
 });
+
+describe('paths native code opens in a packaged app', () => {
+  it('moves app.asar paths to app.asar.unpacked (native code cannot read the archive) and leaves others alone', async () => {
+    const { outsideAsar } = await import('../../core/paths.ts');
+    expect(outsideAsar('/Applications/DP-RDM Studio.app/Contents/Resources/app.asar/native-models/shapes-v1/')).toBe('/Applications/DP-RDM Studio.app/Contents/Resources/app.asar.unpacked/native-models/shapes-v1/');
+    expect(outsideAsar('C:\\Program Files\\DP-RDM Studio\\resources\\app.asar\\out\\native\\x.node')).toBe('C:\\Program Files\\DP-RDM Studio\\resources\\app.asar.unpacked\\out\\native\\x.node');
+    expect(outsideAsar('/work/main/native-models/shapes-v1/')).toBe('/work/main/native-models/shapes-v1/');
+    expect(outsideAsar('/opt/app.asar.unpacked/x')).toBe('/opt/app.asar.unpacked/x');
+  });
+});
