@@ -29,7 +29,7 @@ const FLAGS = {
   json: { type: 'boolean' },
 } as const;
 
-function seedList(text: string | undefined): number[] | undefined {
+export function seedList(text: string | undefined): number[] | undefined {
   if (text === undefined) return undefined;
   return text.split(',').map((s) => {
     const v = Number(s.trim());

@@ -20,6 +20,10 @@ const groups: Record<string, { run: CommandGroup; summary: string }> = {
     run: async (argv, io) => (await import('./evaluate-command.ts')).evaluateCommand(argv, io),
     summary: 'evaluate --dataset <id|name> [--budgets 1,3,10] [--queries T] [--q Q] [--lambda L] [--k K] [--prompts N] [--seeds S] [--captions FILE] [--dry-run] [--out DIR] [--json] — quality vs ε (curator only; audit-charged)',
   },
+  rerender: {
+    run: async (argv, io) => (await import('./rerender-command.ts')).rerenderCommand(argv, io),
+    summary: 'rerender <generationId> [--seeds a,b,…] [--steps N] [--guidance G] [--out DIR] [--json] — new images from a generation’s kept condition, at no privacy cost',
+  },
   demo: { run: async (argv, io) => (await import('./demo-command.ts')).demoCommand(argv, io), summary: 'demo — index the bundled demo folder and write a 4×4 private grid to ./dprdm-demo/' },
   ledger: { run: ledgerCommand, summary: 'ledger list|show|verify|export — the privacy budget ledger' },
   privacy: { run: privacyCommand, summary: 'privacy epsilon|sigma — the accountant: ε for a plan, or σ for a target ε' },

@@ -66,8 +66,6 @@ export interface GenerationOutcome {
 
 interface HeldCondition {
   readonly cond: Float32Array;
-  readonly spec: GenerationSpec;
-  readonly privacy: PrivacyFacts | null;
 }
 
 export interface GeneratorDeps {
@@ -121,9 +119,16 @@ export class Generator {
 
   constructor(private readonly deps: GeneratorDeps) {}
 
-  /** True while this process holds the noisy condition of `generationId` (or it is public and recomputable). */
+  /** Whether the condition of `generationId` is held (in memory, or in the history: re-renders are free). */
   holds(generationId: string): boolean {
-    return this.held.has(generationId);
+    return this.heldCondition(generationId) !== undefined;
+  }
+
+  private heldCondition(generationId: string): HeldCondition | undefined {
+    const inMemory = this.held.get(generationId);
+    if (inMemory) return inMemory;
+    const cond = this.deps.history.condition(generationId);
+    return cond ? { cond } : undefined;
   }
 
   /** A new query: the only place a private charge happens. */
@@ -182,14 +187,14 @@ export class Generator {
       rerenderOf: null,
       cancelled: false,
     };
-    this.hold(generation.generationId, { cond, spec, privacy });
+    this.hold(generation.generationId, { cond });
     return this.render(generation, cond, spec.render, jobId, signal, receipt);
   }
 
   /** New images from a held condition: no query, no charge (post-processing of the released r̃). */
   async rerender(generationId: string, render: RenderSettings, jobId: string, signal: AbortSignal): Promise<GenerationOutcome> {
-    const held = this.held.get(generationId);
-    if (!held) throw new StudioError('NOT_FOUND', 'this generation’s condition is no longer held in memory');
+    const held = this.heldCondition(generationId);
+    if (!held) throw new StudioError('NOT_FOUND', 'this generation’s condition is not held (it was recorded before the studio kept conditions); generate again');
     const base = this.deps.history.generation(generationId);
     if (!base) throw new StudioError('NOT_FOUND', `no generation ${generationId}`);
     const generation: StoredGeneration = {
@@ -219,6 +224,7 @@ export class Generator {
   ): Promise<GenerationOutcome> {
     const { deps } = this;
     deps.history.addGeneration(generation);
+    deps.history.saveCondition(generation.generationId, cond);
     const dir = join(generationsRoot(deps.home), generation.generationId);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const seeds = render.seeds?.slice() ?? Array.from({ length: render.images }, () => randomInt(0, 2 ** 32));

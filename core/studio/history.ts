@@ -1,7 +1,8 @@
 /**
- * Generation history (`<home>/history.sqlite`): prompt, parameters, seeds, ledger receipt and output files of
- * every generation, so any image can be found, exported and re-rendered. It never stores the noisy condition
- * (r̃ stays inside the process), nor anything computed from the private images.
+ * Generation history (`<home>/history.sqlite`): prompt, parameters, seeds, ledger receipt, output files and the
+ * decoder condition of every generation, so any image can be found, exported and re-rendered exactly, also after a
+ * restart. The condition is computed from the mechanism's DP release r̃ and the prompt: post-processing, so keeping
+ * it on this machine costs no privacy (it is never exported). Nothing else computed from the private images is kept.
  */
 import { randomBytes } from 'node:crypto';
 import { openSqlite, type SqliteDatabase } from '../native/sqlite.ts';
@@ -71,6 +72,10 @@ CREATE TABLE IF NOT EXISTS generations (
   cancelled INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS generations_by_dataset ON generations (dataset_id, created_at);
+CREATE TABLE IF NOT EXISTS conditions (
+  generation_id TEXT PRIMARY KEY REFERENCES generations (id) ON DELETE CASCADE,
+  cond BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS images (
   id TEXT PRIMARY KEY,
   generation_id TEXT NOT NULL REFERENCES generations (id) ON DELETE CASCADE,
@@ -152,6 +157,21 @@ export class HistoryStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(g.generationId, g.datasetId, g.prompt, g.createdAt, g.publicOnly ? 1 : 0, g.sigma, g.k, g.q, g.lambda, g.epsilonCharged, g.privacy ? JSON.stringify(g.privacy) : null, g.rerenderOf, g.cancelled ? 1 : 0);
+  }
+
+  /** The decoder condition a generation's images were drawn from (little-endian float32). */
+  saveCondition(generationId: string, cond: Float32Array): void {
+    const bytes = Buffer.alloc(cond.length * 4);
+    cond.forEach((v, i) => bytes.writeFloatLE(v, i * 4));
+    this.db.prepare('INSERT OR REPLACE INTO conditions (generation_id, cond) VALUES (?, ?)').run(generationId, bytes);
+  }
+
+  condition(generationId: string): Float32Array | undefined {
+    const row = this.db.prepare('SELECT cond FROM conditions WHERE generation_id = ?').get(generationId) as { cond: Buffer } | undefined;
+    if (!row) return undefined;
+    const out = new Float32Array(row.cond.length / 4);
+    for (let i = 0; i < out.length; i++) out[i] = row.cond.readFloatLE(i * 4);
+    return out;
   }
 
   addImage(image: StoredImage): void {

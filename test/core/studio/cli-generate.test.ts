@@ -97,4 +97,23 @@ describe('dprdm generate', () => {
     expect(run.stderr).toMatch(/already exists/);
     expect((await ledgerRows()).length).toBe(before);
   });
+
+  it('dprdm rerender: the same seed gives the same pixels from the kept condition, with nothing charged (--json carries the cost)', async () => {
+    const out = join(tempDir('dprdm-cli-rr-'), 'first');
+    const gen = await runCli(['generate', '--dataset', 'Clinic', '--prompt', 'a red star', '--images', '1', '--steps', '3', '--out', out, '--json']);
+    expect(gen.code).toBe(0);
+    const { generation } = JSON.parse(gen.stdout) as { generation: { generationId: string; parameters: { epsilonCost: number }; remainingEpsilon: number; images: { seed: number }[] } };
+    expect(generation.parameters.epsilonCost).toBeGreaterThan(0);
+    const rowsBefore = (await ledgerRows()).length;
+    const again = join(tempDir('dprdm-cli-rr-'), 'again');
+    const rr = await runCli(['rerender', generation.generationId, '--seeds', String(generation.images[0]!.seed), '--steps', '3', '--out', again, '--json']);
+    expect(rr.code).toBe(0);
+    expect(JSON.parse(rr.stdout).generation).toMatchObject({ chargeSpent: false });
+    expect((await ledgerRows()).length).toBe(rowsBefore);
+    const png = (dir: string) => readdirSync(dir).find((f) => f.endsWith('.png'))!;
+    const pixels = async (file: string) => (await import('sharp')).default(readFileSync(file)).raw().toBuffer();
+    expect((await pixels(join(again, png(again)))).equals(await pixels(join(out, png(out))))).toBe(true);
+    expect((await runCli(['rerender'])).code).toBe(2);
+    expect((await runCli(['rerender', 'gen_nope'])).code).not.toBe(0);
+  });
 });
