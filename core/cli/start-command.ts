@@ -35,5 +35,5 @@ export async function startCommand(argv: string[], io: CommandIO): Promise<numbe
     return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
   }
   io.stdout(binary ? 'No display for the desktop window; starting the studio in your browser instead.\n' : 'The Electron runtime is not installed here; starting the studio in your browser instead.\n');
-  return serveCommand(['--port', process.env.PORT ?? '0'], io);
+  return serveCommand(process.env.PORT ? ['--port', process.env.PORT] : [], io);
 }

@@ -4,11 +4,11 @@ The condition has two slots, [t ; c]: t is the prompt's text embedding, c is DP-
 c = lam * (r + N(0, s^2 I)) + (1 - lam) * t, where r is the mean of the top-k of a Poisson-like subsample of a
 retrieval pool, always divided by k (zero padding when the pool holds fewer than k rows), exactly as the studio's
 private aggregate. Per example:
-  folder (60%): the pool is the public renders that share the target's look (a stand-in for a curator's folder with
+  folder (75%): the pool is the public renders that share the target's look (a stand-in for a curator's folder with
                 one house look), subsampled to an expected m ~ logU(48, 3000) rows; the query is the content-only
                 caption's text embedding (85%, what inference does) or the target's image embedding (15%, RDM);
                 noise s = 0 (15%) or s ~ U(0, sigma_max);
-  public (40%): the pool is every public render (all looks), m ~ U(1000, 4000) (the bundled public-only set);
+  public (25%): the pool is every public render (all looks), m ~ U(1000, 4000) (the bundled public-only set);
                 query = text; s = 0.
   k ~ the planner's range; lam = 1 (50%) or U(0.2, 1); t is the content-only caption (70%) or one that names some
   of the look (30%, so an explicit look word works); classifier-free dropout: both slots zero 10%, t zero 5%,
@@ -50,7 +50,7 @@ class ConditionSampler:
 
     def __call__(self, idx):
         B = len(idx); N = self.N
-        folder = self.rand(B) < 0.6
+        folder = self.rand(B) < 0.75
         img_query = folder & (self.rand(B) < 0.15)
         q = torch.where(img_query[:, None], self.IE[idx], self.TEc[idx])
         m_folder = torch.exp(np.log(48) + self.rand(B) * (np.log(3000) - np.log(48)))
@@ -71,8 +71,8 @@ class ConditionSampler:
         lam = torch.where(self.rand(B) < 0.5, torch.ones(B), 0.2 + 0.8 * self.rand(B))[:, None]
         c = lam * r + (1 - lam) * t
         u = self.rand(B)
-        t = torch.where(((u < 0.1) | ((u >= 0.1) & (u < 0.15)))[:, None], torch.zeros_like(t), t)
-        c = torch.where(((u < 0.1) | ((u >= 0.15) & (u < 0.2)))[:, None], torch.zeros_like(c), c)
+        t = torch.where(((u < 0.1) | ((u >= 0.1) & (u < 0.35)))[:, None], torch.zeros_like(t), t)
+        c = torch.where(((u < 0.1) | ((u >= 0.35) & (u < 0.4)))[:, None], torch.zeros_like(c), c)
         return torch.cat([t, c], 1)
 
 

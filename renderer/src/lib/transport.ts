@@ -14,6 +14,8 @@ export interface Transport {
   readonly kind: 'electron' | 'http';
   /** The native folder picker when the desktop shell offers one. */
   readonly pickFolder?: () => Promise<string | undefined>;
+  /** In a browser without the studio's token: the page can only say how to get in. */
+  readonly needsToken?: boolean;
 }
 
 export function createIpcStudioApi(bridge: StudioBridge): StudioApi {
@@ -38,5 +40,5 @@ export function chooseTransport(win: { studio?: StudioBridge } = globalThis as {
     return { api: createIpcStudioApi(bridge), kind: 'electron', pickFolder: () => bridge.pickFolder() };
   }
   const token = typeof window === 'undefined' ? undefined : takeSessionToken({ location: window.location, history: window.history, storage: window.sessionStorage });
-  return { api: createHttpStudioApi({ baseUrl: '', ...(token ? { token } : {}) }), kind: 'http' };
+  return { api: createHttpStudioApi({ baseUrl: '', ...(token ? { token } : {}) }), kind: 'http', needsToken: token === undefined };
 }
