@@ -3,7 +3,7 @@
  *
  *  - `cpu` (default) works everywhere;
  *  - `cuda` on Linux/Windows x64, when onnxruntime-node's CUDA provider library is installed next to its binding
- *    (the package's installer fetches it; it is skipped on machines without internet, see .npmrc);
+ *    (the package's installer fetches it; it is skipped on machines without internet, package.json's allowScripts denies it);
  *  - `dml` (DirectML) on Windows, bundled with the package;
  *  - `coreml` on macOS, built into the binding;
  *  - `auto`: the first available of cuda, dml, coreml, else cpu — with a note that says why each accelerator
