@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultLedgerPath } from '../paths.ts';
-import { describeSizeClass, exportLedger, openLedger, type DatasetInfo, type Ledger, type VerifyReport } from '../ledger/index.ts';
+import { describeSizeClass, exportLedger, ledgerMetadata, openLedger, type DatasetInfo, type Ledger, type VerifyReport } from '../ledger/index.ts';
 import { optionalChoice, optionalString, parseFlags } from './flags.ts';
 import { printJson, type CommandIO } from './io.ts';
 import { UsageError } from './usage-error.ts';
@@ -181,11 +181,16 @@ function exportCommand(argv: string[], io: CommandIO): number {
   if (flags.values.json && format !== 'json') throw new UsageError('--json conflicts with --format csv');
   const out = optionalString(flags, 'out');
   if (out !== undefined && out.length === 0) throw new UsageError('--out needs a file name');
-  const text = withLedger((ledger) => exportLedger(ledger, resolveDataset(ledger, flags.positionals[0]), format));
+  const { text, meta } = withLedger((ledger) => {
+    const id = resolveDataset(ledger, flags.positionals[0]);
+    return { text: exportLedger(ledger, id, format), meta: format === 'csv' && out !== undefined ? ledgerMetadata(ledger, id) : undefined };
+  });
   if (out === undefined) io.stdout(text);
   else {
     writeFileSync(out, text, { mode: 0o600 });
-    io.stderr(`wrote ${out}\n`);
+    // a CSV file stays plain; its statement and the dataset's metadata go beside it
+    if (meta !== undefined) writeFileSync(`${out}.meta.json`, meta, { mode: 0o600 });
+    io.stderr(`wrote ${out}${meta !== undefined ? ` and ${out}.meta.json` : ''}\n`);
   }
   return 0;
 }

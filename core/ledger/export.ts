@@ -1,7 +1,10 @@
 /**
- * Exports of a dataset's ledger (JSON and CSV) with a plain-language privacy statement. Only hashes, mechanism
- * parameters and the purpose/prompt text appear — the ledger never holds file names or paths of private images.
+ * Exports of a dataset's ledger (JSON, and plain CSV of the entries with the JSON's metadata beside it) with a
+ * plain-language privacy statement. Only the random dataset id, chain hashes, mechanism parameters, the declared
+ * size class and the purpose/prompt text appear — never file names, paths, content hashes, the membership
+ * fingerprint or the exact number of images.
  */
+import { describeSizeClass } from './size-class.ts';
 import type { ChargeRecord, DatasetInfo, Ledger, VerifyReport } from './ledger.ts';
 import { ACCOUNTANT, MECHANISM } from './ledger.ts';
 import { LedgerInputError } from './errors.ts';
@@ -27,13 +30,13 @@ export function privacyStatement(dataset: DatasetInfo, charges: readonly ChargeR
   const ks = charges.map((c) => c.k);
   const range = (values: number[]) => (values.length === 0 ? 'none' : Math.min(...values) === Math.max(...values) ? fmt(values[0]!) : `${fmt(Math.min(...values))}–${fmt(Math.max(...values))}`);
   return [
-    `Privacy statement for dataset "${dataset.name}" (${dataset.id}), ${dataset.memberCount} images; privacy unit: one ${dataset.privacyUnit} (add/remove-one adjacency).`,
-    `${charges.length} ${charges.length === 1 ? 'query has' : 'queries have'} been answered from it (${releases} released, ${audits} audit-only).`,
-    `Together they satisfy (ε = ${fmt(dataset.cumulativeEpsilon)}, δ = ${dataset.delta})-differential privacy for every image: whatever anyone sees of all outputs, ` +
+    `Privacy statement for dataset "${dataset.name}" (${dataset.id}), declared ${describeSizeClass(dataset.sizeClass)}; privacy unit: one ${dataset.privacyUnit} (add/remove-one adjacency).`,
+    `${charges.length} ${charges.length === 1 ? 'entry has' : 'entries have'} been recorded (${releases} released queries, ${audits} audit-only${charges.length - releases - audits > 0 ? ', the rest spend carried in with images' : ''}).`,
+    `Everything released from it satisfies (ε = ${fmt(dataset.epsilonCap)}, δ = ${dataset.delta})-differential privacy for every image: whatever anyone sees of all outputs, ` +
       `the chance of any conclusion changes by at most a factor e^ε whether or not a given image was in the folder, except with probability δ.`,
-    `The curator's budget is ε = ${fmt(dataset.epsilonCap)} at the same δ; ${fmt(dataset.remainingEpsilon)} remains. Queries beyond the budget are refused before any private image is read.`,
+    `ε ${fmt(dataset.cumulativeEpsilon)} of that budget is used and ${fmt(dataset.remainingEpsilon)} remains (the Rényi filter at order α = ${dataset.filter.order}). Queries beyond the budget are refused before any private image is read.`,
     `Mechanism: ${MECHANISM}. Parameters used: q ${range(qs)}, σ ${range(sigmas)}, k ${range(ks)}.`,
-    `Accountant: ${ACCOUNTANT}; over ${describeOrders(dataset.orders)}.`,
+    `Accountant: ${ACCOUNTANT}; RDP recorded over ${describeOrders(dataset.orders)}.`,
     `The ledger is hash-chained; verification ${verification.ok ? 'passed' : `FAILED (${verification.firstBadRow?.problem ?? 'see problems'}) and the dataset is locked`}.`,
     'No file names, paths or pixels of private images are recorded; only content hashes, mechanism parameters and the stated purpose of each query.',
   ].join('\n');
@@ -69,8 +72,8 @@ export function buildExport(ledger: Ledger, datasetId: string, now: Date = new D
       name: dataset.name,
       createdAt: dataset.createdAt,
       privacyUnit: dataset.privacyUnit,
-      memberCount: dataset.memberCount,
-      fingerprint: dataset.fingerprint,
+      sizeClass: dataset.sizeClass,
+      filterOrder: dataset.filter.order,
       epsilonCap: dataset.epsilonCap,
       delta: dataset.delta,
       cumulativeEpsilon: dataset.cumulativeEpsilon,
@@ -106,7 +109,7 @@ export function buildExport(ledger: Ledger, datasetId: string, now: Date = new D
   };
 }
 
-const CSV_COLUMNS = ['seq', 'receipt_id', 'created_at', 'kind', 'q', 'sigma', 'k', 'lambda', 'noise_multiplier', 'epsilon_this_query', 'cumulative_epsilon', 'order', 'purpose', 'prev_hash', 'hash'] as const;
+const CSV_COLUMNS = ['seq', 'receipt_id', 'created_at', 'kind', 'q', 'sigma', 'k', 'lambda', 'noise_multiplier', 'epsilon_cost', 'cumulative_epsilon', 'order', 'purpose', 'prev_hash', 'hash'] as const;
 
 /** RFC 4180 quoting; a leading = + - @ (spreadsheet formula) is defused with an apostrophe. */
 export function csvField(value: string | number): string {
@@ -119,9 +122,9 @@ export function exportLedger(ledger: Ledger, datasetId: string, format: ExportFo
   if (format !== 'json' && format !== 'csv') throw new LedgerInputError('format', `must be "json" or "csv", got ${String(format)}`);
   const data = buildExport(ledger, datasetId, now);
   if (format === 'json') return `${JSON.stringify(data, null, 2)}\n`;
-  const lines = data.statement.split('\n').map((line) => `# ${line}`);
-  lines.push(`# dataset ${datasetId}; exported ${data.exportedAt}; ε cap ${data.dataset.epsilonCap}; δ ${data.dataset.delta}; verification ${data.verification.ok ? 'passed' : 'FAILED'}`);
-  lines.push(CSV_COLUMNS.join(','));
+  // Plain CSV: a header and one row per entry (spreadsheets choke on comment lines); the statement and the
+  // dataset's metadata are in the JSON export, which the CLI writes beside a CSV file (ledgerMetadata).
+  const lines: string[] = [CSV_COLUMNS.join(',')];
   for (const c of data.charges) {
     lines.push(
       [c.seq, c.receiptId, c.createdAt, c.kind, c.q, c.sigma, c.k, c.lambda, c.noiseMultiplier, c.epsilonCost, c.cumulativeEpsilon, c.order, c.purpose, c.prevHash, c.hash]
@@ -130,4 +133,10 @@ export function exportLedger(ledger: Ledger, datasetId: string, format: ExportFo
     );
   }
   return `${lines.join('\r\n')}\r\n`;
+}
+
+/** The JSON export without its entries: what a CSV export's sidecar holds. */
+export function ledgerMetadata(ledger: Ledger, datasetId: string, now: Date = new Date()): string {
+  const { charges: _charges, ...meta } = buildExport(ledger, datasetId, now);
+  return `${JSON.stringify(meta, null, 2)}\n`;
 }

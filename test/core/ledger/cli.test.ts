@@ -78,15 +78,16 @@ describe('dprdm ledger', () => {
   it('export writes JSON and CSV with the privacy statement', async () => {
     const json = await run('export', datasetId, '--format', 'json');
     expect(json.code).toBe(0);
-    expect((JSON.parse(json.out) as { statement: string }).statement).toMatch(/2 queries have been answered/);
+    expect((JSON.parse(json.out) as { statement: string }).statement).toMatch(/2 entries have been recorded/);
     const csv = await run('export', datasetId, '--format', 'csv');
     expect(csv.code).toBe(0);
-    expect(csv.out).toMatch(/^# Privacy statement/);
+    expect(csv.out).toMatch(/^seq,receipt_id,/);
     expect(csv.out).toContain('"a moss, close up"');
     const file = join(temp.dir, 'out.csv');
     const written = await run('export', datasetId, '--format', 'csv', '--out', file);
     expect(written.code).toBe(0);
-    expect(readFileSync(file, 'utf8')).toContain('seq,receipt_id');
+    expect(readFileSync(file, 'utf8')).toMatch(/^seq,receipt_id/);
+    expect((JSON.parse(readFileSync(`${file}.meta.json`, 'utf8')) as { statement: string }).statement).toMatch(/Privacy statement/);
   });
 
   it('bad input exits 2 with one line on stderr', async () => {

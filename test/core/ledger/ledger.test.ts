@@ -175,8 +175,10 @@ describe('export', () => {
     ledger.charge(dataset.id, { q: 0.01, sigma: 0.9, k: 8, purpose: 'a chest x-ray, "frontal"' });
     ledger.charge(dataset.id, { q: 0.01, sigma: 0.9, k: 8, purpose: '=HYPERLINK("http://evil")', kind: 'audit' });
     const data = buildExport(ledger, dataset.id, new Date('2026-01-01T00:00:00Z'));
-    expect(data.statement).toMatch(/2 queries have been answered/);
-    expect(data.statement).toMatch(/ε = \d/);
+    expect(data.statement).toMatch(/2 entries have been recorded \(1 released queries, 1 audit-only\)/);
+    expect(data.statement).toMatch(/ε = 4, δ = 0\.000001\)-differential privacy/);
+    expect(data.statement).toMatch(/declared between 200 and 499 images/);
+    expect(data.statement).not.toMatch(/\b400\b/); // never the exact number of images
     expect(data.statement).toMatch(/δ = 0\.000001/);
     expect(data.statement).toMatch(/privacy unit: one image/);
     expect(data.statement).toMatch(/Poisson subsampling/);
@@ -185,12 +187,13 @@ describe('export', () => {
     expect(data.verification.ok).toBe(true);
     expect(data.charges).toHaveLength(2);
     const json = JSON.parse(exportLedger(ledger, dataset.id, 'json')) as typeof data;
-    expect(json.dataset).toMatchObject({ id: dataset.id, epsilonCap: 4, delta: 1e-6, queries: 2, privacyUnit: 'image' });
+    expect(json.dataset).toMatchObject({ id: dataset.id, epsilonCap: 4, delta: 1e-6, queries: 2, privacyUnit: 'image', sizeClass: { lower: 200, upper: 500 } });
+    expect(JSON.stringify(json)).not.toMatch(/fingerprint|memberCount/);
     const csv = exportLedger(ledger, dataset.id, 'csv');
     const lines = csv.trimEnd().split('\r\n');
-    expect(lines.filter((l) => l.startsWith('# ')).length).toBeGreaterThan(5);
-    const header = lines.findIndex((l) => l.startsWith('seq,'));
-    expect(lines.slice(header + 1)).toHaveLength(2);
+    // plain CSV: the header first, one row per entry, no comment lines
+    expect(lines[0]).toMatch(/^seq,receipt_id,created_at,kind,q,sigma,k,lambda,noise_multiplier,epsilon_cost,/);
+    expect(lines.slice(1)).toHaveLength(2);
     expect(csv).toContain('"a chest x-ray, ""frontal"""');
     expect(csv).toContain(`"'=HYPERLINK(""http://evil"")"`);
     expect(csvField('-1')).toBe("'-1");
