@@ -4,7 +4,9 @@
  * the images, the grid, their provenance and the privacy statement to ./dprdm-demo/<time>/.
  */
 import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import sharp from 'sharp';
+import { insertChunksBeforeEnd, internationalTextChunk, textChunk } from '../export/png-text-chunks.ts';
 import { createStudioService, DEMO_DATASET_NAME, DEMO_EPSILON_CAP } from '../studio/service.ts';
 import { GENERATION_DEFAULTS, StudioError } from '../studio/contract.ts';
 import { indexProgress } from './dataset-command.ts';
@@ -57,7 +59,10 @@ export async function demoCommand(argv: string[], io: CommandIO): Promise<number
         top: Math.floor(i / 4) * TILE,
       })),
     );
-    await sharp({ create: { width: 4 * TILE, height: 4 * TILE, channels: 3, background: '#ffffff' } }).composite(composite).png().toFile(join(folder, 'grid.png'));
+    const grid = await sharp({ create: { width: 4 * TILE, height: 4 * TILE, channels: 3, background: '#ffffff' } }).composite(composite).png().toBuffer();
+    // Every PNG the studio writes says where it came from: the grid points at its tiles' own provenance.
+    const provenance = { format: 'dprdm-grid', prompts: DEMO_PROMPTS, tiles: tiles.map((file, i) => ({ file, row: Math.floor(i / 4), column: i % 4 })), see: 'manifest.json and PRIVACY.md in this folder' };
+    writeFileSync(join(folder, 'grid.png'), insertChunksBeforeEnd(grid, [textChunk('parameters', `DP-RDM Studio demo grid of ${tiles.length} generated images (rows: ${DEMO_PROMPTS.join(' | ')}); each tile's provenance is in manifest.json`), internationalTextChunk('dprdm', JSON.stringify(provenance))]));
     const summary = { folder, grid: join(folder, 'grid.png'), prompts: DEMO_PROMPTS, epsilonPerPrompt: last?.parameters.epsilonCost, cumulativeEpsilon: last?.cumulativeEpsilon, remainingEpsilon: last?.remainingEpsilon };
     if (flags.values.json) printJson(io, summary);
     else {

@@ -116,4 +116,17 @@ describe('dprdm generate', () => {
     expect((await runCli(['rerender'])).code).toBe(2);
     expect((await runCli(['rerender', 'gen_nope'])).code).not.toBe(0);
   });
+
+  it('dprdm demo: every PNG it writes carries provenance, the grid included', { timeout: 120_000 }, async () => {
+    const out = tempDir('dprdm-cli-demo-');
+    process.env.DPRDM_HOME = tempDir('dprdm-cli-demo-home-'); // a fresh studio: this one's Clinic holds demo images
+    const run = await runCli(['demo', '--steps', '1', '--out', out, '--json']).finally(() => (process.env.DPRDM_HOME = home));
+    expect(run.code, run.stderr).toBe(0);
+    const summary = JSON.parse(run.stdout) as { folder: string; grid: string; epsilonPerPrompt: number };
+    expect(summary.epsilonPerPrompt).toBeGreaterThan(0);
+    const { dprdm } = pngProvenance(readFileSync(summary.grid)) as unknown as { dprdm: { format: string; tiles: unknown[] } };
+    expect(dprdm.format).toBe('dprdm-grid');
+    expect(dprdm.tiles).toHaveLength(16);
+    for (const file of readdirSync(summary.folder).filter((f) => f.endsWith('.png'))) expect(pngProvenance(readFileSync(join(summary.folder, file))).dprdm, file).toBeDefined();
+  });
 });
