@@ -5,6 +5,7 @@ import { optionalNumber, optionalString, parseFlags } from './flags.ts';
 import { printJson, type CommandIO } from './io.ts';
 import { progressBar } from './progress-bar.ts';
 import { UsageError } from './usage-error.ts';
+import { resolveDatasetArgument } from './dataset-ref.ts';
 
 /** Indexing progress: files done, rate and ETA. */
 export function indexProgress(io: CommandIO, label = 'indexing'): ((p: IndexProgress) => void) | undefined {
@@ -45,7 +46,7 @@ export async function datasetCommand(argv: string[], io: CommandIO): Promise<num
       const report =
         sub === 'add'
           ? await addDataset({ folder: target, name: optionalString(flags, 'name'), epsilonCap: optionalNumber(flags, 'epsilon-cap'), plannedGenerations: optionalNumber(flags, 'planned-generations'), ...sizeClassFlag(optionalString(flags, 'size-class')), embedder, ledger, ...(onProgress ? { onProgress } : {}) })
-          : await syncDataset(target, { embedder, ledger, ...(onProgress ? { onProgress } : {}) });
+          : await syncDataset(resolveDatasetArgument(ledger, target, 'usage: dprdm dataset sync <id or name>'), { embedder, ledger, ...(onProgress ? { onProgress } : {}) });
       if (flags.values.json) printJson(io, report);
       else {
         const c = report.counts;
@@ -64,8 +65,16 @@ export async function datasetCommand(argv: string[], io: CommandIO): Promise<num
   }
   if (sub === 'list' || sub === 'show' || sub === 'remove') {
     const flags = parseFlags(rest, { json: { type: 'boolean' } }, sub === 'list' ? 0 : 1);
-    const id = flags.positionals[0];
-    if (sub !== 'list' && id === undefined) throw new UsageError(`usage: dprdm dataset ${sub} <id>`);
+    if (sub !== 'list' && flags.positionals[0] === undefined) throw new UsageError(`usage: dprdm dataset ${sub} <id or name>`);
+    const named = (): string => {
+      const ledger = openLedger(ledgerPath);
+      try {
+        return resolveDatasetArgument(ledger, flags.positionals[0], `usage: dprdm dataset ${sub} <id or name>`);
+      } finally {
+        ledger.close();
+      }
+    };
+    const id = sub === 'list' ? undefined : named();
     if (sub === 'remove') {
       const result = removeDataset(id!);
       if (flags.values.json) printJson(io, { ...result, ledgerKept: true });

@@ -12,10 +12,24 @@ export interface ParsedFlags {
   readonly positionals: string[];
 }
 
+/** `--epsilon -1` is a value, not a flag: join a negative number to the string flag before it (`--epsilon=-1`). */
+function joinNegativeValues(argv: readonly string[], spec: FlagSpec): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i]!.startsWith('--') ? argv[i]!.slice(2) : undefined;
+    const next = argv[i + 1];
+    if (name !== undefined && spec[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else out.push(argv[i]!);
+  }
+  return out;
+}
+
 export function parseFlags(argv: readonly string[], spec: FlagSpec, maxPositionals = 0): ParsedFlags {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options: spec, strict: true, allowPositionals: true });
+    parsed = parseArgs({ args: joinNegativeValues(argv, spec), options: spec, strict: true, allowPositionals: true });
   } catch (error) {
     // Node's messages carry advice about positionals that does not apply here; keep the first sentence, and list
     // the flags this command knows.

@@ -51,6 +51,10 @@ export function asUsage<T>(body: () => T): T {
 export async function generateCommand(argv: string[], io: CommandIO): Promise<number> {
   const flags = parseFlags(argv, FLAGS);
   const publicOnly = flags.values['public-only'] === true;
+  if (publicOnly) {
+    const meaningless = (['epsilon', 'sigma', 'q'] as const).filter((name) => flags.values[name] !== undefined);
+    if (meaningless.length > 0) throw new UsageError(`${meaningless.map((n) => `--${n}`).join(', ')} ${meaningless.length === 1 ? 'has' : 'have'} no meaning with --public-only (a public-only generation reads no private data and spends nothing)`);
+  }
   const datasetRef = publicOnly ? optionalString(flags, 'dataset') : requireString(flags, 'dataset');
   const raw = {
     datasetId: 'pending',
@@ -76,6 +80,11 @@ export async function generateCommand(argv: string[], io: CommandIO): Promise<nu
     const datasetId = datasetRef === undefined ? undefined : service.resolveDatasetRef(datasetRef);
     // A refused --out (inside a private folder, or existing) must stop the run before its query is charged.
     service.checkExportFolder(out ? resolve(out) : undefined);
+    // A prompt of only unknown words would condition on nothing the model understands: refuse before any charge.
+    const check = await service.handlers['prompt.check']({ prompt: request.prompt }, {});
+    if (check.tokens > 0 && check.knownTokens === 0) {
+      throw new UsageError(`the model set knows none of the words of “${request.prompt}” (${check.unknownWords.join(', ')}); rephrase it — nothing was charged`);
+    }
     const bar = progressBar(io, 'generating');
     const unsubscribe = service.subscribe((e: StudioEvent) => {
       if (e.type === 'progress' && e.task === 'generate') bar?.(e.done, e.total);

@@ -10,6 +10,7 @@ import { describeSizeClass, exportLedger, ledgerMetadata, openLedger, type Datas
 import { optionalChoice, optionalString, parseFlags } from './flags.ts';
 import { printJson, type CommandIO } from './io.ts';
 import { UsageError } from './usage-error.ts';
+import { resolveDatasetArgument } from './dataset-ref.ts';
 
 const USAGE = 'usage: dprdm ledger list [--json] | show <dataset> [--json] | verify <dataset> [--receipts EXPORT_FOLDER]… [--json] | export <dataset> [--format json|csv] [--out FILE]';
 
@@ -32,12 +33,7 @@ function withLedger<T>(fn: (ledger: Ledger) => T): T {
 
 /** A dataset argument: its id, or a display name that names exactly one dataset. */
 function resolveDataset(ledger: Ledger, argument: string | undefined): string {
-  if (argument === undefined || argument.length === 0) throw new UsageError(`a dataset id is required; ${USAGE}`);
-  if (/^ds_[0-9a-f]{16}$/.test(argument)) return argument;
-  const matches = ledger.listDatasets().filter((d) => d.name === argument);
-  if (matches.length === 1) return matches[0]!.id;
-  if (matches.length > 1) throw new UsageError(`${matches.length} datasets are named "${argument}"; use the id (${matches.map((d) => d.id).join(', ')})`);
-  throw new UsageError(`no dataset with id or name "${argument}" (dprdm ledger list shows them)`);
+  return resolveDatasetArgument(ledger, argument, USAGE);
 }
 
 function datasetJson(d: DatasetInfo) {
@@ -115,7 +111,7 @@ function showCommand(argv: string[], io: CommandIO): number {
       `  spent ε = ${fmt(dataset.cumulativeEpsilon)} of cap ${fmt(dataset.epsilonCap)} at δ = ${dataset.delta}; remaining ${fmt(dataset.remainingEpsilon)}; ${charges.length} queries`,
       dataset.locked ? `  LOCKED since ${dataset.lockedAt}: ${dataset.lockedReason}` : '  not locked',
       ...charges.map(
-        (c) => `  #${c.seq} ${c.createdAt} ${c.kind} q=${c.q} σ=${c.sigma} k=${c.k} λ=${c.lambda}  ε this ${fmt(c.epsilonCost)}  total ${fmt(c.cumulativeEpsilon)}  ${JSON.stringify(c.purpose)}`,
+        (c) => `  #${c.seq} ${c.createdAt} ${c.kind} q=${fmt(c.q)} σ=${fmt(c.sigma)} k=${c.k} λ=${fmt(c.lambda)}  ε this ${fmt(c.epsilonCost)}  total ${fmt(c.cumulativeEpsilon)}  ${JSON.stringify(c.purpose)}`,
       ),
     ];
     io.stdout(`${lines.join('\n')}\n`);

@@ -178,6 +178,8 @@ export interface DatasetDetail extends DatasetSummary {
 
 export interface PromptCheck {
   readonly tokens: number;
+  /** Of those, the words the model set knows. */
+  readonly knownTokens: number;
   readonly unknownWords: readonly string[];
 }
 

@@ -378,7 +378,8 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
         const m = await models();
         const text = r.prompt.trim() === '' ? undefined : await m.embedTexts([r.prompt]);
         const tokens = text?.tokens[0];
-        return { tokens: tokens ? tokens.words.length - tokens.truncatedWords.length : 0, unknownWords: tokens?.unknownWords ?? [] };
+        const kept = tokens ? tokens.words.slice(0, tokens.words.length - tokens.truncatedWords.length) : [];
+        return { tokens: kept.length, knownTokens: kept.filter((w) => !(tokens?.unknownWords ?? []).includes(w)).length, unknownWords: tokens?.unknownWords ?? [] };
       }),
     'generate.preview': (r) =>
       guarded('generation', async () => {

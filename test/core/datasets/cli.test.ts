@@ -33,6 +33,8 @@ describe('dprdm dataset', () => {
     expect(list.datasets.map((d: { datasetId: string }) => d.datasetId)).toEqual([id]);
     expect(list.datasets[0].budget).toMatchObject({ epsilonCap: 5, inSync: true });
     const show = JSON.parse((await runCli(['dataset', 'show', id, '--json'])).stdout);
+    // a name works wherever an id does (as in ledger show and generate --dataset)
+    expect(JSON.parse((await runCli(['dataset', 'show', 'CLI test', '--json'])).stdout).datasetId).toBe(id);
     expect(show.quarantined).toEqual([{ path: 'broken.jpg', reason: expect.stringMatching(/not an image/), retried: false }]);
     const sync = JSON.parse((await runCli(['dataset', 'sync', id, '--json'])).stdout);
     expect(sync.counts).toMatchObject({ unchanged: 7, read: 0 });

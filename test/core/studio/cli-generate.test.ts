@@ -81,6 +81,11 @@ describe('dprdm generate', () => {
       [['generate', '--dataset', datasetId, '--prompt', 'a red circle', '--epsilon', '1', '--sigma', '0.2'], /not both/],
       [['generate', '--dataset', 'no-such-dataset', '--prompt', 'a red circle', '--epsilon', '1'], /no dataset/],
       [['generate', '--dataset', datasetId, '--prompt', 'a red circle', '--epsilon', '1', '--images', '1', '--steps', '1', '--out', join(folder, 'out')], /private image folder/],
+      // the edges a newcomer hit: a negative number is a value, not a flag; ε means nothing public-only; a prompt of
+      // unknown words is refused before any charge; names work like ids
+      [['generate', '--dataset', datasetId, '--prompt', 'a red circle', '--epsilon', '-1'], /epsilon.*(positive|greater|>)/i],
+      [['generate', '--public-only', '--prompt', 'a red circle', '--epsilon', '1'], /--epsilon has no meaning with --public-only/],
+      [['generate', '--dataset', 'CLINIC', '--prompt', 'xyzzy plugh frobozz', '--images', '1', '--steps', '1'], /knows none of the words .* nothing was charged/],
     ];
     const before = (await ledgerRows()).length;
     for (const [argv, message] of cases) {
