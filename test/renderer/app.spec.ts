@@ -81,7 +81,7 @@ describe('App', () => {
     expect(document.body.textContent).toContain('Type a prompt');
   });
 
-  it('hints unknown words, and Ctrl+Enter generates with the slider’s ε and updates the meter', async () => {
+  it('hints unknown words, and Ctrl+Enter generates with the slider’s ε (the dataset’s planned spend at first) and updates the meter', async () => {
     const api = studioApi();
     component = mount(App, { target: document.body, props: { app: createAppState(api) } });
     await settle();
@@ -94,9 +94,9 @@ describe('App', () => {
 
     prompt.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', ctrlKey: true, bubbles: true }));
     await settle();
-    expect(api['generate.run']).toHaveBeenCalledWith(expect.objectContaining({ datasetId: 'demo', prompt: 'a zebra circle', epsilon: 0.5, publicOnly: false, images: 4 }));
+    expect(api['generate.run']).toHaveBeenCalledWith(expect.objectContaining({ datasetId: 'demo', prompt: 'a zebra circle', epsilon: 0.1, publicOnly: false, images: 4 }));
     expect(document.querySelectorAll('[data-testid="tile"][data-status="done"]')).toHaveLength(4);
-    expect(document.querySelector('aside [data-testid="budget-remaining"]')?.textContent).toBe('ε 7.5 left');
+    expect(document.querySelector('aside [data-testid="budget-remaining"]')?.textContent).toBe('ε 7.9 left') // 8 left before, minus the 0.1 this generation cost;
   });
 
   it('shows a refusal with the remaining budget and what to do', async () => {

@@ -45,6 +45,15 @@ export class GenerateForm {
     this.slider = sliderFromEpsilon(epsilon);
   }
 
+  private defaultsFor: string | null = null;
+
+  /** On a newly selected dataset the slider starts at that dataset's planned spend (cap / planned generations). */
+  adoptDefaults(datasetId: string | null, plannedEpsilon: number | undefined): void {
+    if (datasetId === this.defaultsFor || plannedEpsilon === undefined) return;
+    this.defaultsFor = datasetId;
+    this.setEpsilon(plannedEpsilon);
+  }
+
   /** Asks for a fresh preview after a short pause; call on every change of dataset, ε, k or q. */
   schedulePreview(datasetId: string | null): void {
     clearTimeout(this.previewTimer);
