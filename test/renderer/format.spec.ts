@@ -63,11 +63,13 @@ describe('the budget meter', () => {
     expect(view.detail).toContain('5 generations');
   });
 
-  it('warns below a fifth of the cap, says exhausted below the slider minimum, and reports a lock', () => {
+  it('warns below a fifth of the cap, says "budget spent" only when nothing more fits, and reports a lock', () => {
     expect(meterView(budget({ remainingEpsilon: 1.9, spentEpsilon: 8.1 })).level).toBe('low');
-    const spent = meterView(budget({ remainingEpsilon: 0.001, spentEpsilon: 9.999 }));
+    // ε 0.001 left still buys a (noisier) generation: low, not spent
+    expect(meterView(budget({ remainingEpsilon: 0.001, spentEpsilon: 9.999 })).level).toBe('low');
+    const spent = meterView(budget({ remainingEpsilon: 0, spentEpsilon: 10 }));
     expect(spent.level).toBe('exhausted');
-    expect(spent.detail).toMatch(/public-only/);
+    expect(spent.detail).toMatch(/Public-only mode still works/);
     const locked = meterView(budget({ locked: true, lockedReason: 'Row 3 was edited.' }));
     expect(locked.level).toBe('locked');
     expect(locked.headline).toBe('Ledger locked');

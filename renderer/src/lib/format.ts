@@ -99,8 +99,8 @@ export interface MeterView {
 
 /** Below this fraction of the cap the meter warns. */
 export const LOW_BUDGET_FRACTION = 0.2;
-/** Below this ε nothing useful fits (the slider's minimum). */
-export const EXHAUSTED_EPSILON = EPSILON_MIN;
+/** "Budget spent" means nothing more fits: any ε left can still buy a (noisier) generation. */
+export const EXHAUSTED_EPSILON = 1e-9;
 
 export function meterView(budget: BudgetSummary): MeterView {
   const cap = budget.epsilonCap;
@@ -117,7 +117,7 @@ export function meterView(budget: BudgetSummary): MeterView {
     level === 'locked'
       ? `${budget.lockedReason ?? 'The ledger failed verification.'} Private generation is off; public-only still works.`
       : level === 'exhausted'
-        ? `Budget spent (ε ${formatEpsilon(spent)} of ${formatEpsilon(cap)}). Use public-only mode, or add the folder as a new dataset only if it holds different people.`
+        ? `Budget spent (ε ${formatEpsilon(spent)} of ${formatEpsilon(cap)}): nothing more fits. Public-only mode still works; these images keep their spend in any other dataset.`
         : `of ε ${formatEpsilon(cap)} · spent ${formatEpsilon(spent)} on ${queries} · δ ${budget.delta.toExponential(0)}`;
   return { remaining, spent, cap, fractionRemaining, level, headline, detail };
 }
