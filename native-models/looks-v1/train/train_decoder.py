@@ -34,6 +34,7 @@ def parse():
     ap.add_argument("--ckpt_every_min", type=float, default=4)
     ap.add_argument("--encoder", default="encoder.pt")
     ap.add_argument("--out", default="decoder.pt")
+    ap.add_argument("--init", default=None, help="start from these committed weights (weights/…: unet and ema; a fresh optimizer)")
     return ap.parse_args()
 
 
@@ -113,6 +114,10 @@ def main():
     ac = torch.tensor(diffusion.ALPHAS_CUMPROD, dtype=torch.float32)
     step = 0; prev = 0.0
     ckpath = os.path.join(CK, args.out)
+    if args.init:
+        w = torch.load(os.path.join(os.path.dirname(os.path.abspath(__file__)), args.init), weights_only=False)
+        unet.load_state_dict(w["unet"]); ema.load_state_dict(w["ema"])
+        print("initialised from %s (trained %d steps before)" % (args.init, w.get("step", 0)), flush=True)
     if os.path.exists(ckpath) and os.environ.get("RESUME"):
         s = torch.load(ckpath, weights_only=False)
         unet.load_state_dict(s["unet"]); ema.load_state_dict(s["ema"]); opt.load_state_dict(s["opt"])
