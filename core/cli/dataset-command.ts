@@ -5,6 +5,7 @@ import { optionalNumber, optionalString, parseFlags } from './flags.ts';
 import { printJson, type CommandIO } from './io.ts';
 import { progressBar } from './progress-bar.ts';
 import { UsageError } from './usage-error.ts';
+import { plannedSpend } from '../studio/parameters.ts';
 import { resolveDatasetArgument } from './dataset-ref.ts';
 
 /** Indexing progress: files done, rate and ETA. */
@@ -25,7 +26,7 @@ function sizeClassFlag(text: string | undefined): { sizeClass?: SizeClass } {
 
 /** What the ledger fixed for the dataset, from public numbers (shown so the curator can check it). */
 function planLine(d: DatasetInfo): string {
-  const each = d.epsilonCap / d.plannedGenerations;
+  const each = plannedSpend(d);
   return (
     `  declared ${describeSizeClass(d.sizeClass)} (public: fixes δ = ${d.delta} and q = ${Number(d.q.toPrecision(3))}); cap ε ${d.epsilonCap}, ` +
     `Rényi order α = ${d.filter.order}, planned for ${d.plannedGenerations} generations at ε ${Number(each.toPrecision(3))} each; ε ${Number(d.cumulativeEpsilon.toPrecision(3))} used\n`
