@@ -24,7 +24,7 @@ import { a1111Parameters, type ImageProvenance } from '../core/export/provenance
 import { insertChunksBeforeEnd, internationalTextChunk, textChunk } from '../core/export/png-text-chunks.ts';
 import { openLedger, type Ledger } from '../core/ledger/index.ts';
 import { LEDGER_FILE_NAME } from '../core/paths.ts';
-import { conditionVector, ModelHost, tensorToPng, type ModelService } from '../core/models/index.ts';
+import { conditionVector, ModelHost, retrievalRange, tensorToPng, type ModelService } from '../core/models/index.ts';
 import { privateAggregate } from '../core/privacy/index.ts';
 import { parseRequest, type StudioEvent } from '../core/studio/contract.ts';
 import { generationsRoot, samplingBatches } from '../core/studio/generator.ts';
@@ -207,7 +207,7 @@ async function split(ctx: SplitContext, dataset: BenchDataset): Promise<Split> {
       t = now;
     };
     const info = ledger.getDataset(dataset.datasetId);
-    const query: Query = resolveQuery({ epsilon: EPSILON }, info, manifest.retrieval.sigmaMax);
+    const query: Query = resolveQuery({ epsilon: EPSILON }, info, retrievalRange(manifest));
     lap('calibrate');
     const text = await models.embedTexts([prompt]);
     const unit = unitVector(text.data.subarray(0, text.dim));
@@ -288,7 +288,7 @@ async function split(ctx: SplitContext, dataset: BenchDataset): Promise<Split> {
 
   // The two private steps alone, many times, for a p95.
   const info = ledger.getDataset(dataset.datasetId);
-  const query = resolveQuery({ epsilon: EPSILON }, info, manifest.retrieval.sigmaMax);
+  const query = resolveQuery({ epsilon: EPSILON }, info, retrievalRange(manifest));
   const probe = await models.embedTexts([PROMPTS[1]!]);
   const unit = unitVector(probe.data.subarray(0, probe.dim));
   const chargeMs: number[] = [];
@@ -372,7 +372,7 @@ async function main(): Promise<void> {
       const history = new HistoryStore(join(home, HISTORY_FILE));
       try {
         const info = ledger.getDataset(d.datasetId);
-        const query = resolveQuery({ epsilon: EPSILON }, info, models.info.manifest.retrieval.sigmaMax);
+        const query = resolveQuery({ epsilon: EPSILON }, info, retrievalRange(models.info.manifest));
         const s = await split({ home, ledger, history, models, modelSet }, d);
         results.push({ dataset: d, query: { k: query.k, q: query.q, sigma: query.sigma, expectedSubsample: query.q * d.rows }, endToEnd: e2e, split: s, cumulativeEpsilon: ledger.getDataset(d.datasetId).cumulativeEpsilon });
       } finally {

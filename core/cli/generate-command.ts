@@ -100,7 +100,7 @@ export async function generateCommand(argv: string[], io: CommandIO): Promise<nu
     else {
       const cost = result.publicOnly
         ? 'public-only: no private data used, no budget spent'
-        : `ε ${result.parameters.epsilonCost.toPrecision(4)} spent (σ ${result.parameters.sigma?.toPrecision(4)}, k ${result.parameters.k}, q ${result.parameters.q?.toPrecision(3)}); ε ${result.cumulativeEpsilon?.toPrecision(4)} spent in all, ε ${result.remainingEpsilon?.toPrecision(4)} left (receipt ${result.receiptId})`;
+        : `ε ${result.parameters.epsilonCost.toPrecision(4)} spent (σ ${result.parameters.sigma?.toPrecision(4)}, k ${result.parameters.k}, q ${result.parameters.q?.toPrecision(3)}; folder influence ${result.parameters.influence ?? 'none'}); ε ${result.cumulativeEpsilon?.toPrecision(4)} spent in all, ε ${result.remainingEpsilon?.toPrecision(4)} left (receipt ${result.receiptId})`;
       io.stdout(`${result.images.length} images in ${exported.folder}\n  ${cost}\n  seeds: ${result.images.map((i) => i.seed).join(', ')}\n  provenance: manifest.json, manifest.csv, PRIVACY.md\n`);
     }
     return 0;

@@ -3,6 +3,7 @@
  * The real one (models/ ModelHost, a worker thread) is adapted in model-embedder.ts; tests of bookkeeping may
  * pass a deterministic stand-in.
  */
+import type { RetrievalRange } from '../ledger/index.ts';
 import type { ImageSpec } from '../models/index.ts';
 
 export interface ImageEmbedder {
@@ -10,8 +11,8 @@ export interface ImageEmbedder {
   readonly dim: number;
   /** How images are turned into encoder input (the model set's manifest `image`). */
   readonly imageSpec: ImageSpec;
-  /** The model set's neighbours per query (a new dataset's planned k), when known. */
-  readonly retrievalK?: number;
+  /** What the model set's decoder was trained for (the planner picks a new dataset's k from it), when known. */
+  readonly retrievalRange?: RetrievalRange;
   /** Identifies the model set (name, version, encoder hash): an index is only ever extended by the same one. */
   readonly modelSet: string;
   /** Embeds preprocessed images (each 3·S·S, NCHW); returns [count, D] row-major float32. */

@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { outsideAsar } from '../paths.ts';
-import { ModelHost, type ModelRuntimeOptions, type ModelService } from '../models/index.ts';
+import { ModelHost, retrievalRange, type ModelRuntimeOptions, type ModelService } from '../models/index.ts';
 import type { ImageEmbedder } from './embedder.ts';
 
 /** The embedded default model set shipped in the repository (in a packaged app: its unpacked copy). */
@@ -18,7 +18,7 @@ export function embedderFromModelService(service: ModelService): ImageEmbedder {
   return {
     dim: manifest.embedding.dim,
     imageSpec: manifest.image,
-    retrievalK: manifest.retrieval.k,
+    retrievalRange: retrievalRange(manifest),
     modelSet: `${manifest.name}@${manifest.version}#${manifest.files.imageEncoder.sha256.slice(0, 16)}`,
     async embed(tensors) {
       const batch = await service.embedImages(tensors);

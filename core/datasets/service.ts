@@ -12,7 +12,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { membershipFingerprint, type DatasetInfo, type Ledger, type SizeClass } from '../ledger/index.ts';
+import { DEFAULT_PLANNED_GENERATIONS, deltaForSizeClass, membershipFingerprint, planDatasetK, sizeClassOf, type DatasetInfo, type Ledger, type RetrievalRange, type SizeClass } from '../ledger/index.ts';
 import { studioHome } from '../paths.ts';
 import type { EmbeddingMatrix } from '../privacy/index.ts';
 import { buildBrowseIndex, searchBrowseIndex } from './browse.ts';
@@ -52,6 +52,21 @@ export interface AddDatasetOptions extends RunOptions, DatasetPlanOptions {
   readonly folder: string;
   /** Shown in the ledger; never derived from the folder's path. Default "Private images <date>". */
   readonly name?: string;
+}
+
+/** A new dataset's k: the one asked for, else the planner's choice among the k the model set was trained with. */
+function plannedK(memberCount: number, options: DatasetPlanOptions, range: RetrievalRange | undefined): number | undefined {
+  if (options.k !== undefined || range === undefined) return options.k;
+  const sizeClass = options.sizeClass ?? sizeClassOf(memberCount);
+  return planDatasetK(
+    {
+      sizeClass,
+      epsilonCap: options.epsilonCap ?? DEFAULT_EPSILON_CAP,
+      delta: options.delta ?? deltaForSizeClass(sizeClass),
+      plannedGenerations: options.plannedGenerations ?? DEFAULT_PLANNED_GENERATIONS,
+    },
+    range,
+  )?.k;
 }
 
 function planOf(options: DatasetPlanOptions): Pick<DatasetPlanOptions, 'sizeClass' | 'k' | 'plannedGenerations' | 'delta'> {
@@ -303,7 +318,7 @@ export async function addDataset(options: AddDatasetOptions): Promise<DatasetSyn
           : `no image files found in ${root}`,
       );
     }
-    const info = options.ledger.createDataset({ name: store.getMeta('name') || name, memberHashes: members, epsilonCap, ...planOf({ ...(embedder.retrievalK !== undefined ? { k: embedder.retrievalK } : {}), ...options }) });
+    const info = options.ledger.createDataset({ name: store.getMeta('name') || name, memberHashes: members, epsilonCap, ...planOf({ ...options, k: plannedK(members.length, { ...options, epsilonCap }, embedder.retrievalRange) }) });
     finalDir = datasetDir(info.id, options);
     if (existsSync(finalDir)) {
       const other = IndexStore.open(finalDir);

@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { loadEvaluationStore } from '../datasets/index.ts';
-import type { Ledger } from '../ledger/index.ts';
+import { samplingRateForSizeClass, type Ledger } from '../ledger/index.ts';
 import { conditionVector, imageToTensor, ModelHost, tensorToPng, type ExecutionProviderRequest, type Manifest, type ModelService, type PublicRetrievalSet } from '../models/index.ts';
 import { nonPrivateReferenceAggregate } from '../privacy/index.ts';
 import { StudioError, type EvaluateRequest, type EvaluationReport, type EvaluationRow, type StudioEvent } from '../studio/contract.ts';
@@ -101,7 +101,9 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
   const datasetId = request.datasetId;
   const info = ledger.getDataset(datasetId);
   if (info.locked) throw new StudioError('LEDGER_LOCKED', `the ledger of this dataset is locked (${info.lockedReason ?? 'integrity check failed'}); verify it on the Budget screen`);
-  const k = request.k ?? manifest.retrieval.k;
+  // The dataset's own plan unless the request names k or q (a k other than the dataset's gets its size class's q).
+  const k = request.k ?? info.k;
+  const q = request.q ?? (k === info.k ? info.q : samplingRateForSizeClass(info.sizeClass, k));
   const D = manifest.embedding.dim;
   const evaluationId = `eval_${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}_${randomUUID().slice(0, 8)}`;
 
@@ -111,18 +113,18 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
   const budgets = [...new Set(request.budgets)].sort((a, b) => a - b);
   let plan;
   try {
-    plan = planEvaluation({ budgets, plannedQueries: request.plannedQueries, q: request.q, k, delta: info.delta, queriesPerBudget: plannedPrompts * request.seeds, orders: info.orders });
+    plan = planEvaluation({ budgets, plannedQueries: request.plannedQueries, q: q, k, delta: info.delta, queriesPerBudget: plannedPrompts * request.seeds, orders: info.orders });
   } catch (error) {
     throw new StudioError('INVALID_REQUEST', `no noise level fits that plan: ${(error as Error).message}`);
   }
-  const fit = planFits(plan, info.filter, info.spentRdp, request.q, k, plannedPrompts * request.seeds);
+  const fit = planFits(plan, info.filter, info.spentRdp, q, k, plannedPrompts * request.seeds);
   const warnings: string[] = [];
-  if (splitShape.retrieval.length * request.q < 2 * k) warnings.push(`q·N = ${(splitShape.retrieval.length * request.q).toFixed(1)} retrieved-from images per query on average, fewer than 2·k = ${2 * k}: the retrieved condition is mostly zero padding.`);
+  if (splitShape.retrieval.length * q < 2 * k) warnings.push(`q·N = ${(splitShape.retrieval.length * q).toFixed(1)} retrieved-from images per query on average, fewer than 2·k = ${2 * k}: the retrieved condition is mostly zero padding.`);
   for (const s of plan.settings) if (s.sigma > manifest.retrieval.sigmaMax) warnings.push(`ε ${s.epsilonTotal}: σ = ${s.sigma.toPrecision(3)} is above the σ ≤ ${manifest.retrieval.sigmaMax} the decoder was trained with.`);
   const parameters = {
     plannedQueries: request.plannedQueries,
     budgets,
-    q: request.q,
+    q: q,
     k,
     lambda: request.lambda,
     delta: info.delta,
@@ -160,7 +162,7 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
   const receipts = plan.settings.map((setting) =>
     Array.from({ length: S * plannedPrompts }, (_, i) =>
       ledger.charge(datasetId, {
-        q: request.q,
+        q: q,
         sigma: setting.sigma,
         k,
         lambda: request.lambda,
@@ -232,11 +234,11 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
         done++;
         for (const [b, setting] of plan.settings.entries()) {
           const prepaid = receipts[b]![s * plannedPrompts + p]!;
-          pngs[1 + b]![s]![p] = await viaGenerator({ prompt: caption, lambda: request.lambda, render, source: { kind: 'private', datasetId, k, q: request.q, sigma: setting.sigma }, charge: { prepaid } });
+          pngs[1 + b]![s]![p] = await viaGenerator({ prompt: caption, lambda: request.lambda, render, source: { kind: 'private', datasetId, k, q: q, sigma: setting.sigma }, charge: { prepaid } });
           done++;
         }
         // NOT PRIVATE: the σ = 0 reference, rendered exactly like the others but never stored, charged or released.
-        const cond = conditionVector(manifest.decoder, nonPrivateReferenceAggregate(texts[p]!, retrieval, { k, q: request.q }), texts[p]!, request.lambda);
+        const cond = conditionVector(manifest.decoder, nonPrivateReferenceAggregate(texts[p]!, retrieval, { k, q: q }), texts[p]!, request.lambda);
         const img = await models.generate({ cond, count: 1, seeds: [imageSeed], steps: request.steps, guidance: request.guidance }, { signal });
         pngs[labels.length - 1]![s]![p] = await tensorToPng(img.images, size, manifest.decoder.outputRange);
         done++;
@@ -315,7 +317,7 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
       `non-private σ = 0 line ${ref.fd.toFixed(4)}, public-only ${rows[0]!.fd.toFixed(4)}. ` +
       `The miniature reproduction ${beatsPublic && monotone ? 'HOLDS' : 'does NOT hold'}.`;
     const cumulativeAfter = ledger.getDataset(datasetId).cumulativeEpsilon;
-    const plot = await plotPng(rows, `${deps.datasetName}: FD vs ε (T = ${request.plannedQueries}, q = ${request.q}, λ = ${request.lambda})`);
+    const plot = await plotPng(rows, `${deps.datasetName}: FD vs ε (T = ${request.plannedQueries}, q = ${q}, λ = ${request.lambda})`);
     const folder = join(evaluationsRoot(deps.home), evaluationId);
     const report: EvaluationReport = {
       ...base,

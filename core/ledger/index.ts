@@ -27,3 +27,4 @@ export { MAX_EPSILON_CAP, type ChargeKind } from './validate.ts';
 export * from './filter.ts';
 export * from './size-class.ts';
 export { studioHome, defaultLedgerPath } from '../paths.ts';
+export * from './planner.ts';

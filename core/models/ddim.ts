@@ -4,6 +4,8 @@
  *   timesteps  t_i = round_half_even(T − i·T/steps) − 1, i = 0..steps−1 ("trailing"); ᾱ(−1) = 1
  *   per step   one UNet call on 2B rows: x_in = [x; x], t_in = t, cond_in = [c; 0]
  *              e  = e_u + g·(e_c − e_u)
+ *              or, with a retrieval guidance g_r (two-slot conditions [t ; c]), 3B rows [c; [t;0]; 0]:
+ *              e  = e_u + g·(e_t − e_u) + g_r·(e_c − e_t)   (the retrieval slot guided on its own)
  *              x0 = (x − √(1−ᾱ_t)·e) / √ᾱ_t
  *              with clipX0: x0 = clip(x0, lo, hi) and e = (x − √ᾱ_t·x0) / √(1−ᾱ_t)   (keeps x on the data
  *              manifold when the cosine schedule's ᾱ_T ≈ 2e-9 makes the unclipped x0 explode)
@@ -48,6 +50,8 @@ export interface DdimOptions {
   onProgress?: (progress: DdimProgress) => void;
   /** Clip x0 to this range at every step and re-derive eps from it (the manifest's sampler.clipX0). */
   clipX0?: readonly [number, number];
+  /** Separate guidance of the retrieval slot: the first `textValues` values of each condition are the text slot. */
+  retrievalGuidance?: { readonly scale: number; readonly textValues: number };
   /** Attach an x0 preview to the progress of every n-th step (and the last); 0/undefined: none. */
   previewEvery?: number;
 }
@@ -74,6 +78,8 @@ export interface DdimStepSpec {
   guidance: number;
   /** Whether `e` holds [conditional; unconditional] halves (guidance ≠ 1). */
   guided: boolean;
+  /** When set, `e` holds thirds [c; text only; unconditional] and this is g_r. */
+  retrievalGuidance?: number;
   count: number;
   imageValues: number;
   clipX0?: readonly [number, number];
@@ -91,10 +97,12 @@ export function ddimStep(x: Float64Array, e: ArrayLike<number>, s: DdimStepSpec,
   const s1P = Math.sqrt(1 - s.alphaPrev);
   const off = s.guided ? n : 0;
   const g = s.guidance;
+  const gr = s.retrievalGuidance;
   const clip = s.clipX0;
   for (let j = 0; j < n; j++) {
     const ec = e[j]!;
-    const ej = s.guided ? e[off + j]! + g * (ec - e[off + j]!) : ec;
+    const ej =
+      gr !== undefined ? e[2 * n + j]! + g * (e[n + j]! - e[2 * n + j]!) + gr * (ec - e[n + j]!) : s.guided ? e[off + j]! + g * (ec - e[off + j]!) : ec;
     let x0 = (x[j]! - s1A * ej) / sA;
     let ej2 = ej;
     if (clip) {
@@ -129,12 +137,18 @@ export async function ddimSample(eps: EpsFunction, o: DdimOptions): Promise<Floa
     });
   }
 
-  const guided = o.guidance !== 1;
-  const rows = guided ? 2 * B : B;
+  const rg = o.retrievalGuidance;
+  if (rg && !(Number.isFinite(rg.scale) && rg.scale >= 0 && Number.isInteger(rg.textValues) && rg.textValues > 0 && rg.textValues < D)) {
+    throw new RangeError(`retrievalGuidance needs a finite scale ≥ 0 and a text slot inside the condition, got ${JSON.stringify(rg)}`);
+  }
+  const guided = rg !== undefined || o.guidance !== 1;
+  const parts = rg ? 3 : guided ? 2 : 1;
+  const rows = parts * B;
   const xIn = new Float32Array(rows * V);
   const tIn = new Float32Array(rows);
-  const cIn = new Float32Array(rows * D); // second half stays zero: the unconditional input
+  const cIn = new Float32Array(rows * D); // the last part stays zero: the unconditional input
   cIn.set(o.cond);
+  if (rg) for (let b = 0; b < B; b++) cIn.set(o.cond.subarray(b * D, b * D + rg.textValues), (B + b) * D); // [t ; 0]
   const g = o.guidance;
   const previewEvery = o.previewEvery ?? 0;
   const clip = o.clipX0;
@@ -147,7 +161,7 @@ export async function ddimSample(eps: EpsFunction, o: DdimOptions): Promise<Floa
     const aT = o.alphasCumprod[t]!;
     const aPrev = tPrev >= 0 ? o.alphasCumprod[tPrev]! : 1;
     xIn.set(x);
-    if (guided) xIn.copyWithin(B * V, 0, B * V);
+    for (let part = 1; part < parts; part++) xIn.copyWithin(part * B * V, 0, B * V);
     tIn.fill(t);
     const e = await eps(xIn, tIn, cIn, rows);
     if (e.length < rows * V) throw new RangeError(`the UNet returned ${e.length} values, expected ${rows * V}`);
@@ -156,7 +170,7 @@ export async function ddimSample(eps: EpsFunction, o: DdimOptions): Promise<Floa
     const last = i === ts.length - 1;
     const wantPreview = previewEvery > 0 && (last || (i + 1) % previewEvery === 0);
     const preview = wantPreview ? new Float32Array(B * V) : undefined;
-    ddimStep(x, e, { alphaT: aT, alphaPrev: aPrev, guidance: g, guided, count: B, imageValues: V, ...(clip ? { clipX0: clip } : {}) }, preview);
+    ddimStep(x, e, { alphaT: aT, alphaPrev: aPrev, guidance: g, guided, count: B, imageValues: V, ...(clip ? { clipX0: clip } : {}), ...(rg ? { retrievalGuidance: rg.scale } : {}) }, preview);
     o.onProgress?.({ step: i + 1, steps: ts.length, timestep: t, ...(preview ? { preview } : {}) });
   }
   return Float32Array.from(x);

@@ -3,6 +3,7 @@
  * to use them — embedding dim, image preprocessing, tokenizer, decoder schedule, retrieval k and σ_max.
  * Unknown extra fields (descriptions, training notes) are kept but never relied upon.
  */
+import type { RetrievalRange } from '../ledger/planner.ts';
 import { conditionDim } from './condition.ts';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, normalize, sep } from 'node:path';
@@ -57,6 +58,8 @@ export const SamplerSpecSchema = z.looseObject({
   eta: z.literal(0).default(0),
   defaultSteps: positiveInt.default(25),
   defaultGuidance: z.number().nonnegative().default(3),
+  /** Guidance of the retrieval slot on its own (text+retrieval conditions only; train/diffusion.py ddim_sample). */
+  retrievalGuidance: z.number().nonnegative().optional(),
   /** Clip the x0 prediction to outputRange at every step, then re-derive eps from the clipped x0. */
   clipX0: z.boolean().default(false),
 });
@@ -98,6 +101,10 @@ export const ManifestSchema = z
       k: positiveInt,
       sigmaMax: z.number().nonnegative(),
       publicRetrievalCount: z.number().int().nonnegative(),
+      /** The k values the decoder was trained with (the planner chooses among them); default [k]. */
+      trainedKs: z.array(positiveInt).min(1).optional(),
+      /** Signal-to-noise thresholds for "strong" / "some" folder influence, measured by the model set's quality run. */
+      influence: z.object({ strong: z.number().positive(), some: z.number().positive() }).optional(),
     }),
     judge: z.looseObject({
       /** One ONNX output per attribute, named as here, with logits over these labels (in this order). */
@@ -159,4 +166,13 @@ export function modelFilePath(dir: string, entry: FileEntry): string {
     throw new ModelSetError('FILE_PATH_INVALID', `Manifest path escapes the model set folder: ${entry.path}`, entry.path);
   }
   return full;
+}
+
+/**
+ * The decoder's trained range for the utility planner (core/ledger/planner.ts). A model set that does not state
+ * its influence thresholds gets 2 / 0.7, an unmeasured rule of thumb (the aggregate's norm twice / 0.7 times the noise's).
+ */
+export function retrievalRange(manifest: Manifest): RetrievalRange {
+  const r = manifest.retrieval;
+  return { trainedKs: r.trainedKs ?? [r.k], dim: manifest.embedding.dim, sigmaMax: r.sigmaMax, influence: r.influence ?? { strong: 2, some: 0.7 } };
 }

@@ -159,6 +159,8 @@ export class ModelRuntime {
     if (condRows !== count && condRows !== 1) throw new RangeError(`cond has ${condRows} rows for ${count} images (give 1 or ${count})`);
     const steps = request.steps ?? m.decoder.sampler.defaultSteps;
     const guidance = request.guidance ?? m.decoder.sampler.defaultGuidance;
+    // The model set's separate retrieval-slot guidance (two-slot conditions only): its images need it to carry the folder.
+    const retrievalGuidance = m.decoder.condition.layout === 'text+retrieval' ? m.decoder.sampler.retrievalGuidance : undefined;
     const batchSize = request.batchSize ?? 16;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
     const seeds = request.initialNoise ? request.seeds?.slice() : (request.seeds?.slice() ?? Array.from({ length: count }, randomSeed));
@@ -180,6 +182,7 @@ export class ModelRuntime {
         guidance,
         alphasCumprod: m.decoder.schedule.alphasCumprod,
         ...(m.decoder.sampler.clipX0 ? { clipX0: m.decoder.outputRange } : {}),
+        ...(retrievalGuidance !== undefined ? { retrievalGuidance: { scale: retrievalGuidance, textValues: m.embedding.dim } } : {}),
         ...(request.initialNoise ? { initialNoise: request.initialNoise.subarray(start * V, (start + n) * V) } : { seeds: seeds!.slice(start, start + n) }),
         ...(signal ? { signal } : {}),
         ...(request.previewEvery ? { previewEvery: request.previewEvery } : {}),

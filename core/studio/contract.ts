@@ -10,6 +10,7 @@
  * generation, history, export or logs.)
  */
 import { z } from 'zod';
+import type { FolderInfluence } from '../ledger/planner.ts';
 
 // ---- shared request pieces -------------------------------------------------------------------------------
 
@@ -63,17 +64,17 @@ export const previewRequest = z
 const judgedAttributes = z.record(z.string().regex(/^[a-z][a-zA-Z0-9_]*$/).max(40), z.string().max(40));
 
 /** The evaluation's defaults (chosen on the demo world; see docs/evaluation/README.md). */
-export const EVALUATION_DEFAULTS = { budgets: [1, 3, 10], plannedQueries: 10_000, q: 0.005, lambda: 0.25, prompts: 100, seeds: 3, steps: 25, guidance: 5, heldOutFraction: 0.2, splitSeed: 1 } as const;
+export const EVALUATION_DEFAULTS = { budgets: [1, 3, 10], plannedQueries: 10_000, lambda: 0.25, prompts: 100, seeds: 3, steps: 25, guidance: 5, heldOutFraction: 0.2, splitSeed: 1 } as const;
 
 export const evaluateRequest = z.strictObject({
   datasetId: id,
   /** Total ε budgets, each for `plannedQueries` queries (σ calibrated per budget). */
   budgets: z.array(finitePositive.max(100)).min(1).max(6).default([...EVALUATION_DEFAULTS.budgets]),
   plannedQueries: z.number().int().min(1).max(10_000_000).default(EVALUATION_DEFAULTS.plannedQueries),
-  /** Sampling rate of every evaluation query (the same for all settings). */
-  q: z.number().finite().positive().max(1).default(EVALUATION_DEFAULTS.q),
+  /** Sampling rate of every evaluation query (the same for all settings; default: the dataset's q). */
+  q: z.number().finite().positive().max(1).optional(),
   lambda: z.number().finite().min(0).max(1).default(EVALUATION_DEFAULTS.lambda),
-  /** Neighbours per query (default: the model set's k); σ = 2z/k, so a larger k needs less noise for the same ε. */
+  /** Neighbours per query (default: the dataset's k); σ = 2z/k, so a larger k needs less noise for the same ε. */
   k: z.number().int().min(1).max(256).optional(),
   /** Prompts (held-out captions) per seed; each is one audit query per budget. */
   prompts: z.number().int().min(2).max(2000).default(EVALUATION_DEFAULTS.prompts),
@@ -186,8 +187,10 @@ export interface PromptCheck {
 export interface GenerationPreview {
   readonly sigma: number;
   readonly noiseMultiplier: number;
-  /** Expected norm of the (≤ 1) aggregate over the expected noise norm σ√d. */
+  /** Upper bound on the condition's signal-to-noise: the (≤ 1) aggregate's norm over the noise norm σ√d. */
   readonly signalToNoise: number;
+  /** How strongly the folder's look shows at this σ (the planner's words; thresholds measured for the model set). */
+  readonly influence: FolderInfluence;
   readonly k: number;
   readonly q: number;
   readonly delta: number;
@@ -221,7 +224,15 @@ export interface GenerationRecord {
   readonly createdAt: string;
   readonly publicOnly: boolean;
   readonly receiptId: string | null;
-  readonly parameters: { readonly sigma: number | null; readonly k: number; readonly q: number | null; readonly lambda: number; readonly epsilonCost: number };
+  readonly parameters: {
+    readonly sigma: number | null;
+    readonly k: number;
+    readonly q: number | null;
+    readonly lambda: number;
+    readonly epsilonCost: number;
+    /** How strongly the private folder's look shows at this σ (null for public-only). */
+    readonly influence: FolderInfluence | null;
+  };
   readonly images: readonly GeneratedImage[];
   /** True while this process still holds the noisy condition, so re-renders are free. */
   readonly conditionHeld: boolean;

@@ -22,7 +22,7 @@ import {
 } from '../datasets/index.ts';
 import { writeExportFolder, type ExportItem } from '../export/export-images.ts';
 import { privacyStatement } from '../export/privacy-statement.ts';
-import { buildExport, describeSizeClass, exportLedger, openLedger, studioHome, type DatasetInfo, type Ledger } from '../ledger/index.ts';
+import { buildExport, describeSizeClass, exportLedger, folderInfluence, openLedger, studioHome, type DatasetInfo, type Ledger } from '../ledger/index.ts';
 import { LEDGER_FILE_NAME } from '../paths.ts';
 import { isWithin } from '../ledger/location.ts';
 import {
@@ -30,6 +30,7 @@ import {
   currentProviderEnvironment,
   ModelHost,
   readPublicRetrieval,
+  retrievalRange,
   unavailableReason,
   verifyModelSet,
   type Manifest,
@@ -53,7 +54,7 @@ import { describeOverlap, toStudioError, type ErrorScope } from './errors.ts';
 import { Generator, generationsRoot, toGeneratedImage, type GenerationOutcome, type GenerationSpec, type ModelSetIdentity } from './generator.ts';
 import { HISTORY_FILE, HistoryStore, type StoredGeneration } from './history.ts';
 import { JobRegistry } from './jobs.ts';
-import { plannedSpend, resolveQuery, signalToNoise } from './parameters.ts';
+import { plannedSpend, resolveQuery } from './parameters.ts';
 import { KeyedSerialQueue } from './serial-queue.ts';
 import { readSettings, writeSettings, type Settings } from './settings.ts';
 
@@ -204,7 +205,7 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
     createdAt: g.createdAt,
     publicOnly: g.publicOnly,
     receiptId: g.privacy?.receiptId ?? null,
-    parameters: { sigma: g.sigma, k: g.k, q: g.q, lambda: g.lambda, epsilonCost: g.epsilonCharged },
+    parameters: { sigma: g.sigma, k: g.k, q: g.q, lambda: g.lambda, epsilonCost: g.epsilonCharged, influence: g.sigma === null ? null : folderInfluence(g.sigma, retrievalRange(manifest)) },
     images: history.images(g.generationId).map(toGeneratedImage),
     conditionHeld: generator.holds(g.generationId),
     cancelled: g.cancelled,
@@ -264,7 +265,7 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
     }
     requireIndexedAsAccounted(datasetId);
     const info = ledger.getDataset(datasetId);
-    const query = resolveQuery(r, info, manifest.retrieval.sigmaMax);
+    const query = resolveQuery(r, info, retrievalRange(manifest));
     return { prompt: r.prompt, lambda: r.lambda, render, source: { kind: 'private', datasetId, k: query.k, q: query.q, sigma: query.sigma } };
   };
   const exportsRoot = join(home, 'exports');
@@ -384,12 +385,13 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
     'generate.preview': (r) =>
       guarded('generation', async () => {
         const info = ledger.getDataset(r.datasetId);
-        const query = resolveQuery(r, info, manifest.retrieval.sigmaMax);
+        const query = resolveQuery(r, info, retrievalRange(manifest));
         const p = ledger.preview(r.datasetId, { q: query.q, sigma: query.sigma, k: query.k });
         return {
           sigma: query.sigma,
           noiseMultiplier: (query.sigma * query.k) / 2,
-          signalToNoise: signalToNoise(query.sigma, manifest.embedding.dim),
+          signalToNoise: query.signalToNoise,
+          influence: query.influence,
           k: query.k,
           q: query.q,
           delta: p.delta,
@@ -552,7 +554,7 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
       const exists = listDatasets({ home }).some((d) => d.name === DEMO_DATASET_NAME || resolve(d.folder) === folder);
       if (!exists && existsSync(folder)) {
         await queue.run(`add:${folder}`, async () =>
-          addDataset({ folder, name: DEMO_DATASET_NAME, epsilonCap: DEMO_EPSILON_CAP, k: manifest.retrieval.k, home, ledger, embedder: embedderFromModelService(await models()), ...(onProgress ? { onProgress } : {}) }),
+          addDataset({ folder, name: DEMO_DATASET_NAME, epsilonCap: DEMO_EPSILON_CAP, home, ledger, embedder: embedderFromModelService(await models()), ...(onProgress ? { onProgress } : {}) }),
         );
       }
       settings = { ...settings, demoCreated: true };

@@ -122,9 +122,9 @@ describe('History', () => {
     const api = studioApi();
     const base = { datasetId: 'demo', createdAt: '2026-11-28T10:00:00.000Z', images: [], conditionHeld: false };
     vi.mocked(api['history.list']).mockResolvedValue([
-      { ...base, generationId: 'g3', prompt: 'cancelled one', publicOnly: false, receiptId: 'r3', parameters: { sigma: 1, k: 8, q: 0.4, lambda: 1, epsilonCost: 0.5 }, cancelled: true },
-      { ...base, generationId: 'g2', prompt: 'public one', publicOnly: true, receiptId: null, parameters: { sigma: null, k: 8, q: null, lambda: 1, epsilonCost: 0 }, cancelled: false },
-      { ...base, generationId: 'g1', prompt: 'variations', publicOnly: false, receiptId: 'r1', parameters: { sigma: 1, k: 8, q: 0.4, lambda: 1, epsilonCost: 0 }, cancelled: false },
+      { ...base, generationId: 'g3', prompt: 'cancelled one', publicOnly: false, receiptId: 'r3', parameters: { sigma: 1, k: 8, q: 0.4, lambda: 1, epsilonCost: 0.5, influence: 'some' }, cancelled: true },
+      { ...base, generationId: 'g2', prompt: 'public one', publicOnly: true, receiptId: null, parameters: { sigma: null, k: 8, q: null, lambda: 1, epsilonCost: 0, influence: null }, cancelled: false },
+      { ...base, generationId: 'g1', prompt: 'variations', publicOnly: false, receiptId: 'r1', parameters: { sigma: 1, k: 8, q: 0.4, lambda: 1, epsilonCost: 0, influence: 'weak' }, cancelled: false },
     ]);
     component = mount(App, { target: document.body, props: { app: createAppState(api) } });
     await settle();

@@ -42,7 +42,8 @@ describe('the ε slider with its live preview', () => {
     flushSync();
     expect(api['generate.preview']).toHaveBeenCalledWith({ datasetId: 'demo', epsilon: 0.5 });
     expect(text('preview-sigma')).toBe('2');
-    expect(text('preview-snr')).toBe('0.25');
+    expect(text('preview-influence')).toBe('some');
+    expect(text('preview-influence-words')).toMatch(/^Folder influence: some\./);
     expect(text('preview-cumulative')).toBe('ε 2.5');
     expect(text('preview-remaining')).toBe('ε 7.5');
     expect(text('preview-fit')).toBe('15');
@@ -133,7 +134,7 @@ describe('GenerateForm requests', () => {
         createdAt: '',
         publicOnly: false,
         receiptId: 'r',
-        parameters: { sigma: 1, k: 9, q: 0.3, lambda: 0.8, epsilonCost: 0.25 },
+        parameters: { sigma: 1, k: 9, q: 0.3, lambda: 0.8, epsilonCost: 0.25, influence: 'weak' },
         images: [{ imageId: 'i', index: 0, seed: 77, guidance: 5, steps: 30, url: '' }],
         conditionHeld: true,
         cancelled: false,

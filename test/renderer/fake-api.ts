@@ -27,6 +27,7 @@ export function previewFor(epsilon: number, remaining = 8): GenerationPreview {
     sigma: 1 / epsilon,
     noiseMultiplier: 4 / epsilon,
     signalToNoise: epsilon / 2,
+    influence: epsilon >= 1 ? 'strong' : epsilon >= 0.3 ? 'some' : 'weak',
     k: 8,
     q: 0.4,
     delta: 1e-6,

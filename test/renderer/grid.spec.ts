@@ -14,7 +14,7 @@ function result(over: Partial<GenerationResult> = {}): GenerationResult {
     createdAt: '2026-11-28T10:00:00.000Z',
     publicOnly: false,
     receiptId: 'receipt-1',
-    parameters: { sigma: 0.8, k: 8, q: 0.4, lambda: 1, epsilonCost: 0.5 },
+    parameters: { sigma: 0.8, k: 8, q: 0.4, lambda: 1, epsilonCost: 0.5, influence: 'some' },
     images: [image(0), image(1)],
     conditionHeld: true,
     cumulativeEpsilon: 2.5,

@@ -23,18 +23,25 @@ def ddim_timesteps(steps, T=T):
     return [int(round(T - i * T / steps)) - 1 for i in range(steps)]
 
 
-def ddim_sample(eps_fn, x, cond, steps=25, guidance=3.0, ac=ALPHAS_CUMPROD):
+def ddim_sample(eps_fn, x, cond, steps=25, guidance=3.0, ac=ALPHAS_CUMPROD, retrieval_guidance=None):
     """Deterministic DDIM (eta=0) with classifier-free guidance against the zero condition, clipped x0
-    (see the README's runtime contract)."""
+    (see the README's runtime contract). With retrieval_guidance g_r the retrieval slot gets its own guidance
+    (two-condition CFG): e = e(0) + g (e([t;0]) - e(0)) + g_r (e([t;c]) - e([t;0]))."""
     ts = ddim_timesteps(steps)
     B = x.shape[0]
     zc = torch.zeros_like(cond)
+    tc = torch.cat([cond[:, :cond.shape[1] // 2], zc[:, cond.shape[1] // 2:]], 1)
     for i, t in enumerate(ts):
         tp = ts[i + 1] if i + 1 < len(ts) else -1
         a_t = float(ac[t]); a_p = float(ac[tp]) if tp >= 0 else 1.0
-        e = eps_fn(torch.cat([x, x]), torch.full((2 * B,), float(t)), torch.cat([cond, zc]))
-        e_c, e_u = e[:B], e[B:]
-        e = e_u + guidance * (e_c - e_u)
+        if retrieval_guidance is None:
+            e = eps_fn(torch.cat([x, x]), torch.full((2 * B,), float(t)), torch.cat([cond, zc]))
+            e_c, e_u = e[:B], e[B:]
+            e = e_u + guidance * (e_c - e_u)
+        else:
+            e = eps_fn(torch.cat([x, x, x]), torch.full((3 * B,), float(t)), torch.cat([cond, tc, zc]))
+            e_c, e_t, e_u = e[:B], e[B:2 * B], e[2 * B:]
+            e = e_u + guidance * (e_t - e_u) + retrieval_guidance * (e_c - e_t)
         x0 = ((x - math.sqrt(1 - a_t) * e) / math.sqrt(a_t)).clamp(-1, 1)
         e = (x - math.sqrt(a_t) * x0) / math.sqrt(1 - a_t)
         x = math.sqrt(a_p) * x0 + math.sqrt(1 - a_p) * e

@@ -5,7 +5,9 @@ c = lam * (r + N(0, s^2 I)) + (1 - lam) * t, where r is the mean of the top-k of
 retrieval pool, always divided by k (zero padding when the pool holds fewer than k rows), exactly as the studio's
 private aggregate. Per example:
   folder (75%): the pool is the public renders that share the target's look (a stand-in for a curator's folder with
-                one house look), subsampled to an expected m ~ logU(48, 3000) rows; the query is the content-only
+                one house look); 70% of these pools also keep only a random subset of shapes and colours (a folder has
+                its own content mix, so the neighbours often show other content than the prompt asks: the decoder
+                must take the content from the text and the look from the retrieval), subsampled to an expected m ~ logU(48, 3000) rows; the query is the content-only
                 caption's text embedding (85%, what inference does) or the target's image embedding (15%, RDM);
                 noise s = 0 (15%) or s ~ U(0, sigma_max);
   public (25%): the pool is every public render (all looks), m ~ U(1000, 4000) (the bundled public-only set);
@@ -41,10 +43,22 @@ def parse():
 class ConditionSampler:
     """builds training conditions the way the studio builds them at inference (module docstring)"""
 
-    def __init__(self, IE, TEc, TEf, looks, sigma_max, gen):
+    def __init__(self, IE, TEc, TEf, looks, shapes, colors, sigma_max, gen):
         self.IE, self.TEc, self.TEf, self.looks, self.sigma_max, self.g = IE, TEc, TEf, looks, sigma_max, gen
         self.N = len(IE)
-        self.look_count = torch.bincount(looks).float()
+        self.n_shape, self.n_color = len(world.VALUES["shape"]), len(world.VALUES["color"])
+        self.content = shapes * self.n_color + colors
+        n_look = int(looks.max()) + 1
+        self.counts = torch.zeros(n_look, self.n_shape * self.n_color)
+        self.counts.index_put_((looks, self.content), torch.ones(self.N), accumulate=True)
+
+    def content_subset(self, B, restricted):
+        """[B, shapes*colors] allowed contents: each shape and colour kept with p 0.4 (at least one of each)"""
+        def pick(n):
+            a = self.rand(B, n) < 0.4
+            a[torch.arange(B), torch.randint(n, (B,), generator=self.g)] = True
+            return a | ~restricted[:, None]
+        return (pick(self.n_shape)[:, :, None] & pick(self.n_color)[:, None, :]).reshape(B, -1)
 
     def rand(self, *shape):
         return torch.rand(*shape, generator=self.g)
@@ -56,10 +70,13 @@ class ConditionSampler:
         q = torch.where(img_query[:, None], self.IE[idx], self.TEc[idx])
         m_folder = torch.exp(np.log(48) + self.rand(B) * (np.log(3000) - np.log(48)))
         m_public = 1000 + self.rand(B) * 3000
-        pool_size = torch.where(folder, self.look_count[self.looks[idx]], torch.full((B,), float(N)))
+        allowed = self.content_subset(B, folder & (self.rand(B) < 0.7))
+        look_pool = (self.counts[self.looks[idx]] * allowed).sum(1).clamp(min=1.0)
+        pool_size = torch.where(folder, look_pool, torch.full((B,), float(N)))
         rate = (torch.where(folder, m_folder, m_public) / pool_size).clamp(max=1.0)
         member = self.rand(B, N) < rate[:, None]
-        member &= ~folder[:, None] | (self.looks[None, :] == self.looks[idx][:, None])
+        in_folder = (self.looks[None, :] == self.looks[idx][:, None]) & allowed.gather(1, self.content[None].expand(B, N))
+        member &= ~folder[:, None] | in_folder
         member[torch.arange(B), idx] = False
         scores = (q @ self.IE.T).masked_fill(~member, float("-inf"))
         top = scores.topk(max(KS), dim=1)
@@ -102,7 +119,8 @@ def main():
         IE = torch.cat([img(X[i:i + 2048]) for i in range(0, N, 2048)])
         TEc = torch.cat([txt(torch.from_numpy(tr["content_ids"][i:i + 2048])) for i in range(0, N, 2048)])
         TEf = torch.cat([txt(torch.from_numpy(tr["ids"][i:i + 2048])) for i in range(0, N, 2048)])
-    conds = ConditionSampler(IE, TEc, TEf, look_ids(tr["attrs"]), args.sigma_max, gen)
+    attrs = torch.as_tensor(tr["attrs"].astype(np.int64))
+    conds = ConditionSampler(IE, TEc, TEf, look_ids(tr["attrs"]), attrs[:, 0], attrs[:, 1], args.sigma_max, gen)
     print("decoder set %d images; embeddings in %.1f s" % (N, time.time() - t0), flush=True)
 
     unet = models.UNet(**diffusion.UNET_CFG)

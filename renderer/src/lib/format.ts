@@ -73,12 +73,11 @@ export function formatTime(iso: string): string {
 }
 
 /** Words for the signal-to-noise ratio of the private condition (norm of the aggregate over σ√d). */
-export function snrWords(snr: number): string {
-  if (!Number.isFinite(snr)) return 'no noise';
-  if (snr >= 2) return 'strong signal: images follow the private folder closely';
-  if (snr >= 0.7) return 'moderate signal: the private style shows through';
-  if (snr >= 0.25) return 'weak signal: mostly the prompt, a hint of the folder';
-  return 'mostly noise: raise ε or lower λ';
+/** The planner's folder-influence word, for people (thresholds measured for the model set; core/ledger/planner.ts). */
+export function influenceWords(influence: 'strong' | 'some' | 'weak'): string {
+  if (influence === 'strong') return 'Folder influence: strong. Most images carry your folder’s look.';
+  if (influence === 'some') return 'Folder influence: some. Your folder’s look shows in some images; spend more ε for more.';
+  return 'Folder influence: weak. Images follow the prompt more than your folder; spend more ε per generation.';
 }
 
 // ---- the budget meter ------------------------------------------------------------------------------------------

@@ -48,6 +48,30 @@ describe('ddimSample with a fake UNet', () => {
     calls.forEach((c) => expect(new Set(c.t).size).toBe(1));
   });
 
+  it('with a retrieval guidance makes 3B rows [c; [t;0]; 0] and combines e_u + g(e_t − e_u) + g_r(e_c − e_t)', async () => {
+    const D4 = 4; // [t (2) ; c (2)]
+    const seen: Float32Array[] = [];
+    // eps = the sum of the condition's two slots weighted differently, so each part is told apart.
+    const eps: EpsFunction = async (_x, _t, c, rows) => {
+      seen.push(c.slice());
+      const out = new Float32Array(rows * V);
+      for (let r = 0; r < rows; r++) out.fill(0.01 * (c[r * D4]! + c[r * D4 + 1]!) + 0.1 * (c[r * D4 + 2]! + c[r * D4 + 3]!), r * V, (r + 1) * V);
+      return out;
+    };
+    const cond = Float32Array.of(1, 2, 3, 4);
+    const base = { cond, condDim: D4, count: 1, imageValues: V, steps: 3, alphasCumprod: alphas, seeds: [7] };
+    const three = await ddimSample(eps, { ...base, guidance: 2, retrievalGuidance: { scale: 5, textValues: 2 } });
+    expect(Array.from(seen[0]!)).toEqual([1, 2, 3, 4, 1, 2, 0, 0, 0, 0, 0, 0]);
+    // e_u = 0, e_t = 0.03, e_c = 0.73: e = 2·0.03 + 5·0.70 = 3.56, what a plain sampler gets from a constant eps of 3.56.
+    const constant = await ddimSample(async (_x, _t, _c, rows) => new Float32Array(rows * V).fill(3.56), { ...base, guidance: 1 });
+    expect(maxAbsDiff(three, constant)).toBeLessThan(1e-5);
+    // g_r = g is plain guidance.
+    const same = await ddimSample(eps, { ...base, guidance: 2, retrievalGuidance: { scale: 2, textValues: 2 } });
+    const plain = await ddimSample(eps, { ...base, guidance: 2 });
+    expect(maxAbsDiff(same, plain)).toBeLessThan(1e-6);
+    await expect(ddimSample(eps, { ...base, guidance: 2, retrievalGuidance: { scale: 2, textValues: 4 } })).rejects.toThrow(RangeError);
+  });
+
   it('skips the unconditional half when guidance is 1', async () => {
     const rows: number[] = [];
     await ddimSample(async (_x, _t, _c, r) => (rows.push(r), new Float32Array(r * V)), {

@@ -1,0 +1,100 @@
+/**
+ * The utility planner (docs/design.md §4): which k (and so q) makes the private folder's influence on a generation
+ * as large as its ε allows. Inputs are public numbers only — the size class, the cap, the planned workload, the ε
+ * asked for, and what the model set was trained for — never the exact number of images.
+ *
+ * The retrieval condition is the mean of k unit vectors plus N(0, σ²I) with σ = 2z/k, so its signal-to-noise is
+ * ‖mean‖/(σ·√d) ≤ 1/(σ·√d). A larger k lowers σ for the same z, but q grows with k (a subsample must hold several
+ * rows per neighbour at the class's smallest size: samplingRateForSizeClass), which costs privacy; the planner
+ * tries every k the decoder was trained with and keeps the one with the smallest σ at the same cost.
+ */
+import { planFilter, sigmaForCost, type RenyiFilter } from './filter.ts';
+import { samplingRateForSizeClass, type SizeClass } from './size-class.ts';
+
+export type FolderInfluence = 'strong' | 'some' | 'weak';
+
+/** What a model set's decoder was trained for (its manifest's `retrieval`). */
+export interface RetrievalRange {
+  /** The k values the decoder saw in training; the planner chooses among these only. */
+  readonly trainedKs: readonly number[];
+  /** Embedding dimension d. */
+  readonly dim: number;
+  /** Largest σ the decoder saw in training. */
+  readonly sigmaMax: number;
+  /**
+   * Signal-to-noise 1/(σ·√d) at or above which the folder's look is strong / some, measured on the model set's
+   * quality run (the σ where the judge found the folder's look in ≥ 70 % / ≥ 40 % of images).
+   */
+  readonly influence: { readonly strong: number; readonly some: number };
+}
+
+export interface PlannedQuery {
+  readonly k: number;
+  readonly q: number;
+  readonly sigma: number;
+  readonly signalToNoise: number;
+  readonly influence: FolderInfluence;
+}
+
+/** Upper bound on the condition's signal-to-noise: an aggregate of norm ≤ 1 over the noise norm σ·√d. */
+export function signalToNoise(sigma: number, dim: number): number {
+  return sigma > 0 ? 1 / (sigma * Math.sqrt(dim)) : Infinity;
+}
+
+/** strong / some / weak, from the signal-to-noise and the model set's measured thresholds. */
+export function folderInfluence(sigma: number, range: RetrievalRange): FolderInfluence {
+  const snr = signalToNoise(sigma, range.dim);
+  return snr >= range.influence.strong ? 'strong' : snr >= range.influence.some ? 'some' : 'weak';
+}
+
+function best(candidates: readonly { k: number; q: number; sigma: number | undefined }[], range: RetrievalRange): PlannedQuery | undefined {
+  let chosen: { k: number; q: number; sigma: number } | undefined;
+  for (const c of candidates) {
+    if (c.sigma === undefined || !Number.isFinite(c.sigma)) continue;
+    // Ties (within 0.5 %) go to the smaller k: fewer rows of each subsample shape the image.
+    if (!chosen || c.sigma < chosen.sigma * 0.995) chosen = { k: c.k, q: c.q, sigma: c.sigma };
+  }
+  return chosen && { ...chosen, signalToNoise: signalToNoise(chosen.sigma, range.dim), influence: folderInfluence(chosen.sigma, range) };
+}
+
+export interface DatasetPlanRequest {
+  readonly sizeClass: SizeClass;
+  readonly epsilonCap: number;
+  readonly delta: number;
+  readonly plannedGenerations: number;
+}
+
+/** The k for a new dataset: the trained k with the least noise when its planned generations share the cap evenly. */
+export function planDatasetK(request: DatasetPlanRequest, range: RetrievalRange): PlannedQuery | undefined {
+  const spend = request.epsilonCap / request.plannedGenerations;
+  const ks = [...new Set(range.trainedKs)].sort((a, b) => a - b);
+  return best(
+    ks.map((k) => {
+      const q = samplingRateForSizeClass(request.sizeClass, k);
+      try {
+        const { filter } = planFilter({ q, k, generations: request.plannedGenerations, epsilonCap: request.epsilonCap, delta: request.delta });
+        return { k, q, sigma: sigmaForCost(filter, { q, k }, spend) };
+      } catch {
+        return { k, q, sigma: undefined };
+      }
+    }),
+    range,
+  );
+}
+
+/** The (k, q, σ) of one generation costing `epsilon` under a dataset's fixed filter: the least noise at that cost. */
+export function planGeneration(
+  plan: { readonly filter: RenyiFilter; readonly sizeClass: SizeClass; readonly k: number; readonly q: number },
+  epsilon: number,
+  range: RetrievalRange,
+  sigmaOf: (q: number, k: number) => number | undefined = (q, k) => sigmaForCost(plan.filter, { q, k }, epsilon),
+): PlannedQuery | undefined {
+  const ks = [...new Set([plan.k, ...range.trainedKs])].sort((a, b) => a - b);
+  return best(
+    ks.map((k) => {
+      const q = k === plan.k ? plan.q : samplingRateForSizeClass(plan.sizeClass, k);
+      return { k, q, sigma: sigmaOf(q, k) };
+    }),
+    range,
+  );
+}
