@@ -83,3 +83,21 @@ export function judgeAccuracy(hits: ArrayLike<number>, attributes: readonly stri
   }
   return { overall: n > 0 ? total / n : NaN, perAttribute };
 }
+
+/**
+ * The share of images whose every attribute in `subset` is right (NaN entries — attributes the prompt did not
+ * name — count as right; an image with none of them named is left out). `attributes` as in judgeHits.
+ */
+export function allRight(hits: ArrayLike<number>, attributes: readonly string[], subset: readonly string[]): number {
+  const A = attributes.length;
+  const idx = subset.map((name) => attributes.indexOf(name)).filter((i) => i >= 0);
+  let right = 0;
+  let counted = 0;
+  for (let i = 0; i + A <= hits.length; i += A) {
+    const named = idx.filter((a) => !Number.isNaN(hits[i + a]!));
+    if (named.length === 0) continue;
+    counted++;
+    if (named.every((a) => hits[i + a] === 1)) right++;
+  }
+  return counted > 0 ? right / counted : NaN;
+}

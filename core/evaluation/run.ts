@@ -22,7 +22,7 @@ import { StudioError, type EvaluateRequest, type EvaluationReport, type Evaluati
 import { Generator, generationsRoot, type GenerationSpec, type ModelSetIdentity } from '../studio/generator.ts';
 import { HISTORY_FILE, HistoryStore } from '../studio/history.ts';
 import { bootstrapFd, differenceInterval } from './bootstrap.ts';
-import { cosinePerRow, judgeAccuracy, judgeHits, mean, type AttributeLabels, type ExpectedAttributes } from './metrics.ts';
+import { allRight, cosinePerRow, judgeAccuracy, judgeHits, mean, type AttributeLabels, type ExpectedAttributes } from './metrics.ts';
 import { planEvaluation, planFits } from './plan.ts';
 import { plotPng } from './plot.ts';
 import { evaluationSplit, selectRows } from './split.ts';
@@ -281,9 +281,18 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
       const budget = setting === 'dp' ? plan.settings[i - 1]! : undefined;
       const agreement = mean(embeddings[i]!.map((m) => mean(cosinePerRow(m, textMatrix, P, D))));
       let judgeAcc: ReturnType<typeof judgeAccuracy> | undefined;
+      let folderInfluence: number | null = null;
+      let fidelity: number | null = null;
       if (judgeOf) {
         const hits = (await Promise.all(pngs[i]!.map((set) => judgeOf!(set)))).flatMap((h) => Array.from(h));
-        judgeAcc = judgeAccuracy(hits, Object.keys(manifest.judge!.attributes));
+        const attributes = Object.keys(manifest.judge!.attributes);
+        judgeAcc = judgeAccuracy(hits, attributes);
+        const look = manifest.judge!.lookAttributes;
+        if (look?.length) {
+          // The held-out image's own look is the folder's: folder influence is every look attribute right at once.
+          folderInfluence = allRight(hits, attributes, look);
+          fidelity = allRight(hits, attributes, attributes.filter((a) => !look.includes(a)));
+        }
       }
       rows.push({
         setting,
@@ -298,6 +307,8 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
         agreement,
         judgeAccuracy: judgeAcc?.overall ?? null,
         judgePerAttribute: judgeAcc?.perAttribute ?? null,
+        folderInfluence,
+        fidelity,
       });
     }
 

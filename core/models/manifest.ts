@@ -109,6 +109,8 @@ export const ManifestSchema = z
     judge: z.looseObject({
       /** One ONNX output per attribute, named as here, with logits over these labels (in this order). */
       attributes: z.record(z.string().regex(/^[a-z][a-zA-Z0-9_]*$/), z.array(z.string()).min(1)),
+      /** The attributes that make a look (what a folder carries and prompts leave unsaid); the others are content. */
+      lookAttributes: z.array(z.string()).optional(),
       inputRange: z.tuple([z.number(), z.number()]),
     }),
   })

@@ -321,6 +321,10 @@ export interface EvaluationRow {
   /** Judge attribute accuracy (when the prompts carry attributes, e.g. the demo world). */
   readonly judgeAccuracy: number | null;
   readonly judgePerAttribute: Readonly<Record<string, number>> | null;
+  /** Share of images whose look attributes (the manifest's judge.lookAttributes) all match the held-out image's. */
+  readonly folderInfluence: number | null;
+  /** Share of images whose content attributes (the others) all match the prompt's. */
+  readonly fidelity: number | null;
 }
 
 export interface EvaluationReport {

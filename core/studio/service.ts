@@ -327,7 +327,6 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
               ...(r.epsilonCap ? { epsilonCap: r.epsilonCap } : {}),
               ...(r.sizeClass ? { sizeClass: r.sizeClass } : {}),
               ...(r.plannedGenerations ? { plannedGenerations: r.plannedGenerations } : {}),
-              k: manifest.retrieval.k,
               home,
               ledger,
               embedder: embedderFromModelService(await models()),

@@ -19,7 +19,7 @@ def main(out=None, n=N, seed=SEED, captions_path=None):
     meta = {}
     for i in range(n):
         name = "img-%05d.png" % (i + 1)
-        Image.fromarray(imgs[i]).save(os.path.join(out, name), optimize=True)
+        Image.fromarray(imgs[i]).save(os.path.join(out, name), optimize=n <= N)
         meta[name] = {"caption": ccaps[i], "attributes": attrs[i]}
     captions_path = captions_path or os.path.join(ROOT, "eval", "demo-private-captions.json")
     os.makedirs(os.path.dirname(captions_path), exist_ok=True)
@@ -29,4 +29,11 @@ def main(out=None, n=N, seed=SEED, captions_path=None):
 
 
 if __name__ == "__main__":
-    main()
+    import argparse
+    ap = argparse.ArgumentParser(description="a house-look private folder (default: the committed demo folder)")
+    ap.add_argument("--out", default=None, help="folder to write the PNGs to (default: ../demo-private)")
+    ap.add_argument("--n", type=int, default=N)
+    ap.add_argument("--seed", type=int, default=SEED)
+    ap.add_argument("--captions", default=None, help="where the captions JSON goes (default: ../eval/demo-private-captions.json)")
+    a = ap.parse_args()
+    main(a.out, a.n, a.seed, a.captions)

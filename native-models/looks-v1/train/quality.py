@@ -30,7 +30,7 @@ def parse():
     ap.add_argument("--per", type=int, default=2, help="images per content combination")
     ap.add_argument("--steps", type=int, default=25)
     ap.add_argument("--guidance", type=float, default=3.0)
-    ap.add_argument("--retrieval_guidance", type=float, default=None, help="separate guidance on the retrieval slot")
+    ap.add_argument("--retrieval_guidance", type=float, default=6.0, help="separate guidance on the retrieval slot")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default=os.path.join(ROOT, "report"))
     return ap.parse_args()
@@ -108,7 +108,7 @@ def main():
         for v in sweep:
             del results["sigma=%g" % v]
     report = {"decoder": {"steps": int(dec.get("step", 0)), "minutes": round(float(dec.get("minutes", 0)), 1)},
-              "settings": {"k": a.k, "q": a.q, "sigma": a.sigma, "publicK": a.public_k, "lambda": a.lam, "steps": a.steps, "guidance": a.guidance},
+              "settings": {"k": a.k, "q": a.q, "sigma": a.sigma, "publicK": a.public_k, "lambda": a.lam, "steps": a.steps, "guidance": a.guidance, "retrievalGuidance": a.retrieval_guidance},
               "results": results, "influence": influence, "seconds": round(time.time() - t0, 1)}
     with open(os.path.join(a.out, "quality.json"), "w") as f:
         json.dump(report, f, indent=1)
