@@ -32,18 +32,20 @@ interface Options {
   readonly prompts: number;
   readonly seeds: number;
   readonly python: string;
+  /** Re-measure only the interactive figures into an existing DIR/evaluation.json. */
+  readonly interactiveOnly: boolean;
 }
 
 function options(argv: string[]): Options {
-  const flags = parseFlags(argv, { out: { type: 'string' }, images: { type: 'string' }, prompts: { type: 'string' }, seeds: { type: 'string' }, python: { type: 'string' } });
+  const flags = parseFlags(argv, { out: { type: 'string' }, images: { type: 'string' }, prompts: { type: 'string' }, seeds: { type: 'string' }, python: { type: 'string' }, 'interactive-only': { type: 'boolean' } });
   const out = optionalString(flags, 'out');
-  if (out === undefined) throw new UsageError('usage: npm run eval:miniature -- --out DIR [--images 50000] [--prompts 100] [--seeds 2]');
+  if (out === undefined) throw new UsageError('usage: npm run eval:miniature -- --out DIR [--images 50000] [--prompts 60] [--seeds 2] [--interactive-only]');
   const whole = (name: string, fallback: number, min: number) => {
     const v = optionalNumber(flags, name) ?? fallback;
     if (!(Number.isSafeInteger(v) && v >= min)) throw new UsageError(`--${name} must be a whole number ≥ ${min}, got ${v}`);
     return v;
   };
-  return { out: resolve(out), images: whole('images', 50_000, 1000), prompts: whole('prompts', 100, 2), seeds: whole('seeds', 2, 1), python: optionalString(flags, 'python') ?? process.env.PYTHON ?? 'python3' };
+  return { out: resolve(out), images: whole('images', 50_000, 1000), prompts: whole('prompts', 60, 2), seeds: whole('seeds', 2, 1), python: optionalString(flags, 'python') ?? process.env.PYTHON ?? 'python3', interactiveOnly: flags.values['interactive-only'] === true };
 }
 
 /** A request as a transport sends it: validated, defaults filled in, then handled. */
@@ -150,6 +152,14 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const work = mkdtempSync(join(tmpdir(), 'dprdm-miniature-'));
   try {
+    if (o.interactiveOnly) {
+      const previous = JSON.parse(readFileSync(join(o.out, 'evaluation.json'), 'utf8')) as EvaluationJson;
+      const json = { ...previous, interactive: await interactive(work) };
+      writeFileSync(join(o.out, 'evaluation.json'), `${JSON.stringify(json, null, 2)}\n`);
+      writeFileSync(join(o.out, 'evaluation.md'), table(json));
+      process.stdout.write(table(json));
+      return;
+    }
     const folder = join(work, 'folder');
     const captionsPath = join(work, 'captions.json');
     say(`writing ${o.images} house-look images (world script) to a temporary folder…`);

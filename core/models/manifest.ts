@@ -105,6 +105,8 @@ export const ManifestSchema = z
       trainedKs: z.array(positiveInt).min(1).optional(),
       /** Signal-to-noise thresholds for "strong" / "some" folder influence, measured by the model set's quality run. */
       influence: z.object({ strong: z.number().positive(), some: z.number().positive() }).optional(),
+      /** The weight λ of the retrieved condition the decoder works best with (the studio's default). */
+      lambda: z.number().min(0).max(1).optional(),
     }),
     judge: z.looseObject({
       /** One ONNX output per attribute, named as here, with logits over these labels (in this order). */

@@ -38,8 +38,8 @@ export const generateRequest = z
     sigma: finitePositive.max(100).optional(),
     k: z.number().int().min(1).max(1000).optional(),
     q: z.number().finite().positive().max(1).optional(),
-    /** Weight of the private aggregate in the condition: c = λ·r̃ + (1−λ)·t. */
-    lambda: z.number().finite().min(0).max(1).default(GENERATION_DEFAULTS.lambda),
+    /** Weight of the private aggregate in the condition: c = λ·r̃ + (1−λ)·t (default: the model set's, else GENERATION_DEFAULTS). */
+    lambda: z.number().finite().min(0).max(1).optional(),
     images: z.number().int().min(1).max(16).default(GENERATION_DEFAULTS.images),
     guidance: z.number().finite().min(0).max(20).default(GENERATION_DEFAULTS.guidance),
     steps: z.number().int().min(1).max(200).default(GENERATION_DEFAULTS.steps),
@@ -166,6 +166,8 @@ export interface DatasetSummary {
     readonly plannedGenerations: number;
     /** The planned spend per generation (cap / planned generations). */
     readonly epsilon: number;
+    /** The model set's default weight λ of the retrieved condition. */
+    readonly lambda: number;
   };
   readonly budget: BudgetSummary;
 }

@@ -39,6 +39,7 @@ import {
   type PublicRetrievalSet,
 } from '../models/index.ts';
 import {
+  GENERATION_DEFAULTS,
   StudioError,
   type BudgetSummary,
   type DatasetSummary,
@@ -110,6 +111,7 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
   const modelDir = resolve(options.modelDir ?? defaultModelDir());
   const verified = await verifyModelSet(modelDir);
   const manifest: Manifest = verified.manifest;
+  const defaultLambda = manifest.retrieval.lambda ?? GENERATION_DEFAULTS.lambda;
   const modelSet: ModelSetIdentity = {
     name: manifest.name,
     version: manifest.version,
@@ -177,7 +179,7 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
       duplicateCount: d.duplicateFiles,
       modelSet: d.modelSet,
       createdAt: d.createdAt,
-      defaults: { k: info.k, q: info.q, delta: info.delta, order: info.filter.order, sizeClass: info.sizeClass, plannedGenerations: info.plannedGenerations, epsilon: plannedSpend(info) },
+      defaults: { k: info.k, q: info.q, delta: info.delta, order: info.filter.order, sizeClass: info.sizeClass, plannedGenerations: info.plannedGenerations, epsilon: plannedSpend(info), lambda: defaultLambda },
       budget: budgetOf(info),
     };
   };
@@ -256,17 +258,18 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
       emit({ type: 'job-end', jobId: job.jobId, outcome });
     }
   };
-  const specFor = (datasetId: string | null, r: { prompt: string; publicOnly: boolean; epsilon?: number | undefined; sigma?: number | undefined; k?: number | undefined; q?: number | undefined; lambda: number; images: number; guidance: number; steps: number; seeds?: number[] | undefined }): GenerationSpec => {
+  const specFor = (datasetId: string | null, r: { prompt: string; publicOnly: boolean; epsilon?: number | undefined; sigma?: number | undefined; k?: number | undefined; q?: number | undefined; lambda?: number | undefined; images: number; guidance: number; steps: number; seeds?: number[] | undefined }): GenerationSpec => {
+    const lambda = r.lambda ?? defaultLambda;
     const render = { images: r.images, guidance: r.guidance, steps: r.steps, seeds: r.seeds };
     if (r.publicOnly || datasetId === null) {
       // Public-only generations are filed under their dataset when there is one (history), else under none.
       const known = datasetId !== null && listDatasets({ home }).some((d) => d.datasetId === datasetId);
-      return { prompt: r.prompt, lambda: r.lambda, render, source: { kind: 'public', datasetId: known ? datasetId : null, k: r.k ?? manifest.retrieval.k } };
+      return { prompt: r.prompt, lambda, render, source: { kind: 'public', datasetId: known ? datasetId : null, k: r.k ?? manifest.retrieval.k } };
     }
     requireIndexedAsAccounted(datasetId);
     const info = ledger.getDataset(datasetId);
     const query = resolveQuery(r, info, retrievalRange(manifest));
-    return { prompt: r.prompt, lambda: r.lambda, render, source: { kind: 'private', datasetId, k: query.k, q: query.q, sigma: query.sigma } };
+    return { prompt: r.prompt, lambda, render, source: { kind: 'private', datasetId, k: query.k, q: query.q, sigma: query.sigma } };
   };
   const exportsRoot = join(home, 'exports');
   const exportFolder = (requested: string | undefined): string => {

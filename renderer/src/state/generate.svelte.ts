@@ -48,10 +48,11 @@ export class GenerateForm {
   private defaultsFor: string | null = null;
 
   /** On a newly selected dataset the slider starts at that dataset's planned spend (cap / planned generations). */
-  adoptDefaults(datasetId: string | null, plannedEpsilon: number | undefined): void {
+  adoptDefaults(datasetId: string | null, plannedEpsilon: number | undefined, lambda?: number): void {
     if (datasetId === this.defaultsFor || plannedEpsilon === undefined) return;
     this.defaultsFor = datasetId;
     this.setEpsilon(plannedEpsilon);
+    if (lambda !== undefined) this.lambda = lambda;
   }
 
   /** Asks for a fresh preview after a short pause; call on every change of dataset, ε, k or q. */
