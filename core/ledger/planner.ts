@@ -9,9 +9,10 @@
  * tries every k the decoder was trained with and keeps the one with the smallest σ at the same cost.
  */
 import { planFilter, sigmaForCost, type RenyiFilter } from './filter.ts';
+import type { FolderInfluence } from './folder-influence.ts';
 import { samplingRateForSizeClass, type SizeClass } from './size-class.ts';
 
-export type FolderInfluence = 'strong' | 'some' | 'weak';
+export type { FolderInfluence };
 
 /** What a model set's decoder was trained for (its manifest's `retrieval`). */
 export interface RetrievalRange {

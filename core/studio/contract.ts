@@ -10,7 +10,7 @@
  * generation, history, export or logs.)
  */
 import { z } from 'zod';
-import type { FolderInfluence } from '../ledger/planner.ts';
+import type { FolderInfluence } from '../ledger/folder-influence.ts';
 
 // ---- shared request pieces -------------------------------------------------------------------------------
 

@@ -105,7 +105,8 @@ describe('the handle() wrapper', () => {
     registerStudioIpc(ipc, handlers, trustedSender(() => contents as never), closing.signal);
     await ipc.invoke(ipcChannel('generate.run'), eventFrom(contents, contents.mainFrame), { datasetId: 'demo', prompt: '  a red circle ', epsilon: 0.5 });
     const [request, context] = handlers['generate.run'].mock.calls[0] as [Record<string, unknown>, { signal: AbortSignal }];
-    expect(request).toMatchObject({ prompt: 'a red circle', images: 4, steps: 25, guidance: 3, lambda: 0.5, publicOnly: false });
+    expect(request).toMatchObject({ prompt: 'a red circle', images: 4, steps: 25, guidance: 3, publicOnly: false });
+    expect(request.lambda).toBeUndefined(); // the model set's default, chosen by the studio
     expect(context.signal).toBe(closing.signal);
   });
 

@@ -42,7 +42,7 @@ function studioApi() {
         createdAt: new Date().toISOString(),
         publicOnly: false,
         receiptId: 'r1',
-        parameters: { sigma: 1, k: 8, q: 0.4, lambda: 1, epsilonCost: request.epsilon ?? 0 },
+        parameters: { sigma: 1, k: 8, q: 0.4, lambda: 1, epsilonCost: request.epsilon ?? 0, influence: 'some' },
         images: (request.seeds ?? []).map((seed, index) => ({ imageId: `i${index}`, index, seed, guidance: 3, steps: 25, url: `/files/g1/${index}.png` })),
         conditionHeld: true,
         cumulativeEpsilon: 10 - remaining,
