@@ -57,18 +57,22 @@ export function plotSvg(rows: readonly EvaluationRow[], title: string): string {
     parts.push(`<text x="${W - M.right + 8}" y="${y(row.fd) + 4 + offset}" font-family="DejaVu Sans, sans-serif" font-size="11" fill="${colour}">${esc(label)}</text>`);
   };
   hline(pub, '#d97706', '7 4', `public-only ${pub?.fd.toFixed(4) ?? ''}`, 0);
-  hline(ref, '#6b7280', '2 3', `non-private σ=0 ${ref?.fd.toFixed(4) ?? ''}`, pub && ref && Math.abs(y(pub.fd) - y(ref.fd)) < 14 ? 14 : 0);
-  parts.push(`<text x="${W - M.right + 8}" y="${M.top + 28}" font-family="DejaVu Sans, sans-serif" font-size="10" fill="#6b7280">(σ=0: curator only,</text>`);
-  parts.push(`<text x="${W - M.right + 8}" y="${M.top + 41}" font-family="DejaVu Sans, sans-serif" font-size="10" fill="#6b7280">not private)</text>`);
+  const refOffset = pub && ref && Math.abs(y(pub.fd) - y(ref.fd)) < 14 ? 14 : 0;
+  hline(ref, '#6b7280', '2 3', `non-private σ=0 ${ref?.fd.toFixed(4) ?? ''}`, refOffset);
+  if (ref && Number.isFinite(ref.fd)) {
+    // The caveat sits under its own line's label, wherever that line falls.
+    const below = Math.min(H - M.bottom, y(ref.fd) + refOffset + 17);
+    parts.push(`<text x="${W - M.right + 8}" y="${below}" font-family="DejaVu Sans, sans-serif" font-size="10" fill="#6b7280">(curator only,</text>`);
+    parts.push(`<text x="${W - M.right + 8}" y="${below + 12}" font-family="DejaVu Sans, sans-serif" font-size="10" fill="#6b7280">not private)</text>`);
+  }
   if (dp.length) {
     parts.push(`<polyline fill="none" stroke="#2563eb" stroke-width="2.5" points="${dp.map((r) => `${x(r.epsilonTotal!)},${y(r.fd)}`).join(' ')}"/>`);
     for (const r of dp) {
       parts.push(`<line x1="${x(r.epsilonTotal!)}" y1="${y(r.fdInterval.low)}" x2="${x(r.epsilonTotal!)}" y2="${y(r.fdInterval.high)}" stroke="#2563eb" stroke-width="1.5"/>`);
       parts.push(`<circle cx="${x(r.epsilonTotal!)}" cy="${y(r.fd)}" r="4.5" fill="#2563eb"/>`);
     }
-    const last = dp[dp.length - 1]!;
-    parts.push(`<text x="${W - M.right + 8}" y="${M.top + 10}" font-family="DejaVu Sans, sans-serif" font-size="11" fill="#2563eb">DP retrieval</text>`);
-    void last;
+    // A legend inside the plot's top-right corner: the DP line has no label of its own at the right margin.
+    parts.push(`<text x="${W - M.right - 8}" y="${M.top + 14}" font-family="DejaVu Sans, sans-serif" font-size="11" text-anchor="end" fill="#2563eb">● DP retrieval (95 % interval)</text>`);
   }
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">${parts.join('')}</svg>`;
 }
