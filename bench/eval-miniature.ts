@@ -16,8 +16,10 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseFlags, optionalNumber, optionalString } from '../core/cli/flags.ts';
 import { UsageError } from '../core/cli/usage-error.ts';
-import { allRight, judgeHits, type ExpectedAttributes } from '../core/evaluation/metrics.ts';
-import { imageToTensor, ModelHost, readManifest } from '../core/models/index.ts';
+import { judgePngs } from '../core/evaluation/judge.ts';
+import { allRight, type ExpectedAttributes } from '../core/evaluation/metrics.ts';
+import { sizeClassOf } from '../core/ledger/index.ts';
+import { ModelHost, readManifest } from '../core/models/index.ts';
 import { parseRequest, type EvaluationReport, type EvaluationRow, type StudioChannel, type StudioResponses } from '../core/studio/contract.ts';
 import { createStudioService, DEMO_DATASET_NAME, type StudioService } from '../core/studio/service.ts';
 
@@ -55,13 +57,6 @@ function call<C extends StudioChannel>(service: StudioService, channel: C, paylo
 
 const say = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 
-/** The size class a curator would declare for n images (1–2–5 series). */
-function declaredClass(n: number): { lower: number; upper: number } {
-  const bounds = Array.from({ length: 8 }, (_, d) => [1, 2, 5].map((m) => m * 10 ** d)).flat();
-  const i = bounds.findLastIndex((b) => b <= n);
-  return { lower: bounds[i]!, upper: bounds[i + 1]! };
-}
-
 async function interactive(work: string): Promise<EvaluationJson['interactive']> {
   const manifest = await readManifest(MODEL_DIR);
   const judge = manifest.judge as { attributes: Record<string, string[]>; lookAttributes?: string[]; houseLook?: Record<string, string> };
@@ -92,10 +87,7 @@ async function interactive(work: string): Promise<EvaluationJson['interactive']>
           expected.push(p.expected);
         }
       }
-      const V = 3 * manifest.image.size * manifest.image.size;
-      const batch = new Float32Array(pngs.length * V);
-      for (const [i, png] of pngs.entries()) batch.set(await imageToTensor(png, manifest.image), i * V);
-      const hits = judgeHits(await judgeHost.judge!(batch, pngs.length), judge.attributes, expected);
+      const hits = await judgePngs(judgeHost, manifest, pngs, expected);
       rates[mode] = { influence: allRight(hits, attributes, look), fidelity: allRight(hits, attributes, attributes.filter((a) => !look.includes(a))) };
       say(`interactive ${mode}: ${pngs.length} images, folder influence ${rates[mode].influence.toFixed(3)}, fidelity ${rates[mode].fidelity.toFixed(3)}`);
     }
@@ -170,7 +162,7 @@ async function main(): Promise<void> {
     let report: EvaluationReport;
     try {
       say('indexing it through datasets.add…');
-      const dataset = await call(service, 'datasets.add', { folder, name: 'miniature', epsilonCap: 10, sizeClass: declaredClass(o.images), plannedGenerations: PLANNED_QUERIES });
+      const dataset = await call(service, 'datasets.add', { folder, name: 'miniature', epsilonCap: 10, sizeClass: sizeClassOf(o.images), plannedGenerations: PLANNED_QUERIES });
       say(`dataset planned at k ${dataset.defaults.k}, q ${dataset.defaults.q}; evaluating (${o.prompts} prompts × ${o.seeds} seeds × ${BUDGETS.length + 2} settings)…`);
       let last = 0;
       const unsubscribe = service.subscribe((e) => {

@@ -16,13 +16,14 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { basename, join, resolve } from 'node:path';
 import { loadEvaluationStore } from '../datasets/index.ts';
 import { samplingRateForSizeClass, type Ledger } from '../ledger/index.ts';
-import { conditionVector, imageToTensor, ModelHost, tensorToPng, type ExecutionProviderRequest, type Manifest, type ModelService, type PublicRetrievalSet } from '../models/index.ts';
+import { conditionVector, ModelHost, tensorToPng, type ExecutionProviderRequest, type Manifest, type ModelService, type PublicRetrievalSet } from '../models/index.ts';
 import { nonPrivateReferenceAggregate } from '../privacy/index.ts';
 import { StudioError, type EvaluateRequest, type EvaluationReport, type EvaluationRow, type StudioEvent } from '../studio/contract.ts';
 import { Generator, generationsRoot, type GenerationSpec, type ModelSetIdentity } from '../studio/generator.ts';
 import { HISTORY_FILE, HistoryStore } from '../studio/history.ts';
 import { bootstrapFd, differenceInterval } from './bootstrap.ts';
-import { allRight, cosinePerRow, judgeAccuracy, judgeHits, mean, type AttributeLabels, type ExpectedAttributes } from './metrics.ts';
+import { judgePngs } from './judge.ts';
+import { allRight, cosinePerRow, judgeAccuracy, mean, type ExpectedAttributes } from './metrics.ts';
 import { planEvaluation, planFits } from './plan.ts';
 import { plotPng } from './plot.ts';
 import { evaluationSplit, selectRows } from './split.ts';
@@ -263,14 +264,7 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
     if (judged) {
       // A host of its own with the judge loaded (the studio's host does not open it).
       const judgeModel: ModelService = (judgeHost = await ModelHost.start(deps.modelDir, { judge: true, ...(deps.provider ? { provider: deps.provider } : {}) }));
-      const attributeLabels: AttributeLabels = manifest.judge!.attributes;
-      judgeOf = async (set) => {
-        const V = 3 * size * size;
-        const batch = new Float32Array(set.length * V);
-        for (const [i, png] of set.entries()) batch.set(await imageToTensor(png, manifest.image), i * V);
-        const logits = await judgeModel.judge!(batch, set.length, { signal });
-        return judgeHits(logits, attributeLabels, prompts.map((x) => x.attributes!));
-      };
+      judgeOf = (set) => judgePngs(judgeModel, manifest, set, prompts.map((x) => x.attributes!), signal);
     }
     const textMatrix = new Float32Array(P * D);
     texts.forEach((t, i) => textMatrix.set(Float32Array.from(t), i * D));

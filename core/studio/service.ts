@@ -112,6 +112,7 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
   const verified = await verifyModelSet(modelDir);
   const manifest: Manifest = verified.manifest;
   const defaultLambda = manifest.retrieval.lambda ?? GENERATION_DEFAULTS.lambda;
+  const range = retrievalRange(manifest);
   const modelSet: ModelSetIdentity = {
     name: manifest.name,
     version: manifest.version,
@@ -207,7 +208,7 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
     createdAt: g.createdAt,
     publicOnly: g.publicOnly,
     receiptId: g.privacy?.receiptId ?? null,
-    parameters: { sigma: g.sigma, k: g.k, q: g.q, lambda: g.lambda, epsilonCost: g.epsilonCharged, influence: g.sigma === null ? null : folderInfluence(g.sigma, retrievalRange(manifest)) },
+    parameters: { sigma: g.sigma, k: g.k, q: g.q, lambda: g.lambda, epsilonCost: g.epsilonCharged, influence: g.sigma === null ? null : folderInfluence(g.sigma, range) },
     images: history.images(g.generationId).map(toGeneratedImage),
     conditionHeld: generator.holds(g.generationId),
     cancelled: g.cancelled,
@@ -268,7 +269,7 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
     }
     requireIndexedAsAccounted(datasetId);
     const info = ledger.getDataset(datasetId);
-    const query = resolveQuery(r, info, retrievalRange(manifest));
+    const query = resolveQuery(r, info, range);
     return { prompt: r.prompt, lambda, render, source: { kind: 'private', datasetId, k: query.k, q: query.q, sigma: query.sigma } };
   };
   const exportsRoot = join(home, 'exports');
@@ -387,7 +388,7 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
     'generate.preview': (r) =>
       guarded('generation', async () => {
         const info = ledger.getDataset(r.datasetId);
-        const query = resolveQuery(r, info, retrievalRange(manifest));
+        const query = resolveQuery(r, info, range);
         const p = ledger.preview(r.datasetId, { q: query.q, sigma: query.sigma, k: query.k });
         return {
           sigma: query.sigma,
