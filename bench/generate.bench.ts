@@ -3,7 +3,7 @@
  * through the real studio service (`generate.run`, 'image' events for time to first image), and its split into
  * σ calibration, text encode, ledger charge, private aggregate, sampling (DDIM + CFG, with the 5-step previews
  * the service makes) and PNG write (encode + provenance chunks + file + history row), for
- *   (a) the demo dataset (native-models/shapes-v1/demo-private, 2,000 images, indexed through `datasets.add`) and
+ *   (a) the demo dataset (native-models/looks-v1/demo-private, 2,000 images, indexed through `datasets.add`) and
  *   (b) a synthetic store of 100,000 seeded random unit vectors of the model's dimension (`importEmbeddings`).
  *
  * The service reports no timings of private steps (privacy rule: contract.ts), so the split is measured from
@@ -34,7 +34,7 @@ import { createStudioService } from '../core/studio/service.ts';
 import { emitJson, jsonMode, machineInfo, ms, say, spread, type Spread } from './report.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SET = join(ROOT, 'native-models', 'shapes-v1');
+const SET = join(ROOT, 'native-models', 'looks-v1');
 const DEMO_FOLDER = join(SET, 'demo-private');
 
 function flag(name: string): string | undefined {
@@ -49,17 +49,12 @@ const SYNTHETIC_ROWS = Number(flag('--rows') ?? 100_000);
 const IMAGES = 16;
 const PREVIEW_EVERY = 5;
 const STEPS = 25;
-const GUIDANCE = 5;
+const GUIDANCE = 3;
 const EPSILON = 2;
-const LAMBDA = 0.5;
+const LAMBDA = 1;
 /** The ledger's largest cap: room for every benchmark charge (about 120 queries of ε 2 compose to well under 100). */
 const EPSILON_CAP = 100;
-const PROMPTS = [
-  'a large red star on a dotted purple background',
-  'a purple cross on a checkered yellow background',
-  'a small blue circle on a striped white background',
-  'a yellow triangle on a plain green background',
-];
+const PROMPTS = ['a red star', 'an orange cross', 'a purple circle', 'a yellow triangle'];
 const SEEDS = Array.from({ length: IMAGES }, (_, i) => 1000 + i);
 const STUDIO_VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 

@@ -16,7 +16,7 @@ import { type ExecutionProviderRequest, ModelHost, ModelRuntime } from '../core/
 import { emitJson, machineInfo, say } from './report.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SET = join(ROOT, 'native-models', 'shapes-v1');
+const SET = join(ROOT, 'native-models', 'looks-v1');
 const FOLDER = join(SET, 'demo-private');
 const threads = Number(process.env.BENCH_THREADS ?? 1);
 const provider = (process.env.BENCH_PROVIDER ?? 'cpu') as ExecutionProviderRequest;

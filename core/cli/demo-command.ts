@@ -1,7 +1,7 @@
 /**
  * `dprdm demo`: indexes the model set's bundled demo "private" folder as the "Demo" dataset (budget ε 10) if it is
- * absent, generates a 4×4 grid — four images for each of four prompts, one private query per prompt — and writes
- * the images, the grid, their provenance and the privacy statement to ./dprdm-demo/<time>/.
+ * absent, generates a grid — four images for each of the model set's first four suggested prompts, one private query
+ * per prompt — and writes the images, the grid, their provenance and the privacy statement to ./dprdm-demo/<time>/.
  */
 import { join, resolve } from 'node:path';
 import { writeFileSync } from 'node:fs';
@@ -16,20 +16,15 @@ import { progressBar } from './progress-bar.ts';
 import { reportStudioError } from './studio-error.ts';
 import { UsageError } from './usage-error.ts';
 
-export const DEMO_PROMPTS = [
-  'a large red star on a dotted purple background',
-  'a purple cross on a checkered yellow background',
-  'a small blue circle on a striped white background',
-  'a yellow triangle on a plain green background',
-] as const;
 const TILE = 128;
+const ROWS = 4;
 
 export async function demoCommand(argv: string[], io: CommandIO): Promise<number> {
   const flags = parseFlags(argv, { epsilon: { type: 'string' }, lambda: { type: 'string' }, steps: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } });
   // Each prompt costs the Demo's planned spend unless --epsilon says otherwise.
   const epsilon = optionalNumber(flags, 'epsilon');
-  const lambda = optionalNumber(flags, 'lambda') ?? GENERATION_DEFAULTS.lambda;
-  if (!(lambda >= 0 && lambda <= 1)) throw new UsageError(`--lambda must be in [0, 1], got ${lambda}`);
+  const lambda = optionalNumber(flags, 'lambda');
+  if (lambda !== undefined && !(lambda >= 0 && lambda <= 1)) throw new UsageError(`--lambda must be in [0, 1], got ${lambda}`);
   const steps = optionalNumber(flags, 'steps') ?? 25;
   if (epsilon !== undefined && !(epsilon > 0 && epsilon <= 10)) throw new UsageError(`--epsilon must be in (0, 10], got ${epsilon}`);
   if (!Number.isInteger(steps) || steps < 1 || steps > 200) throw new UsageError(`--steps must be an integer in 1..200, got ${steps}`);
@@ -39,16 +34,19 @@ export async function demoCommand(argv: string[], io: CommandIO): Promise<number
   try {
     await service.ensureDemoDataset(indexProgress(io, 'indexing the Demo dataset'), { evenIfRemoved: true });
     const datasetId = service.resolveDatasetRef(DEMO_DATASET_NAME);
+    // The model set's suggested prompts name content only, so the look of the grid is the folder's.
+    const prompts = (await service.handlers['studio.info']({}, {})).modelSet.examplePrompts.slice(0, ROWS);
+    if (prompts.length === 0) throw new StudioError('INVALID_REQUEST', 'this model set suggests no prompts for the demo grid');
     const folder = join(outRoot, new Date().toISOString().replace(/[:.]/g, '-'));
     // A refused --out (inside a private folder) must stop the demo before its queries are charged.
     service.checkExportFolder(folder);
     const bar = progressBar(io, 'generating');
     const imageIds: string[] = [];
     let last;
-    for (const [row, prompt] of DEMO_PROMPTS.entries()) {
-      last = await service.handlers['generate.run']({ datasetId, prompt, ...(epsilon !== undefined ? { epsilon } : {}), lambda, images: 4, guidance: 5, steps, publicOnly: false }, {});
+    for (const [row, prompt] of prompts.entries()) {
+      last = await service.handlers['generate.run']({ datasetId, prompt, ...(epsilon !== undefined ? { epsilon } : {}), ...(lambda !== undefined ? { lambda } : {}), images: 4, guidance: GENERATION_DEFAULTS.guidance, steps, publicOnly: false }, {});
       imageIds.push(...last.images.map((i) => i.imageId));
-      bar?.(row + 1, DEMO_PROMPTS.length);
+      bar?.(row + 1, prompts.length);
     }
     const exported = await service.handlers['export.images']({ imageIds, folder }, {});
     const tiles = exported.files.filter((f) => f.endsWith('.png'));
@@ -59,15 +57,15 @@ export async function demoCommand(argv: string[], io: CommandIO): Promise<number
         top: Math.floor(i / 4) * TILE,
       })),
     );
-    const grid = await sharp({ create: { width: 4 * TILE, height: 4 * TILE, channels: 3, background: '#ffffff' } }).composite(composite).png().toBuffer();
+    const grid = await sharp({ create: { width: 4 * TILE, height: prompts.length * TILE, channels: 3, background: '#ffffff' } }).composite(composite).png().toBuffer();
     // Every PNG the studio writes says where it came from: the grid points at its tiles' own provenance.
-    const provenance = { format: 'dprdm-grid', prompts: DEMO_PROMPTS, tiles: tiles.map((file, i) => ({ file, row: Math.floor(i / 4), column: i % 4 })), see: 'manifest.json and PRIVACY.md in this folder' };
-    writeFileSync(join(folder, 'grid.png'), insertChunksBeforeEnd(grid, [textChunk('parameters', `DP-RDM Studio demo grid of ${tiles.length} generated images (rows: ${DEMO_PROMPTS.join(' | ')}); each tile's provenance is in manifest.json`), internationalTextChunk('dprdm', JSON.stringify(provenance))]));
-    const summary = { folder, grid: join(folder, 'grid.png'), prompts: DEMO_PROMPTS, epsilonPerPrompt: last?.parameters.epsilonCost, cumulativeEpsilon: last?.cumulativeEpsilon, remainingEpsilon: last?.remainingEpsilon };
+    const provenance = { format: 'dprdm-grid', prompts, tiles: tiles.map((file, i) => ({ file, row: Math.floor(i / 4), column: i % 4 })), see: 'manifest.json and PRIVACY.md in this folder' };
+    writeFileSync(join(folder, 'grid.png'), insertChunksBeforeEnd(grid, [textChunk('parameters', `DP-RDM Studio demo grid of ${tiles.length} generated images (rows: ${prompts.join(' | ')}); each tile's provenance is in manifest.json`), internationalTextChunk('dprdm', JSON.stringify(provenance))]));
+    const summary = { folder, grid: join(folder, 'grid.png'), prompts, epsilonPerPrompt: last?.parameters.epsilonCost, cumulativeEpsilon: last?.cumulativeEpsilon, remainingEpsilon: last?.remainingEpsilon };
     if (flags.values.json) printJson(io, summary);
     else {
       io.stdout(
-        `Demo grid (rows: ${DEMO_PROMPTS.map((p) => `“${p}”`).join(', ')}):\n  ${summary.grid}\n` +
+        `Demo grid (rows: ${prompts.map((p) => `“${p}”`).join(', ')}):\n  ${summary.grid}\n` +
           `Images, manifest.json/csv and PRIVACY.md in ${folder}\n` +
           `Demo budget: ε ${last?.cumulativeEpsilon?.toPrecision(4)} of ${DEMO_EPSILON_CAP} spent, ε ${last?.remainingEpsilon?.toPrecision(4)} left.\n`,
       );

@@ -9,7 +9,7 @@ import type { ImageEmbedder } from './embedder.ts';
 
 /** The embedded default model set shipped in the repository (in a packaged app: its unpacked copy). */
 export function defaultModelDir(): string {
-  return outsideAsar(fileURLToPath(new URL('../../native-models/shapes-v1/', import.meta.url)));
+  return outsideAsar(fileURLToPath(new URL('../../native-models/looks-v1/', import.meta.url)));
 }
 
 /** Wraps a running model service (the studio shares one host between indexing and generation). */

@@ -10,7 +10,7 @@
  */
 import { planFilter, sigmaForCost, type RenyiFilter } from './filter.ts';
 import type { FolderInfluence } from './folder-influence.ts';
-import { samplingRateForSizeClass, type SizeClass } from './size-class.ts';
+import { classHoldsNeighbours, samplingRateForSizeClass, type SizeClass } from './size-class.ts';
 
 export type { FolderInfluence };
 
@@ -65,10 +65,20 @@ export interface DatasetPlanRequest {
   readonly plannedGenerations: number;
 }
 
+/**
+ * The trained k values a class can feed: a subsample must hold several rows per neighbour, or the top k is the whole
+ * subsample and the "nearest" neighbours are arbitrary. A class too small for every one gets the smallest.
+ */
+function feasibleKs(sizeClass: SizeClass, trainedKs: readonly number[]): number[] {
+  const ks = [...new Set(trainedKs)].sort((a, b) => a - b);
+  const fit = ks.filter((k) => classHoldsNeighbours(sizeClass, k));
+  return fit.length ? fit : ks.slice(0, 1);
+}
+
 /** The k for a new dataset: the trained k with the least noise when its planned generations share the cap evenly. */
 export function planDatasetK(request: DatasetPlanRequest, range: RetrievalRange): PlannedQuery | undefined {
   const spend = request.epsilonCap / request.plannedGenerations;
-  const ks = [...new Set(range.trainedKs)].sort((a, b) => a - b);
+  const ks = feasibleKs(request.sizeClass, range.trainedKs);
   return best(
     ks.map((k) => {
       const q = samplingRateForSizeClass(request.sizeClass, k);
@@ -90,7 +100,7 @@ export function planGeneration(
   range: RetrievalRange,
   sigmaOf: (q: number, k: number) => number | undefined = (q, k) => sigmaForCost(plan.filter, { q, k }, epsilon),
 ): PlannedQuery | undefined {
-  const ks = [...new Set([plan.k, ...range.trainedKs])].sort((a, b) => a - b);
+  const ks = [...new Set([plan.k, ...feasibleKs(plan.sizeClass, range.trainedKs)])].sort((a, b) => a - b);
   return best(
     ks.map((k) => {
       const q = k === plan.k ? plan.q : samplingRateForSizeClass(plan.sizeClass, k);

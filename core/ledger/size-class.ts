@@ -48,6 +48,11 @@ export function deltaForSizeClass(c: SizeClass): number {
   return Math.min(MAX_DELTA, 1 / (10 * c.upper));
 }
 
+/** Whether a subsample of the class's smallest size can hold ROWS_PER_NEIGHBOUR_AT_CLASS_FLOOR rows per neighbour. */
+export function classHoldsNeighbours(c: SizeClass, k: number): boolean {
+  return ROWS_PER_NEIGHBOUR_AT_CLASS_FLOOR * k <= c.lower;
+}
+
 /** q for a class and k: about ROWS_PER_NEIGHBOUR_AT_CLASS_FLOOR·k rows at the class's smallest size (capped at 1). */
 export function samplingRateForSizeClass(c: SizeClass, k: number): number {
   return Math.min(1, (ROWS_PER_NEIGHBOUR_AT_CLASS_FLOOR * k) / c.lower);

@@ -96,6 +96,8 @@ export const ManifestSchema = z
     embedding: z.looseObject({ dim: positiveInt }),
     image: ImageSpecSchema,
     tokenizer: TokenizerSpecSchema,
+    /** Prompts the studio suggests: content only, so that the look of what comes back is the folder's. */
+    examplePrompts: z.array(z.string().trim().min(1).max(200)).max(12).default([]),
     decoder: DecoderSpecSchema,
     retrieval: z.looseObject({
       k: positiveInt,

@@ -22,11 +22,11 @@ const seed = z.number().int().min(0).max(2 ** 32 - 1);
 const folderPath = z.string().min(1).max(4096);
 
 /**
- * Defaults of one generation, shared by the service, the CLI and the window. λ = 0.5: half collection, half prompt —
- * the decoder was trained on such mixes, and at the per-query ε a curator usually spends, σ is above the decoder's
- * σ_max, so a fully private condition (λ = 1) tends to drift from the prompt.
+ * Defaults of one generation, shared by the service, the CLI and the window. λ is the model set's own
+ * (manifest retrieval.lambda) where it states one; this λ = 1 is for a set that does not: with a text slot of its
+ * own, the retrieval slot can hold the noisy aggregate alone.
  */
-export const GENERATION_DEFAULTS = { lambda: 0.5, images: 4, guidance: 3, steps: 25 } as const;
+export const GENERATION_DEFAULTS = { lambda: 1, images: 4, guidance: 3, steps: 25 } as const;
 
 export const generateRequest = z
   .strictObject({
@@ -289,7 +289,7 @@ export interface LedgerExport {
 
 export interface StudioInfo {
   readonly version: string;
-  readonly modelSet: { readonly name: string; readonly version: string; readonly embeddingDim: number; readonly k: number };
+  readonly modelSet: { readonly name: string; readonly version: string; readonly embeddingDim: number; readonly k: number; readonly examplePrompts: readonly string[] };
   readonly dataDirectory: string;
   readonly executionProviders: readonly { readonly name: string; readonly available: boolean; readonly note?: string }[];
 }

@@ -65,7 +65,7 @@ export const DEMO_EPSILON_CAP = 10;
 export interface StudioServiceOptions {
   /** The studio's data folder (default studioHome(), which honours DPRDM_HOME). */
   readonly home?: string;
-  /** The model set folder (default the embedded native-models/shapes-v1). */
+  /** The model set folder (default the embedded native-models/looks-v1). */
   readonly modelDir?: string;
   /** An already running model service to use (it is not closed by the studio). */
   readonly models?: ModelService;
@@ -298,7 +298,7 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
       const env = await currentProviderEnvironment();
       return {
         version: STUDIO_VERSION,
-        modelSet: { name: manifest.name, version: manifest.version, embeddingDim: manifest.embedding.dim, k: manifest.retrieval.k },
+        modelSet: { name: manifest.name, version: manifest.version, embeddingDim: manifest.embedding.dim, k: manifest.retrieval.k, examplePrompts: manifest.examplePrompts },
         dataDirectory: home,
         executionProviders: [
           { name: 'cpu', available: true },

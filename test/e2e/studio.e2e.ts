@@ -36,7 +36,7 @@ const SCREENS = [
   ['settings', 'Settings'],
 ] as const;
 
-const DEMO_FOLDER = path.join(ROOT, 'native-models', 'shapes-v1', 'demo-private');
+const DEMO_FOLDER = path.join(ROOT, 'native-models', 'looks-v1', 'demo-private');
 const CLINIC_IMAGES = 40;
 
 /** The same picture with its top-left pixel nudged: a different file (and sha256), the same look. */
@@ -144,8 +144,11 @@ describe.skipIf(!SERVICE_READY)('the studio in a browser', () => {
   it('previews the cost live, generates, fills the grid and charges exactly the previewed amount', async () => {
     await selectDataset(page, 'Demo');
     await nav(page, 'Generate');
-    await page.locator('#prompt').fill('a red circle on a blue background');
-    await expect.poll(() => text(page, 'prompt-hints'), { timeout: 30_000 }).toMatch(/tokens|does not know/);
+    // An empty prompt offers the model set's suggestions (content only: the look is the folder's).
+    await page.locator('#prompt').fill('');
+    await page.getByTestId('example-prompts').getByRole('button', { name: 'a red star' }).click();
+    expect(await page.locator('#prompt').inputValue()).toBe('a red star');
+    await expect.poll(() => text(page, 'prompt-hints'), { timeout: 30_000 }).toMatch(/tokens, all known/);
     await page.getByText('Advanced settings').click();
     await page.locator('#adv-images').fill('2');
     await page.locator('#adv-steps').fill('10');
@@ -190,7 +193,7 @@ describe.skipIf(!SERVICE_READY)('the studio in a browser', () => {
   });
 
   it('cancelling a private generation mid-way says its charge stays spent', async () => {
-    await page.locator('#prompt').fill('a green triangle on a white background');
+    await page.locator('#prompt').fill('a green triangle');
     await page.locator('#adv-images').fill('4');
     await page.locator('#adv-steps').fill('200'); // slow enough to catch it drawing
     await setEpsilon(page, 0.5);
@@ -252,14 +255,14 @@ describe.skipIf(!SERVICE_READY)('the studio in a browser', () => {
     await selectDataset(page, 'Demo');
     await page.locator('#public-only').uncheck();
     await page.getByText('Advanced settings').click(); // fold it again for the pictures
-    await page.locator('#prompt').fill('a red circle on a blue background'); // the prompt of the images shown
+    await page.locator('#prompt').fill('a red star'); // the prompt of the images shown
     await setEpsilon(page, 0.5);
     for (const scheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme: scheme });
       for (const [file, label] of SCREENS) {
         await nav(page, label);
         if (file === 'generate') {
-          await page.getByRole('button', { name: /^Show “a red circle on a blue background”/ }).first().click();
+          await page.getByRole('button', { name: /^Show “a red star”/ }).first().click();
           await expect.poll(() => page.locator('[data-testid="tile"][data-status="done"]').count()).toBe(2);
         }
         if (file === 'budget') {
@@ -293,7 +296,7 @@ describe.skipIf(!SERVICE_READY)('the studio in a browser', () => {
     // Tab to the prompt, type, Tab to public-only, Space, Ctrl+Enter.
     for (let i = 0; i < 20 && (await keyboardPage.evaluate(() => document.activeElement?.id)) !== 'prompt'; i++) await keyboardPage.keyboard.press('Tab');
     expect(await keyboardPage.evaluate(() => document.activeElement?.id)).toBe('prompt');
-    await keyboardPage.keyboard.type('a small green square');
+    await keyboardPage.keyboard.type('a green square');
     await keyboardPage.keyboard.press('Tab');
     expect(await keyboardPage.evaluate(() => document.activeElement?.id)).toBe('public-only');
     await keyboardPage.keyboard.press('Space');

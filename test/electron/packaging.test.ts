@@ -99,7 +99,7 @@ describe('electron-builder.yml', () => {
     // The built worker, exactly as the bundled main process starts it, loads the model set and answers.
     const { Worker } = await import('node:worker_threads');
     const workerFile = path.join(root, 'out', 'electron', 'model-worker.mjs');
-    const worker = new Worker(workerFile, { workerData: { entry: workerFile, dir: path.join(root, 'native-models', 'shapes-v1'), options: { provider: 'cpu' } } });
+    const worker = new Worker(workerFile, { workerData: { entry: workerFile, dir: path.join(root, 'native-models', 'looks-v1'), options: { provider: 'cpu' } } });
     try {
       const first = await new Promise<{ type: string }>((resolve, reject) => {
         worker.once('message', resolve);
@@ -135,11 +135,11 @@ describe('forge.config.ts', () => {
     expect(ignored('/core/studio/contract.ts')).toBe(true); // bundled into out/electron/main.mjs
     expect(ignored('/out/electron/main.mjs')).toBe(false);
     expect(ignored('/out/native/better_sqlite3-electron-abi140.node')).toBe(false);
-    expect(ignored('/native-models/shapes-v1/train/models.py')).toBe(true);
+    expect(ignored('/native-models/looks-v1/train/models.py')).toBe(true);
     expect(ignored('/renderer/src/App.svelte')).toBe(true);
     expect(ignored('/renderer/dist/index.html')).toBe(false);
     expect(ignored('/out/electron/main.js')).toBe(false);
-    expect(ignored('/native-models/shapes-v1/decoder_unet.onnx')).toBe(false);
+    expect(ignored('/native-models/looks-v1/decoder_unet.onnx')).toBe(false);
     expect(ignored('/package.json')).toBe(false);
   });
 });
@@ -256,9 +256,9 @@ describe('native modules and binaries for every installer', () => {
 describe('paths native code opens in a packaged app', () => {
   it('moves app.asar paths to app.asar.unpacked (native code cannot read the archive) and leaves others alone', async () => {
     const { outsideAsar } = await import('../../core/paths.ts');
-    expect(outsideAsar('/Applications/DP-RDM Studio.app/Contents/Resources/app.asar/native-models/shapes-v1/')).toBe('/Applications/DP-RDM Studio.app/Contents/Resources/app.asar.unpacked/native-models/shapes-v1/');
+    expect(outsideAsar('/Applications/DP-RDM Studio.app/Contents/Resources/app.asar/native-models/looks-v1/')).toBe('/Applications/DP-RDM Studio.app/Contents/Resources/app.asar.unpacked/native-models/looks-v1/');
     expect(outsideAsar('C:\\Program Files\\DP-RDM Studio\\resources\\app.asar\\out\\native\\x.node')).toBe('C:\\Program Files\\DP-RDM Studio\\resources\\app.asar.unpacked\\out\\native\\x.node');
-    expect(outsideAsar('/work/main/native-models/shapes-v1/')).toBe('/work/main/native-models/shapes-v1/');
+    expect(outsideAsar('/work/main/native-models/looks-v1/')).toBe('/work/main/native-models/looks-v1/');
     expect(outsideAsar('/opt/app.asar.unpacked/x')).toBe('/opt/app.asar.unpacked/x');
   });
 });

@@ -25,7 +25,7 @@ afterEach(() => {
 function studioApi() {
   let remaining = 8;
   return fakeApi({
-    'studio.info': async () => ({ version: '0.1.0', modelSet: { name: 'shapes-v1', version: '1', embeddingDim: 64, k: 8 }, dataDirectory: '/home/u/.local/share/dprdm-studio', executionProviders: [{ name: 'cpu', available: true }] }),
+    'studio.info': async () => ({ version: '0.1.0', modelSet: { name: 'looks-v1', version: '1', embeddingDim: 64, k: 8, examplePrompts: ['a red star', 'an orange cross'] }, dataDirectory: '/home/u/.local/share/dprdm-studio', executionProviders: [{ name: 'cpu', available: true }] }),
     'datasets.list': async () => [dataset({ budget: { epsilonCap: 10, delta: 1e-6, spentEpsilon: 10 - remaining, remainingEpsilon: remaining, queries: 4, locked: false } })],
     'history.list': async () => [],
     'settings.get': async () => ({ executionProvider: 'auto', dataDirectory: '/home/u/.local/share/dprdm-studio' }),

@@ -111,7 +111,7 @@ describe('GenerateForm requests', () => {
     form.seed = 2 ** 32 - 2;
     form.k = 12;
     const request = form.request('demo', 'job-1');
-    expect(request).toEqual({ datasetId: 'demo', prompt: 'a red circle', images: 3, guidance: 3, steps: 25, seeds: [2 ** 32 - 2, 2 ** 32 - 1, 0], jobId: 'job-1', publicOnly: false, epsilon: 0.5, lambda: 0.5, k: 12 });
+    expect(request).toEqual({ datasetId: 'demo', prompt: 'a red circle', images: 3, guidance: 3, steps: 25, seeds: [2 ** 32 - 2, 2 ** 32 - 1, 0], jobId: 'job-1', publicOnly: false, epsilon: 0.5, lambda: 1, k: 12 });
   });
 
   it('builds a public-only request without ε', () => {

@@ -11,7 +11,7 @@ function report(over: Partial<EvaluationReport> = {}): EvaluationReport {
     createdAt: '2026-11-28T10:00:00.000Z',
     dryRun: false,
     notice: 'For the curator’s eyes only.',
-    parameters: { plannedQueries: 10000, budgets: [1, 3, 10], q: 0.005, k: 8, lambda: 0.25, delta: 1e-5, steps: 25, guidance: 5, seeds: 3, prompts: 100, heldOutImages: 400, retrievalImages: 1600, splitSeed: 1, modelSet: 'shapes-v1 1.0.0' },
+    parameters: { plannedQueries: 10000, budgets: [1, 3, 10], q: 0.005, k: 8, lambda: 0.25, delta: 1e-5, steps: 25, guidance: 5, seeds: 3, prompts: 100, heldOutImages: 400, retrievalImages: 1600, splitSeed: 1, modelSet: 'looks-v1 1.0.0' },
     audit: { queries: 900, charged: 900, epsilon: 3.5, cumulativeEpsilonBefore: 0, cumulativeEpsilonAfter: 3.5, epsilonCap: 10, delta: 1e-5, fits: true },
     warnings: [],
     rows: [],

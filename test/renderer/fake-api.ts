@@ -13,7 +13,7 @@ export function dataset(over: Partial<DatasetSummary> = {}): DatasetSummary {
     imageCount: 400,
     quarantinedCount: 1,
     duplicateCount: 2,
-    modelSet: 'shapes-v1',
+    modelSet: 'looks-v1',
     createdAt: '2026-11-28T10:00:00.000Z',
     defaults: { k: 8, q: 0.4, delta: 1e-6, order: 2.5, sizeClass: { lower: 200, upper: 500 }, plannedGenerations: 100, epsilon: 0.1, lambda: 0.5 },
     budget: budget(),

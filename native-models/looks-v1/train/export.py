@@ -112,6 +112,7 @@ def main(decoder_ck="decoder.pt"):
                   "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5], "layout": "NCHW", "colorSpace": "sRGB", "pixelScale": "pixel/255, then (v - mean)/std"},
         "tokenizer": {"type": "word", "maxLength": world.MAXLEN, "lowercase": True, "split": "[a-z]+", "padId": 0, "unkId": 1,
                       "truncate": "keep the first maxLength tokens"},
+        "examplePrompts": world.EXAMPLE_PROMPTS,
         "decoder": {"imageSize": 32, "channels": 3, "condDim": diffusion.COND_DIM, "prediction": "epsilon", "outputRange": [-1, 1],
                     "uncondCond": "zeros",
                     "condition": {"layout": "text+retrieval", "slots": ["text embedding t", "lambda * noisy aggregate + (1 - lambda) * t"],

@@ -127,6 +127,10 @@ PRIVATE_SHAPE_P = [0.12, 0.13, 0.15, 0.35, 0.25]
 PRIVATE_COLOR_P = [0.22, 0.24, 0.18, 0.06, 0.10, 0.20]
 
 
+# Prompts the studio suggests: content only, like the evaluation's held-out prompts; the look is the folder's to give.
+EXAMPLE_PROMPTS = ["a red star", "an orange cross", "a purple circle", "a yellow triangle", "a blue square", "a green star"]
+
+
 def sample_attrs(rng, mode="public"):
     """mode 'public': every content and look evenly; 'private': the house look with the archive's content mix."""
     if mode == "private":

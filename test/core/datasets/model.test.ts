@@ -1,4 +1,4 @@
-// Uses the real image encoder (native-models/shapes-v1): the demo folder end to end, and orientation/bit depth.
+// Uses the real image encoder (native-models/looks-v1): the demo folder end to end, and orientation/bit depth.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';

@@ -13,7 +13,7 @@ import { runCli } from '../cli/run-cli.ts';
 const modelDir = defaultModelDir();
 const allCaptions = JSON.parse(readFileSync(join(modelDir, 'eval', 'demo-private-captions.json'), 'utf8')) as Record<string, { caption: string; attributes: Record<string, string> }>;
 const names = Object.keys(allCaptions).sort().slice(0, 40);
-const captions = Object.fromEntries(names.map((n) => [n, { caption: allCaptions[n]!.caption, attributes: { shape: allCaptions[n]!.attributes.shape!, color: allCaptions[n]!.attributes.color!, background: allCaptions[n]!.attributes.background!, texture: allCaptions[n]!.attributes.texture! } }]));
+const captions = Object.fromEntries(names.map((n) => [n, { caption: allCaptions[n]!.caption, attributes: allCaptions[n]!.attributes }]));
 
 let root: string;
 let service: StudioService;

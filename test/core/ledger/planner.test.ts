@@ -42,6 +42,16 @@ describe('planDatasetK', () => {
     expect(chosen.q * demo.sizeClass.lower).toBeGreaterThanOrEqual(4 * chosen.k);
   });
 
+  it('never plans a k the class’s smallest subsample cannot hold 4 times over; a class too small for all gets the least k', () => {
+    const small = { ...demo, sizeClass: { lower: 100, upper: 200 } };
+    expect(planDatasetK(small, range)!.k).toBeLessThanOrEqual(100 / 4);
+    const tiny = { ...demo, sizeClass: { lower: 20, upper: 50 } };
+    expect(planDatasetK(tiny, range)!).toMatchObject({ k: 8, q: 1 });
+    const k = 8;
+    const { filter } = planFilter({ q: 1, k, generations: 100, epsilonCap: 10, delta: 1e-5 });
+    expect(planGeneration({ filter, sizeClass: tiny.sizeClass, k, q: 1 }, 0.5, range)!.k).toBe(8);
+  });
+
   it('only chooses among the trained ks, and gives nothing when no k can meet the plan', () => {
     expect(planDatasetK(demo, { ...range, trainedKs: [16] })!.k).toBe(16);
     expect(planDatasetK({ ...demo, epsilonCap: 1e-9 }, range)).toBeUndefined();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const MODEL_SET_DIR = join(REPO_ROOT, 'native-models', 'shapes-v1');
+export const MODEL_SET_DIR = join(REPO_ROOT, 'native-models', 'looks-v1');
 export const GOLDEN_DIR = join(MODEL_SET_DIR, 'golden');
 
 interface FileInfo {
@@ -17,7 +17,8 @@ export interface GoldenIndex {
   files: Record<string, FileInfo>;
   prompts: string[];
   images: string[];
-  ddim: { steps: number; guidance: number; eta: number; timesteps: number[] };
+  /** `retrievalGuidance` g_r and `textValues` (the text slot's width) for a text+retrieval model set. */
+  ddim: { steps: number; guidance: number; retrievalGuidance?: number; textValues?: number; eta: number; timesteps: number[] };
 }
 
 export function goldenIndex(): GoldenIndex {

@@ -1,7 +1,7 @@
 // The TypeScript runtime reproduces the Python/onnxruntime reference outputs of the committed model set:
 // tokenizer ids, text embedding, preprocessing + image embedding and one UNet call within one forward pass's
-// tolerance; every DDIM + CFG step, started from the reference state, within the bound that step's coefficients
-// give; the full 10-step sample within half an 8-bit level (./tolerances.ts says why each bound holds on every CPU).
+// tolerance; every DDIM + CFG step (with the retrieval slot's own guidance where the set has one), started from the
+// reference state, within the bound that step's coefficients give; the full 10-step sample within half an 8-bit level (./tolerances.ts says why each bound holds on every CPU).
 // Reference numerics (one thread, pinned graph options), small batches: the whole file runs in a few seconds.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,20 +71,24 @@ describe('golden: Python onnxruntime references', () => {
     const trajectory = goldenF32('ddim_trajectory.f32');
     const cond = goldenF32('ddim_cond.f32');
     const eps = rt.epsFunction();
-    const cIn = new Float32Array(2 * count * m.condDim);
+    // [cond ; zeros], or [cond ; text slot only ; zeros] with the retrieval slot's guidance
+    const gr = ddim.retrievalGuidance;
+    expect(gr).toBe(m.sampler.retrievalGuidance);
+    const parts = gr === undefined ? 2 : 3;
+    const cIn = new Float32Array(parts * count * m.condDim);
     cIn.set(cond);
+    if (gr !== undefined) for (let b = 0; b < count; b++) cIn.set(cond.subarray(b * m.condDim, b * m.condDim + ddim.textValues!), (count + b) * m.condDim);
     for (let i = 0; i < ts.length; i++) {
       const start = i === 0 ? goldenF32('ddim_init_noise.f32') : trajectory.subarray((i - 1) * count * V, i * count * V);
       const aT = m.schedule.alphasCumprod[ts[i]!]!;
       const aPrev = i + 1 < ts.length ? m.schedule.alphasCumprod[ts[i + 1]!]! : 1;
-      const xIn = new Float32Array(2 * count * V);
-      xIn.set(start);
-      xIn.set(start, count * V);
-      const e = await eps(xIn, new Float32Array(2 * count).fill(ts[i]!), cIn, 2 * count);
+      const xIn = new Float32Array(parts * count * V);
+      for (let p = 0; p < parts; p++) xIn.set(start, p * count * V);
+      const e = await eps(xIn, new Float32Array(parts * count).fill(ts[i]!), cIn, parts * count);
       const x = Float64Array.from(start);
-      ddimStep(x, e, { alphaT: aT, alphaPrev: aPrev, guidance: ddim.guidance, guided: true, count, imageValues: V, ...(m.sampler.clipX0 ? { clipX0: m.outputRange } : {}) });
+      ddimStep(x, e, { alphaT: aT, alphaPrev: aPrev, guidance: ddim.guidance, guided: true, count, imageValues: V, ...(m.sampler.clipX0 ? { clipX0: m.outputRange } : {}), ...(gr !== undefined ? { retrievalGuidance: gr } : {}) });
       const expected = trajectory.subarray(i * count * V, (i + 1) * count * V);
-      expect(maxAbsDiff(x, expected), `step ${i + 1} (t = ${ts[i]})`).toBeLessThanOrEqual(ddimStepBound(aT, aPrev, ddim.guidance));
+      expect(maxAbsDiff(x, expected), `step ${i + 1} (t = ${ts[i]})`).toBeLessThanOrEqual(ddimStepBound(aT, aPrev, ddim.guidance, gr));
     }
   });
 
@@ -104,6 +108,7 @@ describe('golden: Python onnxruntime references', () => {
       alphasCumprod: m.schedule.alphasCumprod,
       initialNoise: goldenF32('ddim_init_noise.f32'),
       ...(m.sampler.clipX0 ? { clipX0: m.outputRange } : {}),
+      ...(ddim.retrievalGuidance !== undefined ? { retrievalGuidance: { scale: ddim.retrievalGuidance, textValues: ddim.textValues! } } : {}),
       onProgress: (p) => previews.push(p.step),
     });
     expect(previews).toEqual(ddim.timesteps.map((_, i) => i + 1));

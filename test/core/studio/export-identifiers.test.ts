@@ -77,7 +77,7 @@ describe('exports carry no function of the private set', () => {
     for (const member of members) expect(textA).not.toContain(member.slice(0, 16));
 
     // Two fresh homes: only the model set's own hashes in common.
-    const manifestSha = sha256(readFileSync(new URL('../../../native-models/shapes-v1/manifest.json', import.meta.url)));
+    const manifestSha = sha256(readFileSync(new URL('../../../native-models/looks-v1/manifest.json', import.meta.url)));
     const common = [...identifiers(textA)].filter((id) => identifiers(exportText(exportB)).has(id));
     expect(common.every((id) => manifestSha.startsWith(id) || id === manifestSha), `shared: ${common.join(', ')}`).toBe(true);
 

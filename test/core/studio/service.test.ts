@@ -77,7 +77,7 @@ describe('studio service end to end (real models)', () => {
       expect([meta.format, meta.width, meta.height]).toEqual(['png', 32, 32]);
       const { parameters, dprdm } = pngProvenance(bytes);
       expect(parameters.split('\n')[0]).toBe(PROMPT);
-      for (const part of [`Steps: 5`, 'Sampler: DDIM', 'CFG scale: 3', `Seed: ${image.seed}`, 'Size: 32x32', 'Model: shapes-v1-1.0.0', `Model hash: ${manifestSha.slice(0, 10)}`, `Ledger receipt: ${first.receiptId}`, `Version: DP-RDM Studio ${STUDIO_VERSION}`]) {
+      for (const part of [`Steps: 5`, 'Sampler: DDIM', 'CFG scale: 3', `Seed: ${image.seed}`, 'Size: 32x32', 'Model: looks-v1-1.0.0', `Model hash: ${manifestSha.slice(0, 10)}`, `Ledger receipt: ${first.receiptId}`, `Version: DP-RDM Studio ${STUDIO_VERSION}`]) {
         expect(parameters).toContain(part);
       }
       expect(dprdm).toMatchObject({
@@ -87,10 +87,10 @@ describe('studio service end to end (real models)', () => {
         guidance: 3,
         width: 32,
         height: 32,
-        modelSet: { name: 'shapes-v1', version: '1.0.0', sha256: manifestSha },
+        modelSet: { name: 'looks-v1', version: '1.0.0', sha256: manifestSha },
         studioVersion: STUDIO_VERSION,
         generationId: first.generationId,
-        privacy: { mode: 'private', datasetId: dataset.id, receiptId: first.receiptId, epsilonCap: 3, delta: 1e-5, mechanism: { q: 1, k: 8, lambda: 0.5 } },
+        privacy: { mode: 'private', datasetId: dataset.id, receiptId: first.receiptId, epsilonCap: 3, delta: 1e-5, mechanism: { q: 1, k: 8, lambda: 1 } },
       });
       if (dprdm.privacy.mode !== 'private') throw new Error('unreachable');
       expect(dprdm.privacy.epsilonCost).toBeCloseTo(preview.epsilonCost, 12);
