@@ -16,7 +16,8 @@ import { buildRenderer } from './renderer/build-if-missing.ts';
 const IGNORE: RegExp[] = [
   /^\/(test|bench|bin|build|core|electron|scripts|docs|tmp|scratch[^/]*|\.ci|\.vite|\.github|\.dprdm-home|dprdm-demo)(\/|$)/,
   /^\/renderer\/(?!dist(\/|$))/,
-  /^\/native-models\/[^/]+\/(train|eval|golden)(\/|$)/,
+  // eval/ ships: the Evaluation screen reads the demo folder's captions from it.
+  /^\/native-models\/[^/]+\/(train|golden|report)(\/|$)/,
   /^\/out\/(?!(electron|native)(\/|$))/,
   /\.(map|md)$/,
   /^\/(tsconfig[^/]*\.json|vite\.config\.ts|vitest\.config\.ts|eslint\.config\.js|forge\.config\.ts|electron-builder\.yml)$/,

@@ -136,6 +136,8 @@ describe('forge.config.ts', () => {
     expect(ignored('/out/electron/main.mjs')).toBe(false);
     expect(ignored('/out/native/better_sqlite3-electron-abi140.node')).toBe(false);
     expect(ignored('/native-models/looks-v1/train/models.py')).toBe(true);
+    // the Evaluation screen reads the demo folder's captions
+    expect(ignored('/native-models/looks-v1/eval/demo-private-captions.json')).toBe(false);
     expect(ignored('/renderer/src/App.svelte')).toBe(true);
     expect(ignored('/renderer/dist/index.html')).toBe(false);
     expect(ignored('/out/electron/main.js')).toBe(false);
