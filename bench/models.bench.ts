@@ -12,7 +12,7 @@ import os from 'node:os';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ExecutionProviderRequest, ModelHost, ModelRuntime } from '../core/models/index.ts';
+import { conditionVector, type ExecutionProviderRequest, ModelHost, ModelRuntime } from '../core/models/index.ts';
 import { emitJson, machineInfo, say } from './report.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -74,7 +74,11 @@ async function main(): Promise<void> {
   figures.textMsBatch64 = median(batch);
   say(`text embedding latency (worker round trip): ${median(single).toFixed(2)} ms median for 1 prompt; ${median(batch).toFixed(1)} ms for a batch of 64`);
 
-  const cond = (await host.embedTexts([prompt])).data;
+  // The condition the studio builds (text slot and retrieval slot where the set has both); the text stands in for
+  // the aggregate, which does not change the cost of a step.
+  const text = (await host.embedTexts([prompt])).data;
+  const cond = conditionVector(host.info.manifest.decoder, text, text, 1);
+  const rows = host.info.manifest.decoder.condition.layout === 'text+retrieval' && host.info.manifest.decoder.sampler.retrievalGuidance !== undefined ? 3 : 2;
   await host.generate({ cond, count: 1, seeds: [0], steps: 2 });
   for (const batchSize of [1, 16]) {
     const count = batchSize === 1 ? 4 : 16;
@@ -82,7 +86,7 @@ async function main(): Promise<void> {
     await host.generate({ cond, count, seeds: Array.from({ length: count }, (_, i) => i), steps: 25, guidance: 3, batchSize });
     const ms = (performance.now() - t0) / count;
     figures[`msPerImageBatch${batchSize}`] = ms;
-    say(`DDIM 25 + CFG (${2 * batchSize} UNet rows per step): ${ms.toFixed(0)} ms per image at batch ${batchSize} (${count} images)${batchSize === 1 ? '   [target ≤ 1000]' : ''}`);
+    say(`DDIM 25 + CFG (${rows * batchSize} UNet rows per step): ${ms.toFixed(0)} ms per image at batch ${batchSize} (${count} images)${batchSize === 1 ? '   [target ≤ 1000]' : ''}`);
   }
   await host.close();
 
