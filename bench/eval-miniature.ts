@@ -3,7 +3,7 @@
  *
  *  1. the world script writes a private folder of house-look images (default 50,000) to a temporary place;
  *  2. a temporary studio indexes it through the normal path (datasets.add, declared size class, T = 10,000 planned);
- *  3. evaluate.run: public-only, DP at total ε 1, 3, 10 for T queries, and the non-private σ = 0 reference
+ *  3. evaluate.run: public-only, DP at total ε 1, 3, 10 for T queries, and the non-private reference (exact k-NN over the whole folder, σ = 0)
  *     (FD to held-out private images with bootstrap intervals, folder influence and fidelity from the judge);
  *  4. the interactive figures: the Demo folder at the studio's default per-generation spend, every shape × colour
  *     prompt (no look words), private and public-only, judged; and how many such generations the Demo's ε 10 admits.
@@ -134,6 +134,7 @@ function table(e: EvaluationJson): string {
     '',
     `Public-only FD minus DP FD at ε 10: ${e.differenceAtEpsilon10.fd.toFixed(4)} (95 % interval ${e.differenceAtEpsilon10.low.toFixed(4)} to ${e.differenceAtEpsilon10.high.toFixed(4)}; positive = DP better).`,
     '',
+    ...(e.verdict?.steps.length ? ['Paired steps (FD before minus after; positive = the later setting is closer to the held-out images):', '', ...e.verdict.steps.map((st) => `- ${st.from} → ${st.to}: ${st.fd.toFixed(4)} (95 % interval ${st.interval.low.toFixed(4)} to ${st.interval.high.toFixed(4)})`), ''] : []),
     `Interactive (the Demo folder at the default spend: ε ${e.interactive.defaultSpend.epsilon.toPrecision(3)} per generation, σ ${e.interactive.defaultSpend.sigma.toPrecision(3)}, k ${e.interactive.defaultSpend.k}, q ${e.interactive.defaultSpend.q.toPrecision(3)}; ${e.interactive.images} images each): house look in ${pct(e.interactive.folderInfluencePrivate)} of private images vs ${pct(e.interactive.folderInfluencePublic)} public-only; fidelity ${pct(e.interactive.fidelityPrivate)} private, ${pct(e.interactive.fidelityPublic)} public-only; ${e.interactive.generationsPerBudget} such generations fit the Demo's ε 10.`,
   ];
   return `${lines.join('\n')}\n`;

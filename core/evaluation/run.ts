@@ -212,7 +212,7 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
     // The evaluation's queries retrieve from the retrieval part only: a fixed subset of the accounted rows.
     privateStore: () => ({ matrix: retrieval, fingerprint: store.fingerprint, modelSet: store.modelSet }),
   });
-  const labels: string[] = ['public-only', ...plan.settings.map((s) => `DP ε=${s.epsilonTotal}`), 'non-private σ=0'];
+  const labels: string[] = ['public-only', ...plan.settings.map((s) => `DP ε=${s.epsilonTotal}`), 'non-private k-NN (σ=0, q=1)'];
   const pngs: Buffer[][][] = labels.map(() => Array.from({ length: S }, () => new Array<Buffer>(P)));
   const total = labels.length * S * P;
   let done = 0;
@@ -238,8 +238,9 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
           pngs[1 + b]![s]![p] = await viaGenerator({ prompt: caption, lambda: request.lambda, render, source: { kind: 'private', datasetId, k, q: q, sigma: setting.sigma }, charge: { prepaid } });
           done++;
         }
-        // NOT PRIVATE: the σ = 0 reference, rendered exactly like the others but never stored, charged or released.
-        const cond = conditionVector(manifest.decoder, nonPrivateReferenceAggregate(texts[p]!, retrieval, { k, q: q }), texts[p]!, request.lambda);
+        // NOT PRIVATE: retrieval as RDM does it without privacy — exact top-k over every retrieval row (q = 1), no
+        // noise — rendered exactly like the others but never stored, charged or released.
+        const cond = conditionVector(manifest.decoder, nonPrivateReferenceAggregate(texts[p]!, retrieval, { k, q: 1 }), texts[p]!, request.lambda);
         const img = await models.generate({ cond, count: 1, seeds: [imageSeed], steps: request.steps, guidance: request.guidance }, { signal });
         pngs[labels.length - 1]![s]![p] = await tensorToPng(img.images, size, manifest.decoder.outputRange);
         done++;
@@ -314,13 +315,18 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
     const monotone = dpRows.every((r, i) => i === 0 || r.fd < dpRows[i - 1]!.fd);
     const beatsPublic = marginInterval.low > 0;
     const ref = rows[rows.length - 1]!;
+    const nonPrivateBeyondDp = ref.fd < rows[last]!.fd;
+    // Paired (same prompts and seeds resampled together) intervals of each step: does it exceed the FD's resolution?
+    const steps = rows.slice(1, -1).map((r, j) => ({ from: r.label, to: rows[j + 2]!.label, fd: r.fd - rows[j + 2]!.fd, interval: differenceInterval(boot, j + 1, j + 2) }));
+    const holds = beatsPublic && monotone && nonPrivateBeyondDp;
     const largest = budgets[budgets.length - 1]!;
     const summary =
       `At ε = ${largest} for ${request.plannedQueries} queries, DP retrieval ${beatsPublic ? 'beats' : 'does not beat'} public-only retrieval in FD: margin ${margin.toFixed(4)} ` +
       `(95% bootstrap interval [${marginInterval.low.toFixed(4)}, ${marginInterval.high.toFixed(4)}] over ${S} seeds × ${P} prompts; positive = DP better). ` +
       `FD ${monotone ? 'falls' : 'does not fall'} monotonically from ε = ${budgets[0]} to ε = ${largest} (${dpRows.map((r) => r.fd.toFixed(4)).join(' → ')}); ` +
-      `non-private σ = 0 line ${ref.fd.toFixed(4)}, public-only ${rows[0]!.fd.toFixed(4)}. ` +
-      `The miniature reproduction ${beatsPublic && monotone ? 'HOLDS' : 'does NOT hold'}.`;
+      `non-private k-NN line ${ref.fd.toFixed(4)} (${nonPrivateBeyondDp ? 'below' : 'not below'} DP at ε = ${largest}), public-only ${rows[0]!.fd.toFixed(4)}. ` +
+      `Paired steps (FD before minus after, 95% interval): ${steps.map((st) => `${st.from} → ${st.to} ${st.fd.toFixed(4)} [${st.interval.low.toFixed(4)}, ${st.interval.high.toFixed(4)}]`).join('; ')}. ` +
+      `The miniature reproduction ${holds ? 'HOLDS' : 'does NOT hold'}.`;
     const cumulativeAfter = ledger.getDataset(datasetId).cumulativeEpsilon;
     const plot = await plotPng(rows, `${deps.datasetName}: FD vs ε (T = ${request.plannedQueries}, q = ${q}, λ = ${request.lambda})`);
     const folder = join(evaluationsRoot(deps.home), evaluationId);
@@ -329,7 +335,7 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
       dryRun: false,
       audit: { ...audit, charged, cumulativeEpsilonAfter: cumulativeAfter },
       rows,
-      verdict: { largestBudget: largest, fdMargin: margin, fdMarginInterval: marginInterval, beatsPublic, monotone, holds: beatsPublic && monotone, summary },
+      verdict: { largestBudget: largest, fdMargin: margin, fdMarginInterval: marginInterval, beatsPublic, monotone, steps, nonPrivateBeyondDp, holds, summary },
       plotPng: `data:image/png;base64,${plot.toString('base64')}`,
       folder,
     };

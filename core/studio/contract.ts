@@ -367,7 +367,7 @@ export interface EvaluationReport {
   };
   readonly warnings: readonly string[];
   readonly rows: readonly EvaluationRow[];
-  /** The miniature DP-RDM check: DP at the largest budget vs public-only, and monotone FD over the budgets. */
+  /** The miniature DP-RDM check: DP at the largest budget vs public-only, monotone FD over the budgets, the non-private line beyond. */
   readonly verdict: {
     readonly largestBudget: number;
     /** FD(public-only) − FD(DP at the largest budget): positive means DP retrieval is better. */
@@ -375,6 +375,10 @@ export interface EvaluationReport {
     readonly fdMarginInterval: Interval;
     readonly beatsPublic: boolean;
     readonly monotone: boolean;
+    /** FD(from) − FD(to) for each step up the ε axis and on to the non-private line, with paired intervals. */
+    readonly steps: readonly { readonly from: string; readonly to: string; readonly fd: number; readonly interval: Interval }[];
+    /** The non-private reference beats public-only by more than DP at the largest budget does. */
+    readonly nonPrivateBeyondDp: boolean;
     readonly holds: boolean;
     readonly summary: string;
   } | null;

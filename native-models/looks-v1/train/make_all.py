@@ -1,4 +1,4 @@
-"""Regenerate the looks-v1 model set: data -> demo folder -> encoder (two stages) -> judge -> decoder -> export -> quality.
+"""Regenerate the looks-v1 model set: data -> demo folder -> encoder (two stages) -> judge -> decoder -> quality -> export -> golden.
 Usage: python make_all.py [--decoder-minutes 195] [--threads 1]
 The committed decoder came from two resumed runs (train/README.md: 108 min, then 85 min from those weights with
 the final recipe); this script trains the final recipe in one run of the same total length.
@@ -31,6 +31,7 @@ def main():
     run("train_decoder.py", "--minutes", str(a.decoder_minutes), *t, log="decoder.log")
     run("quality.py", "--per", "2", log="quality.log")  # before export: the manifest takes its influence thresholds
     run("export.py", "--verify", log="export.log")
+    run("golden.py", log="golden.log")  # the TypeScript runtime's reference tensors, from the exported files
 
 
 if __name__ == "__main__":

@@ -58,6 +58,12 @@ describe('evaluate.run', () => {
       expect(row.judgeAccuracy).not.toBeNull();
     }
     expect(report.verdict?.summary).toMatch(/miniature reproduction/);
+    // one paired step per move up the ε axis and on to the non-private line, each the difference of its rows' FD
+    const v = report.verdict!;
+    expect(v.steps.map((st) => [st.from, st.to])).toEqual([[report.rows[1]!.label, report.rows[2]!.label], [report.rows[2]!.label, report.rows[3]!.label]]);
+    v.steps.forEach((st, j) => expect(st.fd).toBeCloseTo(report.rows[j + 1]!.fd - report.rows[j + 2]!.fd, 12));
+    expect(v.nonPrivateBeyondDp).toBe(report.rows[3]!.fd < report.rows[2]!.fd);
+    expect(v.holds).toBe(v.beatsPublic && v.monotone && v.nonPrivateBeyondDp);
     expect(report.notice).toMatch(/curator’s eyes only/);
     expect(report.plotPng).toMatch(/^data:image\/png;base64,/);
 
