@@ -6,6 +6,8 @@
 import type { RetrievalRange } from '../ledger/index.ts';
 import type { ImageSpec } from '../models/index.ts';
 
+import type { FamiliarityReference } from './familiarity.ts';
+
 export interface ImageEmbedder {
   /** Embedding dimension D. */
   readonly dim: number;
@@ -13,6 +15,8 @@ export interface ImageEmbedder {
   readonly imageSpec: ImageSpec;
   /** What the model set's decoder was trained for (the planner picks a new dataset's k from it), when known. */
   readonly retrievalRange?: RetrievalRange;
+  /** The model set's public images, to tell the curator when a folder is unlike anything it knows (familiarity.ts). */
+  readonly familiarity?: FamiliarityReference;
   /** Identifies the model set (name, version, encoder hash): an index is only ever extended by the same one. */
   readonly modelSet: string;
   /** Embeds preprocessed images (each 3·S·S, NCHW); returns [count, D] row-major float32. */

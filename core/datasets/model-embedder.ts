@@ -12,13 +12,18 @@ export function defaultModelDir(): string {
   return outsideAsar(fileURLToPath(new URL('../../native-models/looks-v1/', import.meta.url)));
 }
 
-/** Wraps a running model service (the studio shares one host between indexing and generation). */
-export function embedderFromModelService(service: ModelService): ImageEmbedder {
+/**
+ * Wraps a running model service (the studio shares one host between indexing and generation). With the model set's
+ * public retrieval set, indexing also tells the curator how familiar the folder is to the model set.
+ */
+export function embedderFromModelService(service: ModelService, publicSet?: { readonly data: Float32Array; readonly count: number; readonly dim: number }): ImageEmbedder {
   const manifest = service.info.manifest;
+  const warnBelow = manifest.retrieval.familiarity?.warnBelow;
   return {
     dim: manifest.embedding.dim,
     imageSpec: manifest.image,
     retrievalRange: retrievalRange(manifest),
+    ...(publicSet && warnBelow !== undefined ? { familiarity: { data: publicSet.data, count: publicSet.count, dim: publicSet.dim, warnBelow } } : {}),
     modelSet: `${manifest.name}@${manifest.version}#${manifest.files.imageEncoder.sha256.slice(0, 16)}`,
     async embed(tensors) {
       const batch = await service.embedImages(tensors);

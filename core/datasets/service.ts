@@ -16,6 +16,7 @@ import { DEFAULT_PLANNED_GENERATIONS, deltaForSizeClass, membershipFingerprint, 
 import { studioHome } from '../paths.ts';
 import type { EmbeddingMatrix } from '../privacy/index.ts';
 import { buildBrowseIndex, searchBrowseIndex } from './browse.ts';
+import { folderFamiliarity, type FamiliarityReference, type FolderFamiliarity } from './familiarity.ts';
 import { DatasetEmptyError, DatasetIndexCorruptError, DatasetIndexNotFoundError, DatasetInputError } from './errors.ts';
 import { indexFolder, normalizeInto, type IndexCounts, type IndexRunOptions, type IndexRunReport, type StageTimings } from './indexer.ts';
 import { parseNpy } from './npy.ts';
@@ -119,6 +120,8 @@ export interface DatasetDetails extends DatasetSummary {
   readonly quarantined: { path: string; reason: string; retried: boolean }[];
   readonly duplicates: { sha256: string; paths: string[] }[];
   readonly lastRun: unknown;
+  /** For the curator's eyes: how close the images are to what the model set knows (absent until indexed with it). */
+  readonly familiarity?: FolderFamiliarity;
 }
 
 // ── paths ───────────────────────────────────────────────────────────────────────────────────────────────
@@ -333,7 +336,7 @@ export async function addDataset(options: AddDatasetOptions): Promise<DatasetSyn
       store.setMeta('delta', String(info.delta));
       store.setMeta('last_report', JSON.stringify(report));
     });
-    refreshBrowse(store);
+    refreshBrowse(store, embedder.familiarity);
     const warnings = report.counts.quarantined > 0 ? [`${report.counts.quarantined} files were quarantined; \`dprdm dataset show ${info.id}\` lists them with reasons`] : [];
     if (!info.created) warnings.push(`these images were already registered in the ledger as ${info.id}: their past privacy spend continues (ε spent ${info.cumulativeEpsilon.toPrecision(4)} of ${info.epsilonCap})`);
     const result = syncReport(store, report, { datasetId: info.id, name: info.name, created: info.created, members: members.length, fingerprint: info.fingerprint, warnings });
@@ -402,7 +405,7 @@ export async function syncDataset(datasetId: string, options: RunOptions): Promi
       }
     }
     store.setMeta('last_report', JSON.stringify(report));
-    if (report.embeddingsChanged || Number(store.getMeta('browse_version')) !== Number(store.getMeta('embeddings_version'))) refreshBrowse(store);
+    if (report.embeddingsChanged || Number(store.getMeta('browse_version')) !== Number(store.getMeta('embeddings_version')) || (options.embedder.familiarity && !store.getMeta('familiarity'))) refreshBrowse(store, options.embedder.familiarity);
     if (report.counts.quarantined > 0) warnings.push(`${report.counts.quarantined} files were quarantined in this run; \`dprdm dataset show ${datasetId}\` lists them with reasons`);
     return syncReport(store, report, { datasetId, name: meta.name, created: false, members: members.length, fingerprint, warnings });
   } finally {
@@ -411,11 +414,15 @@ export async function syncDataset(datasetId: string, options: RunOptions): Promi
   }
 }
 
-function refreshBrowse(store: IndexStore): void {
+function refreshBrowse(store: IndexStore, familiarity?: FamiliarityReference): void {
   const matrix = store.loadMatrix();
   buildBrowseIndex(store.dir, matrix.data, matrix.rows, matrix.dim);
   // rows of the browse index are positions in this member matrix; compaction keeps them equal to stored rows
   store.setMeta('browse_version', store.getMeta('embeddings_version'));
+  if (familiarity) {
+    const f = folderFamiliarity(matrix.data, matrix.rows, matrix.dim, familiarity);
+    store.setMeta('familiarity', f ? JSON.stringify(f) : '');
+  }
 }
 
 // ── list / show / remove ────────────────────────────────────────────────────────────────────────────────
@@ -440,8 +447,10 @@ export function showDataset(datasetId: string, options: ServiceOptions & { ledge
   const store = openIndex(datasetId, options);
   try {
     const lastRun = store.getMeta('last_report');
+    const familiarity = store.getMeta('familiarity');
     return {
       ...summaryOf(datasetId, store, options.ledger),
+      ...(familiarity ? { familiarity: JSON.parse(familiarity) as FolderFamiliarity } : {}),
       quarantined: store.quarantined().map((q) => ({ path: q.path, reason: q.reason, retried: q.transient })),
       duplicates: store.duplicateGroups(),
       lastRun: lastRun ? (JSON.parse(lastRun) as unknown) : undefined,

@@ -8,7 +8,7 @@
  * rows per neighbour at the class's smallest size: samplingRateForSizeClass), which costs privacy; the planner
  * tries every k the decoder was trained with and keeps the one with the smallest σ at the same cost.
  */
-import { planFilter, sigmaForCost, type RenyiFilter } from './filter.ts';
+import { admits, epsilonOfRdp, planFilter, queryRdpAt, rdpBudget, remainingEpsilon, sigmaForCost, type RenyiFilter } from './filter.ts';
 import type { FolderInfluence } from './folder-influence.ts';
 import { classHoldsNeighbours, samplingRateForSizeClass, type SizeClass } from './size-class.ts';
 
@@ -108,4 +108,45 @@ export function planGeneration(
     }),
     range,
   );
+}
+
+/** The spends one generation can be offered: [min, max] ε, both as a person reads them (a few significant digits). */
+export interface SpendRange {
+  readonly min: number;
+  readonly max: number;
+}
+
+/** x rounded down to `digits` significant digits (what a person can ask for without asking for more than x). */
+export const floorSignificant = (x: number, digits: number): number => {
+  const m = 10 ** (Math.floor(Math.log10(x)) - digits + 1);
+  return Number((Math.floor(x / m) * m).toPrecision(digits));
+};
+const ceilSignificant = (x: number, digits: number) => {
+  const m = 10 ** (Math.floor(Math.log10(x)) - digits + 1);
+  return Number((Math.ceil(x / m) * m).toPrecision(digits));
+};
+
+/** Below this share of the cap what is left buys nothing a person could see: the budget counts as spent. */
+export const SPENT_SHARE = 1e-4;
+
+/**
+ * What the ε control may offer one generation of a dataset, from public numbers only. The most is what is left
+ * (rounded down, so that the top of the range always fits). The least is what a generation at the planned (k, q)
+ * costs at the noisiest σ where the folder's look still shows at all (signal-to-noise at the "some" threshold):
+ * spending less buys noise the decoder cannot read. When even the most buys less than that, the range reaches two
+ * decades below it, and the preview says the influence is weak. Undefined once less than SPENT_SHARE of the cap
+ * is left.
+ */
+export function usefulSpendRange(
+  plan: { readonly filter: RenyiFilter; readonly k: number; readonly q: number; readonly spentRdp: number },
+  range: RetrievalRange,
+): SpendRange | undefined {
+  const left = remainingEpsilon(plan.filter, plan.spentRdp);
+  if (!(left >= SPENT_SHARE * plan.filter.epsilonCap) || !Number.isFinite(left)) return undefined;
+  const max = floorSignificant(left, 3);
+  if (!(max > 0) || !admits(plan.filter, plan.spentRdp, (max * rdpBudget(plan.filter)) / plan.filter.epsilonCap)) return undefined;
+  const weakestSigma = 1 / (range.influence.some * Math.sqrt(range.dim));
+  const leastUseful = epsilonOfRdp(plan.filter, queryRdpAt(plan.filter, { q: plan.q, k: plan.k, sigma: weakestSigma }));
+  const min = Number.isFinite(leastUseful) && leastUseful > 0 && leastUseful <= max ? Math.min(max, ceilSignificant(leastUseful, 2)) : floorSignificant(max / 100, 2);
+  return { min, max };
 }

@@ -109,6 +109,8 @@ export const ManifestSchema = z
       influence: z.object({ strong: z.number().positive(), some: z.number().positive() }).optional(),
       /** The weight λ of the retrieved condition the decoder works best with (the studio's default). */
       lambda: z.number().min(0).max(1).optional(),
+      /** Below this median nearest-public cosine a folder is unlike what the model set knows (core/datasets/familiarity.ts). */
+      familiarity: z.object({ warnBelow: z.number().min(-1).max(1) }).optional(),
     }),
     judge: z.looseObject({
       /** One ONNX output per attribute, named as here, with logits over these labels (in this order). */

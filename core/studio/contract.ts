@@ -168,8 +168,15 @@ export interface DatasetSummary {
     readonly epsilon: number;
     /** The model set's default weight λ of the retrieved condition. */
     readonly lambda: number;
+    /** How strongly the folder's look shows in a generation at the planned spend (the planner's words). */
+    readonly influence: FolderInfluence;
   };
   readonly budget: BudgetSummary;
+  /**
+   * What one generation may usefully spend now (ε, the decrease of the remaining budget): from the least at which
+   * the folder still shows to what is left; null once nothing more fits. The planner's usefulSpendRange.
+   */
+  readonly spendRange: { readonly min: number; readonly max: number } | null;
 }
 
 export interface DatasetDetail extends DatasetSummary {
@@ -177,6 +184,11 @@ export interface DatasetDetail extends DatasetSummary {
   readonly folder: string;
   readonly quarantined: readonly { readonly path: string; readonly reason: string }[];
   readonly duplicates: readonly { readonly path: string; readonly duplicateOf: string }[];
+  /**
+   * For the curator's eyes only: the median cosine of the folder's images to the nearest public image of the model
+   * set, and whether that is below the model set's threshold (the folder is unlike what it knows). Null until indexed.
+   */
+  readonly familiarity: { readonly median: number; readonly warnBelow: number; readonly unfamiliar: boolean } | null;
 }
 
 export interface PromptCheck {

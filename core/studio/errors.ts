@@ -5,7 +5,7 @@
  * folder to the curator.
  */
 import { DatasetCancelledError, DatasetError, DatasetIndexNotFoundError } from '../datasets/index.ts';
-import { BudgetExceededError, DatasetNotFoundError, DatasetOverlapError, LedgerError, LedgerLockedError } from '../ledger/index.ts';
+import { BudgetExceededError, DatasetNotFoundError, DatasetOverlapError, floorSignificant, LedgerError, LedgerLockedError, SPENT_SHARE } from '../ledger/index.ts';
 import { ModelAbortError, ModelSetError } from '../models/index.ts';
 import { CalibrationError, PrivacyParameterError } from '../privacy/index.ts';
 import { StudioError } from './contract.ts';
@@ -22,10 +22,11 @@ export function toStudioError(error: unknown, scope: ErrorScope): StudioError {
     const message = `This generation would bring the dataset’s total to ε ${short(error.epsilonIfAdmitted)}, over its cap of ε ${short(error.epsilonCap)} (ε ${short(error.cumulativeEpsilon)} spent so far). Nothing was charged and no private image was read.`;
     return new StudioError('BUDGET_EXCEEDED', message, {
       remainingEpsilon: error.remainingEpsilon,
+      // The same ε the slider tops out at (usefulSpendRange), so the advice is reachable with the controls.
       suggestion:
-        error.suggestedSigma === undefined
+        error.suggestedSigma === undefined || !(error.remainingEpsilon >= SPENT_SHARE * error.epsilonCap)
           ? 'The budget is spent. Public-only generation still works and costs nothing.'
-          : `Ask for at most ε ${fmt(error.remainingEpsilon)} (σ ≥ ${error.suggestedSigma.toPrecision(4)}), or use public-only generation.`,
+          : `Ask for at most ε ${fmt(floorSignificant(error.remainingEpsilon, 3))} (σ ≥ ${error.suggestedSigma.toPrecision(4)}), or use public-only generation.`,
     });
   }
   if (error instanceof LedgerLockedError) return new StudioError('LEDGER_LOCKED', error.message);

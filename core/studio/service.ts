@@ -22,7 +22,7 @@ import {
 } from '../datasets/index.ts';
 import { writeExportFolder, type ExportItem } from '../export/export-images.ts';
 import { privacyStatement } from '../export/privacy-statement.ts';
-import { buildExport, describeSizeClass, exportLedger, folderInfluence, openLedger, studioHome, type DatasetInfo, type Ledger } from '../ledger/index.ts';
+import { buildExport, describeSizeClass, exportLedger, folderInfluence, openLedger, planGeneration, studioHome, usefulSpendRange, type DatasetInfo, type Ledger } from '../ledger/index.ts';
 import { LEDGER_FILE_NAME } from '../paths.ts';
 import { isWithin } from '../ledger/location.ts';
 import {
@@ -135,6 +135,8 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
   const models = () => (modelsPromise ??= ModelHost.start(modelDir, { provider: settings.executionProvider }, options.modelSpawn));
   let publicSetPromise: Promise<PublicRetrievalSet> | undefined;
   const publicSet = () => (publicSetPromise ??= readPublicRetrieval(verified));
+  // Indexing also measures how familiar a folder is to the model set (for the curator's Datasets screen only).
+  const indexingEmbedder = async () => embedderFromModelService(await models(), await publicSet());
 
   // ── private stores: loaded after a charge, kept while the member set is unchanged ───────────────────────────
   const stores = new Map<string, PrivateStore>();
@@ -180,8 +182,9 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
       duplicateCount: d.duplicateFiles,
       modelSet: d.modelSet,
       createdAt: d.createdAt,
-      defaults: { k: info.k, q: info.q, delta: info.delta, order: info.filter.order, sizeClass: info.sizeClass, plannedGenerations: info.plannedGenerations, epsilon: plannedSpend(info), lambda: defaultLambda },
+      defaults: { k: info.k, q: info.q, delta: info.delta, order: info.filter.order, sizeClass: info.sizeClass, plannedGenerations: info.plannedGenerations, epsilon: plannedSpend(info), lambda: defaultLambda, influence: planGeneration(info, plannedSpend(info), range)?.influence ?? 'weak' },
       budget: budgetOf(info),
+      spendRange: usefulSpendRange({ filter: info.filter, k: info.k, q: info.q, spentRdp: info.spentRdp }, range) ?? null,
     };
   };
   const datasetName = (datasetId: string) => findIndexed(datasetId)?.name;
@@ -318,6 +321,7 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
           folder: d.folder,
           quarantined: d.quarantined.map((q) => ({ path: q.path, reason: q.reason })),
           duplicates: d.duplicates.flatMap((g) => g.paths.slice(1).map((path) => ({ path, duplicateOf: g.paths[0]! }))),
+          familiarity: d.familiarity ?? null,
         };
       }),
     'datasets.add': (r, ctx) =>
@@ -333,7 +337,7 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
               ...(r.plannedGenerations ? { plannedGenerations: r.plannedGenerations } : {}),
               home,
               ledger,
-              embedder: embedderFromModelService(await models()),
+              embedder: await indexingEmbedder(),
               signal: job.signal,
               onProgress: (p) => emit({ type: 'progress', jobId: job.jobId, task: 'index', phase: p.phase, done: p.filesDone, total: p.filesTotal, ratePerSecond: p.ratePerSecond, ...(p.etaSeconds !== undefined ? { etaSeconds: p.etaSeconds } : {}) }),
             }),
@@ -355,7 +359,7 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
             syncDataset(r.datasetId, {
               home,
               ledger,
-              embedder: embedderFromModelService(await models()),
+              embedder: await indexingEmbedder(),
               signal: job.signal,
               onProgress: (p) => emit({ type: 'progress', jobId: job.jobId, task: 'index', phase: p.phase, done: p.filesDone, total: p.filesTotal, ratePerSecond: p.ratePerSecond, ...(p.etaSeconds !== undefined ? { etaSeconds: p.etaSeconds } : {}) }),
             }),
@@ -557,7 +561,7 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
       const exists = listDatasets({ home }).some((d) => d.name === DEMO_DATASET_NAME || resolve(d.folder) === folder);
       if (!exists && existsSync(folder)) {
         await queue.run(`add:${folder}`, async () =>
-          addDataset({ folder, name: DEMO_DATASET_NAME, epsilonCap: DEMO_EPSILON_CAP, home, ledger, embedder: embedderFromModelService(await models()), ...(onProgress ? { onProgress } : {}) }),
+          addDataset({ folder, name: DEMO_DATASET_NAME, epsilonCap: DEMO_EPSILON_CAP, home, ledger, embedder: await indexingEmbedder(), ...(onProgress ? { onProgress } : {}) }),
         );
       }
       settings = { ...settings, demoCreated: true };

@@ -214,7 +214,7 @@ describe.skipIf(!SERVICE_READY)('the studio in a browser', () => {
     await page.locator('#adv-steps').fill('10');
   });
 
-  it('exhausts a budget; the refusal says what is left; public-only still works', async () => {
+  it('the slider offers only what is left; a spend from elsewhere meets a refusal it can act on; then nothing fits', async () => {
     await selectDataset(page, 'Clinic');
     await page.locator('#adv-images').fill('1');
     await setEpsilon(page, 0.9);
@@ -224,24 +224,48 @@ describe.skipIf(!SERVICE_READY)('the studio in a browser', () => {
     await expect.poll(() => sidebarRemaining(page)).toBe(`${preview.remaining} left`);
     const remaining = preview.remaining; // e.g. "ε 0.1"
 
-    await setEpsilon(page, 0.9);
-    await settledPreview(page, 0.9);
-    await expect.poll(() => page.getByText('would exceed the budget').count()).toBe(1);
-    expect(await text(page, 'preview-remaining')).toBe('over the cap');
+    // The slider now ends at what is left: ε 0.9 is no longer on offer.
+    await expect.poll(() => page.locator('#epsilon-scale').innerText()).toMatch(/all that is left/);
+    const top = Number(await page.locator('#epsilon-slider').getAttribute('data-max-epsilon'));
+    expect(top).toBeGreaterThan(0);
+    expect(top).toBeLessThanOrEqual(Number(remaining.replace('ε ', '')));
+    await page.locator('#epsilon-slider').evaluate((el) => {
+      const input = el as HTMLInputElement;
+      input.value = input.max;
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    const atTop = await settledPreview(page, top);
+    expect(atTop.remaining).not.toBe('over the cap');
+    expect(await page.getByTestId('generate').isEnabled()).toBe(true);
+
+    // Another face (the CLI, another tab) spends all the rest first: this tab's Generate meets the ledger's refusal.
+    const clinicId = await page.locator('#dataset-select').inputValue();
+    const token = new URL(studio.loginUrl).searchParams.get('token')!;
+    const api = async (channel: string, body: object) => {
+      const res = await fetch(`${studio.origin}/api/${channel}`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      expect(res.status, channel).toBe(200);
+      return (await res.json()) as unknown;
+    };
+    const clinic = ((await api('datasets.list', {})) as { id: string; budget: { remainingEpsilon: number } }[]).find((d) => d.id === clinicId)!;
+    await api('generate.run', { datasetId: clinicId, prompt: 'a blue square', epsilon: clinic.budget.remainingEpsilon * (1 - 1e-9), images: 1, steps: 2 });
     await page.getByTestId('generate').click();
     const refusal = page.locator('[role="alert"][data-code="BUDGET_EXCEEDED"]');
     await refusal.waitFor({ timeout: 60_000 });
-    expect(await refusal.innerText()).toContain(`Remaining budget: ${remaining}`);
     expect(await refusal.innerText()).toMatch(/Nothing was charged and no private image was read/);
     expect(await refusal.innerText()).not.toMatch(/ds_[0-9a-f]/); // no internal ids
-    expect(await sidebarRemaining(page)).toBe(`${remaining} left`);
     await page.screenshot({ path: screenshotPath('refusal-light', false), fullPage: true });
+
+    // Nothing more fits: the slider is off and Generate says why.
+    await expect.poll(() => page.locator('#epsilon-slider').isDisabled(), { timeout: 30_000 }).toBe(true);
+    expect(await page.getByTestId('generate').isDisabled()).toBe(true);
+    expect(await text(page, 'generate-blocker')).toMatch(/budget is spent: what is left \(under 0\.01 % of its cap\) buys nothing\. Public-only generation still works/);
+    const left = await sidebarRemaining(page);
 
     await page.locator('#public-only').check();
     await expect.poll(() => page.getByTestId('generate').innerText()).toBe('Generate (public-only)');
     await generateAndWait(page, 1);
     expect(await page.locator('[role="alert"]').count()).toBe(0);
-    expect(await sidebarRemaining(page)).toBe(`${remaining} left`); // no charge
+    expect(await sidebarRemaining(page)).toBe(left); // no charge
     expect(await text(page, 'generation-params')).toContain('Public-only');
   });
 

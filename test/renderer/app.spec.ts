@@ -30,7 +30,7 @@ function studioApi() {
     'history.list': async () => [],
     'settings.get': async () => ({ executionProvider: 'auto', dataDirectory: '/home/u/.local/share/dprdm-studio' }),
     'ledger.show': async () => ({ datasetId: 'demo', budget: dataset().budget, entries: [] }),
-    'datasets.show': async () => ({ ...dataset(), folder: '/data/photos', quarantined: [{ path: 'bad.jpg', reason: 'truncated file' }], duplicates: [] }),
+    'datasets.show': async () => ({ ...dataset(), folder: '/data/photos', quarantined: [{ path: 'bad.jpg', reason: 'truncated file' }], duplicates: [], familiarity: { median: 0.78, warnBelow: 0.9, unfamiliar: true } }),
     'prompt.check': async (request: StudioRequest<'prompt.check'>) => ({ tokens: 3, unknownWords: request.prompt.includes('zebra') ? ['zebra'] : [] }),
     'generate.preview': async (request: StudioRequest<'generate.preview'>) => previewFor(request.epsilon ?? 1, remaining),
     'generate.run': async (request: StudioRequest<'generate.run'>): Promise<GenerationResult> => {
@@ -81,6 +81,16 @@ describe('App', () => {
     expect(document.body.textContent).toContain('Type a prompt');
   });
 
+  it('the Datasets screen says what the cap buys and warns when the folder is unlike what the model set knows', async () => {
+    const api = studioApi();
+    component = mount(App, { target: document.body, props: { app: createAppState(api) } });
+    await settle();
+    [...document.querySelectorAll<HTMLButtonElement>('nav button')].find((b) => b.textContent === 'Datasets')!.click();
+    await settle();
+    expect(document.querySelector('[data-testid="cap-words"]')?.textContent).toContain('About 80 generations left at ε 0.1 each; there the folder’s look is strong.');
+    expect(document.querySelector('[data-testid="unfamiliar"]')?.textContent).toMatch(/unlike anything the model set knows \(median similarity to its public images 0\.78; folders it knows\s+sit above 0\.9\)/);
+  });
+
   it('hints unknown words, and Ctrl+Enter generates with the slider’s ε (the dataset’s planned spend at first) and updates the meter', async () => {
     const api = studioApi();
     component = mount(App, { target: document.body, props: { app: createAppState(api) } });
@@ -114,6 +124,55 @@ describe('App', () => {
     expect(alert.getAttribute('data-code')).toBe('BUDGET_EXCEEDED');
     expect(alert.textContent).toContain('Remaining budget: ε 8.');
     expect(alert.textContent).toContain('Try ε 8 or less, or public-only.');
+  });
+});
+
+describe('Generate says why it is off', () => {
+  it('offers the model set’s suggested prompts while the prompt is empty; a click fills it', async () => {
+    const api = studioApi();
+    component = mount(App, { target: document.body, props: { app: createAppState(api) } });
+    await settle();
+    const chips = [...document.querySelectorAll<HTMLButtonElement>('[data-testid="example-prompts"] button')];
+    expect(chips.map((b) => b.textContent)).toEqual(['a red star', 'an orange cross']);
+    expect(document.querySelector<HTMLButtonElement>('[data-testid="generate"]')!.disabled).toBe(true);
+    expect(document.querySelector('[data-testid="generate-blocker"]')?.textContent).toBe('Type a prompt.');
+    chips[1]!.click();
+    flushSync();
+    expect(document.querySelector<HTMLTextAreaElement>('#prompt')!.value).toBe('an orange cross');
+    expect(document.querySelector('[data-testid="example-prompts"]')).toBeNull();
+    expect(document.querySelector<HTMLButtonElement>('[data-testid="generate"]')!.disabled).toBe(false);
+  });
+
+  it('is disabled with the reason while the preview says over the cap, and once nothing more fits', async () => {
+    const api = studioApi();
+    vi.mocked(api['generate.preview']).mockImplementation(async (request: StudioRequest<'generate.preview'>) => ({ ...previewFor(request.epsilon ?? 1), admissible: false }));
+    component = mount(App, { target: document.body, props: { app: createAppState(api) } });
+    await settle();
+    const prompt = document.querySelector<HTMLTextAreaElement>('#prompt')!;
+    prompt.value = 'a red star';
+    prompt.dispatchEvent(new Event('input', { bubbles: true }));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await settle();
+    const button = document.querySelector<HTMLButtonElement>('[data-testid="generate"]')!;
+    expect(button.disabled).toBe(true);
+    expect(document.querySelector('[data-testid="generate-blocker"]')?.textContent).toMatch(/would exceed the budget: lower ε, or switch to public-only/);
+    button.click();
+    await settle();
+    expect(api['generate.run']).not.toHaveBeenCalled();
+
+    vi.mocked(api['datasets.list']).mockImplementation(async () => [dataset({ spendRange: null, budget: { epsilonCap: 10, delta: 1e-6, spentEpsilon: 10, remainingEpsilon: 0, queries: 9, locked: false } })]);
+    if (component) unmount(component);
+    component = mount(App, { target: document.body, props: { app: createAppState(api) } });
+    await settle();
+    const again = document.querySelector<HTMLTextAreaElement>('#prompt')!;
+    again.value = 'a red star';
+    again.dispatchEvent(new Event('input', { bubbles: true }));
+    await settle();
+    expect(document.querySelector<HTMLInputElement>('#epsilon-slider')!.disabled).toBe(true);
+    expect(document.querySelector('[data-testid="generate-blocker"]')?.textContent).toMatch(/budget is spent/);
+    document.querySelector<HTMLInputElement>('#public-only')!.click();
+    await settle();
+    expect(document.querySelector<HTMLButtonElement>('[data-testid="generate"]')!.disabled).toBe(false);
   });
 });
 

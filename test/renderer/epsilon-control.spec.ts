@@ -91,6 +91,30 @@ describe('the ε slider with its live preview', () => {
     expect(document.querySelector('[role="alert"]')?.textContent).toContain('no dataset "demo"');
   });
 
+  it('offers only the dataset’s useful spend range: the ends read from it, ε kept inside, nothing when it is spent', () => {
+    const { form } = setup();
+    form.adoptRange({ min: 0.0012, max: 0.1 });
+    flushSync();
+    const slider = document.querySelector<HTMLInputElement>('#epsilon-slider')!;
+    expect([slider.dataset.minEpsilon, slider.dataset.maxEpsilon]).toEqual(['0.0012', '0.1']);
+    expect(document.querySelector('#epsilon-scale')?.textContent).toMatch(/ε 0\.0012 · more private.*ε 0\.1 · all that is left/);
+    expect(form.epsilon).toBe(0.1); // 0.5 no longer fits: the most that does
+    slider.value = '0';
+    slider.dispatchEvent(new Event('input', { bubbles: true }));
+    expect(form.epsilon).toBe(0.0012);
+    slider.value = slider.max;
+    slider.dispatchEvent(new Event('input', { bubbles: true }));
+    expect(form.epsilon).toBe(0.1);
+    form.setEpsilon(5); // a recalled spend that no longer fits
+    expect(form.epsilon).toBe(0.1);
+    form.adoptRange({ min: 0.001, max: 50 }); // the top is at most ε 10 for one generation
+    expect(form.range).toEqual({ min: 0.001, max: 10 });
+    form.adoptRange(null);
+    flushSync();
+    expect(slider.disabled).toBe(true);
+    expect(document.querySelector('#epsilon-scale')?.textContent).toContain('Nothing more fits');
+  });
+
   it('disables the slider and explains the cost in public-only mode', async () => {
     const { api, form } = setup();
     form.publicOnly = true;

@@ -33,13 +33,46 @@ describe('EvaluationState', () => {
     expect(state.error).toBeNull();
   });
 
+  it('runs only the checked plan, once it fits and the curator confirmed; a changed size needs a new check', async () => {
+    const api = fakeApi({ 'evaluate.run': async (r: { dryRun?: boolean }) => report({ dryRun: r.dryRun === true }) });
+    const state = new EvaluationState(api);
+    expect(state.runBlocker('demo')).toBe('Check the cost first.');
+    await state.run('demo');
+    expect(api['evaluate.run']).not.toHaveBeenCalled();
+    await state.check('demo');
+    expect(state.checkedPlan('demo')).not.toBeNull();
+    expect(state.checkedPlan('other')).toBeNull();
+    expect(state.runBlocker('demo')).toBe('Confirm that the report is for your eyes only.');
+    await state.run('demo');
+    expect(api['evaluate.run']).toHaveBeenCalledTimes(1); // the dry run only
+    state.prompts = 50;
+    expect(state.runBlocker('demo')).toBe('Check the cost first.');
+    state.prompts = 100;
+    state.confirmed = true;
+    expect(state.runBlocker('demo')).toBeNull();
+    await state.run('demo');
+    expect(api['evaluate.run']).toHaveBeenLastCalledWith(expect.objectContaining({ datasetId: 'demo', prompts: 100, seeds: 3, confirmNonPrivate: true }));
+    // spending again needs a new check and a new confirmation
+    expect(state.runBlocker('demo')).toBe('Check the cost first.');
+  });
+
+  it('never offers a run that does not fit', async () => {
+    const api = fakeApi({ 'evaluate.run': async () => report({ dryRun: true, audit: { ...report().audit, fits: false } }) });
+    const state = new EvaluationState(api);
+    await state.check('demo');
+    state.confirmed = true;
+    expect(state.runBlocker('demo')).toBe('It does not fit the budget left.');
+  });
+
   it('runs with a job id, follows its progress and keeps the report', async () => {
     let release: (r: EvaluationReport) => void = () => undefined;
-    const api = fakeApi({ 'evaluate.run': () => new Promise<EvaluationReport>((r) => (release = r)) });
+    const api = fakeApi({ 'evaluate.run': (r: { dryRun?: boolean }) => (r.dryRun ? Promise.resolve(report({ dryRun: true })) : new Promise<EvaluationReport>((res) => (release = res))) });
     const state = new EvaluationState(api);
+    await state.check('demo');
+    state.confirmed = true;
     const running = state.run('demo');
     expect(state.running).toBe(true);
-    const request = (api['evaluate.run'] as unknown as { mock: { calls: [{ jobId: string }][] } }).mock.calls[0]![0];
+    const request = (api['evaluate.run'] as unknown as { mock: { calls: [{ jobId: string }][] } }).mock.calls[1]![0];
     state.handle({ type: 'progress', jobId: request.jobId, task: 'evaluate', phase: 'generating', done: 5, total: 10 });
     state.handle({ type: 'progress', jobId: 'other', task: 'evaluate', phase: 'generating', done: 9, total: 10 });
     expect(state.progress).toEqual({ done: 5, total: 10 });
@@ -50,8 +83,12 @@ describe('EvaluationState', () => {
   });
 
   it('shows a refusal as a readable error', async () => {
-    const api = fakeApi({ 'evaluate.run': async () => Promise.reject(Object.assign(new Error('this evaluation needs 900 audit queries'), { code: 'BUDGET_EXCEEDED' })) });
+    const api = fakeApi({
+      'evaluate.run': async (r: { dryRun?: boolean }) => (r.dryRun ? report({ dryRun: true }) : Promise.reject(Object.assign(new Error('this evaluation needs 900 audit queries'), { code: 'BUDGET_EXCEEDED' }))),
+    });
     const state = new EvaluationState(api);
+    await state.check('demo');
+    state.confirmed = true;
     await state.run('demo');
     expect(state.error).not.toBeNull();
     expect(state.report).toBeNull();

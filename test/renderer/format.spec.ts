@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EPSILON_MAX, EPSILON_MIN, SLIDER_STEPS, epsilonFromSlider, formatEpsilon, ledgerChart, meterView, niceNumber, niceTicks, sliderFromEpsilon } from '../../renderer/src/lib/format.ts';
+import { EPSILON_MAX, EPSILON_MIN, SLIDER_STEPS, capWords, epsilonFromSlider, plural, formatEpsilon, ledgerChart, meterView, niceNumber, niceTicks, sliderFromEpsilon } from '../../renderer/src/lib/format.ts';
 import type { LedgerEntry } from '../../core/studio/contract.ts';
 import { budget } from './fake-api.ts';
 
@@ -133,5 +133,16 @@ describe('the ledger chart', () => {
     expect(ledgerChart([], 10, 640, 220).path).toBe('');
     const over = ledgerChart([entry(0, 12)], 10, 640, 220);
     expect(over.yMax).toBeGreaterThan(12);
+  });
+});
+
+describe('what a cap buys', () => {
+  it('counts the generations left at the planned spend and says how the folder shows there', () => {
+    expect(capWords({ defaults: { epsilon: 0.1, influence: 'strong' }, budget: { epsilonCap: 10, remainingEpsilon: 8 } })).toBe('About 80 generations left at ε 0.1 each; there the folder’s look is strong.');
+    expect(capWords({ defaults: { epsilon: 0.01, influence: 'weak' }, budget: { epsilonCap: 1, remainingEpsilon: 0.015 } })).toBe(
+      'About 1 generation left at ε 0.01 each; there the folder’s look is weak: a larger folder (or fewer, larger generations) shows it more.',
+    );
+    expect(plural(1, 'duplicate')).toBe('1 duplicate');
+    expect(plural(2000, 'image')).toBe('2,000 images');
   });
 });

@@ -122,6 +122,9 @@ def main(decoder_ck="decoder.pt"):
                     "sampler": {"type": "ddim", "eta": 0, "spacing": "trailing: t_i = round(T - i*T/steps) - 1", "defaultSteps": 25,
                                 "defaultGuidance": GUIDANCE, "retrievalGuidance": RETRIEVAL_GUIDANCE, "clipX0": True, "epsFromClippedX0": True, "formula": "see train/README.md and golden/index.json"}},
         "retrieval": {"k": K, "sigmaMax": SIGMA_MAX, "trainedKs": dec.get("ks"), "publicRetrievalCount": int(E.shape[0]), "lambda": 1.0,
+                      # the studio warns below this median nearest-public cosine (measured there: demo folder 0.995,
+                      # noise and photographs 0.78)
+                      "familiarity": {"warnBelow": 0.9},
                       **({"influence": influence_thresholds()} if influence_thresholds() else {})},
         "judge": {"attributes": {k: world.VALUES[k] for k in world.ATTR_KEYS}, "lookAttributes": world.LOOK_KEYS,
                   "houseLook": world.HOUSE_LOOK, "inputRange": [-1, 1], "imageSize": 32},

@@ -80,6 +80,24 @@ export function influenceWords(influence: 'strong' | 'some' | 'weak'): string {
   return 'Folder influence: weak. Images follow the prompt more than your folder; spend more ε per generation.';
 }
 
+/** n thing(s). */
+export function plural(n: number, word: string): string {
+  return `${formatCount(n)} ${word}${Math.floor(n) === 1 ? '' : 's'}`;
+}
+
+/** What a dataset's budget buys at its planned spend, and how the folder shows there (Datasets screen). */
+export function capWords(d: { readonly defaults: { readonly epsilon: number; readonly influence: 'strong' | 'some' | 'weak' }; readonly budget: { readonly epsilonCap: number; readonly remainingEpsilon: number } }): string {
+  const each = d.defaults.epsilon;
+  const left = each > 0 ? Math.floor(d.budget.remainingEpsilon / each + 1e-9) : 0;
+  const look =
+    d.defaults.influence === 'strong'
+      ? 'the folder’s look is strong'
+      : d.defaults.influence === 'some'
+        ? 'the folder’s look shows in some images; fewer, larger generations show it more'
+        : 'the folder’s look is weak: a larger folder (or fewer, larger generations) shows it more';
+  return `About ${plural(left, 'generation')} left at ε ${formatEpsilon(each)} each; there ${look}.`;
+}
+
 // ---- the budget meter ------------------------------------------------------------------------------------------
 
 export type MeterLevel = 'ok' | 'low' | 'exhausted' | 'locked';

@@ -1,6 +1,7 @@
 import type { DatasetDetail, StudioEvent } from '../../../core/studio/contract.ts';
 import { readableError, type ReadableError } from '../lib/errors.ts';
 import { newJobId } from '../lib/ids.ts';
+import { capWords, plural } from '../lib/format.ts';
 import type { Studio } from './studio.svelte.ts';
 
 export interface IndexJob {
@@ -57,7 +58,7 @@ export class DatasetsState {
       const summary = await this.studio.api['datasets.add']({ folder: this.folder.trim(), epsilonCap: this.epsilonCap, jobId, ...(name ? { name } : {}) });
       this.studio.updateDataset(summary);
       this.studio.select(summary.id);
-      this.notice = `Indexed “${summary.name}”: ${summary.imageCount} images${summary.quarantinedCount ? `, ${summary.quarantinedCount} quarantined` : ''}${summary.duplicateCount ? `, ${summary.duplicateCount} duplicates` : ''}.`;
+      this.notice = `Indexed “${summary.name}”: ${plural(summary.imageCount, 'image')}${summary.quarantinedCount ? `, ${summary.quarantinedCount} quarantined` : ''}${summary.duplicateCount ? `, ${plural(summary.duplicateCount, 'duplicate')}` : ''}. ${capWords(summary)}`;
       this.folder = '';
       this.name = '';
       await this.show(summary.id);

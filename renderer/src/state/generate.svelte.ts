@@ -1,6 +1,6 @@
 import { GENERATION_DEFAULTS, type GenerationPreview, type GenerationRecord, type PromptCheck, type StudioApi, type StudioRequest } from '../../../core/studio/contract.ts';
 import { readableError, type ReadableError } from '../lib/errors.ts';
-import { epsilonFromSlider, randomSeed, sliderFromEpsilon } from '../lib/format.ts';
+import { EPSILON_MAX, EPSILON_MIN, epsilonFromSlider, randomSeed, sliderFromEpsilon } from '../lib/format.ts';
 
 /** How long typing/sliding must pause before the studio is asked for a preview or a prompt check. */
 export const DEBOUNCE_MS = 150;
@@ -11,7 +11,10 @@ export const DEBOUNCE_MS = 150;
  */
 export class GenerateForm {
   prompt = $state('');
-  slider = $state(sliderFromEpsilon(0.5));
+  /** The ε this generation may cost, always inside `range`. */
+  epsilon = $state(0.5);
+  /** What the slider offers: the selected dataset's useful spend range (null: nothing more fits). */
+  range = $state.raw<{ readonly min: number; readonly max: number } | null>({ min: EPSILON_MIN, max: EPSILON_MAX });
   publicOnly = $state(false);
   /** Whether the advanced settings are unfolded (kept across screen switches). */
   advancedOpen = $state(false);
@@ -31,7 +34,6 @@ export class GenerateForm {
   previewError = $state.raw<ReadableError | null>(null);
   promptCheck = $state.raw<PromptCheck | null>(null);
 
-  readonly epsilon = $derived(epsilonFromSlider(this.slider));
   readonly unknownWords = $derived(this.promptCheck?.unknownWords ?? []);
 
   private previewSeq = 0;
@@ -41,8 +43,30 @@ export class GenerateForm {
 
   constructor(private readonly api: StudioApi) {}
 
+  /** The slider's position for ε on the log scale of the range (what `bind:value` reads and writes). */
+  get slider(): number {
+    return this.range ? sliderFromEpsilon(this.epsilon, this.range.min, this.range.max) : 0;
+  }
+
+  set slider(position: number) {
+    if (this.range) this.epsilon = epsilonFromSlider(position, this.range.min, this.range.max);
+  }
+
+  /** Sets ε, kept inside the range (a recalled spend that no longer fits becomes the most that does). */
   setEpsilon(epsilon: number): void {
-    this.slider = sliderFromEpsilon(epsilon);
+    this.epsilon = this.range ? Math.min(this.range.max, Math.max(this.range.min, epsilon)) : epsilon;
+  }
+
+  /**
+   * A dataset's spend range (at selection, and after every change of its budget); ε moves inside it. The top is at
+   * most EPSILON_MAX: one generation at ε 10 already gets noise far below what the decoder notices.
+   */
+  adoptRange(range: { readonly min: number; readonly max: number } | null | undefined): void {
+    if (range === undefined) return;
+    const next = range && { min: Math.min(range.min, EPSILON_MAX), max: Math.min(range.max, EPSILON_MAX) };
+    if (next?.min === this.range?.min && next?.max === this.range?.max) return;
+    this.range = next;
+    this.setEpsilon(this.epsilon);
   }
 
   private defaultsFor: string | null = null;

@@ -17,9 +17,22 @@ export class GenerateSession {
     this.form = new GenerateForm(studio.api);
   }
 
-  /** Reactive: reads only $state fields. */
+  /** Why Generate is off, in words; null when it may run. Reactive: reads only $state fields. */
+  get generateBlocker(): string | null {
+    if (this.grid.running) return 'A generation is running.';
+    if (this.studio.datasetId === null) return 'Pick or add a dataset.';
+    if (this.form.prompt.trim().length === 0) return 'Type a prompt.';
+    if (this.form.publicOnly) return null;
+    if (this.form.range === null) return 'This dataset’s budget is spent: what is left (under 0.01 % of its cap) buys nothing. Public-only generation still works and costs nothing.';
+    const shown = this.form.previewedFor;
+    const current = shown !== null && shown.datasetId === this.studio.datasetId && shown.epsilon === this.form.epsilon;
+    if (current && this.form.preview && !this.form.preview.admissible) return 'This generation would exceed the budget: lower ε, or switch to public-only.';
+    if (this.form.previewError) return `${this.form.previewError.title} (see above).`;
+    return null;
+  }
+
   get canGenerate(): boolean {
-    return this.form.prompt.trim().length > 0 && this.studio.datasetId !== null && !this.grid.running;
+    return this.generateBlocker === null;
   }
 
   async generate(): Promise<void> {
