@@ -3,7 +3,7 @@
  *
  *  1. the world script writes a private folder of house-look images (default 50,000) to a temporary place;
  *  2. a temporary studio indexes it through the normal path (datasets.add, declared size class, T = 10,000 planned);
- *  3. evaluate.run: public-only, DP at total ε 1, 3, 10 for T queries, and the non-private reference (exact k-NN over the whole folder, σ = 0)
+ *  3. evaluate.run: public-only, DP at total ε 1, 3, 10 for T queries, and the non-private σ = 0 reference (the same k and q, no noise)
  *     (FD to held-out private images with bootstrap intervals, folder influence and fidelity from the judge);
  *  4. the interactive figures: the Demo folder at the studio's default per-generation spend, every shape × colour
  *     prompt (no look words), private and public-only, judged; and how many such generations the Demo's ε 10 admits.
@@ -41,13 +41,13 @@ interface Options {
 function options(argv: string[]): Options {
   const flags = parseFlags(argv, { out: { type: 'string' }, images: { type: 'string' }, prompts: { type: 'string' }, seeds: { type: 'string' }, python: { type: 'string' }, 'interactive-only': { type: 'boolean' } });
   const out = optionalString(flags, 'out');
-  if (out === undefined) throw new UsageError('usage: npm run eval:miniature -- --out DIR [--images 50000] [--prompts 60] [--seeds 2] [--interactive-only]');
+  if (out === undefined) throw new UsageError('usage: npm run eval:miniature -- --out DIR [--images 50000] [--prompts 120] [--seeds 2] [--interactive-only]');
   const whole = (name: string, fallback: number, min: number) => {
     const v = optionalNumber(flags, name) ?? fallback;
     if (!(Number.isSafeInteger(v) && v >= min)) throw new UsageError(`--${name} must be a whole number ≥ ${min}, got ${v}`);
     return v;
   };
-  return { out: resolve(out), images: whole('images', 50_000, 1000), prompts: whole('prompts', 60, 2), seeds: whole('seeds', 2, 1), python: optionalString(flags, 'python') ?? process.env.PYTHON ?? 'python3', interactiveOnly: flags.values['interactive-only'] === true };
+  return { out: resolve(out), images: whole('images', 50_000, 1000), prompts: whole('prompts', 120, 2), seeds: whole('seeds', 2, 1), python: optionalString(flags, 'python') ?? process.env.PYTHON ?? 'python3', interactiveOnly: flags.values['interactive-only'] === true };
 }
 
 /** A request as a transport sends it: validated, defaults filled in, then handled. */

@@ -1,7 +1,7 @@
 /**
  * `dprdm evaluate`: the curator's utility evaluation of a dataset through the studio service (`evaluate.run`):
  * FD, prompt agreement and judge accuracy for public-only retrieval, DP retrieval at several total budgets and the
- * non-private reference (exact k-NN, σ = 0), as a table (terminal or --json) and a plot. Its DP queries are charged to the
+ * non-private σ = 0 reference, as a table (terminal or --json) and a plot. Its DP queries are charged to the
  * dataset's ledger as 'audit' entries; --dry-run only prints the plan and what it would cost.
  */
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';

@@ -58,7 +58,7 @@ export function plotSvg(rows: readonly EvaluationRow[], title: string): string {
   };
   hline(pub, '#d97706', '7 4', `public-only ${pub?.fd.toFixed(4) ?? ''}`, 0);
   const refOffset = pub && ref && Math.abs(y(pub.fd) - y(ref.fd)) < 14 ? 14 : 0;
-  hline(ref, '#6b7280', '2 3', `non-private k-NN ${ref?.fd.toFixed(4) ?? ''}`, refOffset);
+  hline(ref, '#6b7280', '2 3', `non-private σ=0 ${ref?.fd.toFixed(4) ?? ''}`, refOffset);
   if (ref && Number.isFinite(ref.fd)) {
     // The caveat sits under its own line's label, wherever that line falls.
     const below = Math.min(H - M.bottom, y(ref.fd) + refOffset + 17);

@@ -1,7 +1,7 @@
 /**
  * NOT PRIVATE. The σ = 0 limit of DP-RDM's retrieval, for the curator's own utility evaluation only: the same
  * Poisson subsample (node:crypto), exact top-k and clipped mean divided by k as `privateAggregate`, without the
- * Gaussian noise; at q = 1, RDM's own non-private retrieval (the k nearest of every row). No ledger can account for it (its ε is infinite), so its result — and anything generated from
+ * Gaussian noise. No ledger can account for it (its ε is infinite), so its result — and anything generated from
  * it — must never be released, exported, logged or shown to anyone but the curator. The studio's generation path
  * never calls this; only core/evaluation does, to draw the "non-private" reference line.
  */

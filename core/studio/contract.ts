@@ -435,6 +435,9 @@ export type StudioEvent =
   | { readonly type: 'image'; readonly jobId: string; readonly image: GeneratedImage }
   | { readonly type: 'job-end'; readonly jobId: string; readonly outcome: 'done' | 'cancelled' | 'failed' };
 
+/** A transport's link to the studio: lost, or restored (a restarted studio keeps its address and token). */
+export type ConnectionState = 'lost' | 'restored';
+
 // ---- errors ----------------------------------------------------------------------------------------------------
 
 export type StudioErrorCode = 'INVALID_REQUEST' | 'NOT_FOUND' | 'BUDGET_EXCEEDED' | 'LEDGER_LOCKED' | 'CANCELLED' | 'MODEL_ERROR' | 'UNAUTHORIZED' | 'INTERNAL';
@@ -466,6 +469,8 @@ export class StudioError extends Error {
 
 export type StudioApi = { [C in StudioChannel]: (request: StudioRequest<C>) => Promise<StudioResponses[C]> } & {
   onEvent(listener: (event: StudioEvent) => void): () => void;
+  /** Transports that can lose the studio (HTTP) say so, and say when it is back; Electron's IPC cannot. */
+  onConnection?(listener: (state: ConnectionState) => void): () => void;
 };
 
 export interface HandlerContext {

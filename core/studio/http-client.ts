@@ -3,7 +3,7 @@
  * renderer uses it in a browser, and tests use it from Node. Every channel of the contract becomes a method,
  * so the client can never lag behind the contract.
  */
-import { studioChannels, StudioError, type StudioApi, type StudioChannel, type StudioErrorBody, type StudioEvent, type StudioRequest, type StudioResponses } from './contract.ts';
+import { studioChannels, StudioError, type ConnectionState, type StudioApi, type StudioChannel, type StudioErrorBody, type StudioEvent, type StudioRequest, type StudioResponses } from './contract.ts';
 
 export interface HttpClientOptions {
   /** e.g. http://127.0.0.1:5123/ ; empty string = same origin (the renderer served by the host). */
@@ -33,15 +33,27 @@ export function createHttpStudioApi(options: HttpClientOptions): StudioApi {
   }
 
   const listeners = new Set<(event: StudioEvent) => void>();
+  const connectionListeners = new Set<(state: ConnectionState) => void>();
   let stop: (() => void) | undefined;
 
   function connectEvents(): () => void {
     const controller = new AbortController();
+    // Whether the stream was lost since it last worked: a studio restarted on the same address and token is picked
+    // up again by the retry loop below, and listeners hear that the connection came back.
+    let lost = false;
+    const connection = (state: ConnectionState) => {
+      for (const listener of connectionListeners) listener(state);
+    };
     void (async () => {
       while (!controller.signal.aborted) {
         try {
           const res = await doFetch(`${base}/api/events`, { headers: options.token ? { Authorization: `Bearer ${options.token}` } : {}, signal: controller.signal, credentials: 'omit' });
           if (!res.body) return;
+          if (!res.ok) throw new Error(`events answered ${res.status}`);
+          if (lost) {
+            lost = false;
+            connection('restored');
+          }
           const reader = res.body.getReader();
           const decoder = new TextDecoder();
           let buffer = '';
@@ -64,13 +76,17 @@ export function createHttpStudioApi(options: HttpClientOptions): StudioApi {
         } catch {
           if (controller.signal.aborted) return;
         }
+        if (!lost) {
+          lost = true;
+          connection('lost');
+        }
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
     })();
     return () => controller.abort();
   }
 
-  const api = Object.fromEntries(Object.keys(studioChannels).map((channel) => [channel, (request: unknown) => call(channel as StudioChannel, request as never)])) as Omit<StudioApi, 'onEvent'>;
+  const api = Object.fromEntries(Object.keys(studioChannels).map((channel) => [channel, (request: unknown) => call(channel as StudioChannel, request as never)])) as Omit<StudioApi, 'onEvent' | 'onConnection'>;
   return {
     ...api,
     onEvent(listener) {
@@ -83,6 +99,10 @@ export function createHttpStudioApi(options: HttpClientOptions): StudioApi {
           stop = undefined;
         }
       };
+    },
+    onConnection(listener) {
+      connectionListeners.add(listener);
+      return () => connectionListeners.delete(listener);
     },
   } as StudioApi;
 }

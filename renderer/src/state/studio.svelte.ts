@@ -1,4 +1,4 @@
-import type { DatasetSummary, StudioApi, StudioEvent, StudioInfo } from '../../../core/studio/contract.ts';
+import type { ConnectionState, DatasetSummary, StudioApi, StudioEvent, StudioInfo } from '../../../core/studio/contract.ts';
 import { readableError, type ReadableError } from '../lib/errors.ts';
 
 export type Screen = 'datasets' | 'generate' | 'budget' | 'evaluation' | 'settings';
@@ -66,6 +66,18 @@ export class Studio {
 
   dismissError(): void {
     this.error = null;
+  }
+
+  /** Whether the studio answers this tab's event stream (the HTTP client reconnects by itself). */
+  connection = $state<'ok' | 'lost'>('ok');
+
+  /** A lost studio is shown; when it is back the tab reloads its lists and drops the "did not answer" error. */
+  async handleConnection(state: ConnectionState): Promise<void> {
+    this.connection = state === 'lost' ? 'lost' : 'ok';
+    if (state === 'restored') {
+      if (this.error?.code === 'UNREACHABLE') this.error = null;
+      await this.load();
+    }
   }
 
   subscribe(listener: (event: StudioEvent) => void): () => void {
