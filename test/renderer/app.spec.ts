@@ -91,6 +91,23 @@ describe('App', () => {
     expect(document.querySelector('[data-testid="unfamiliar"]')?.textContent).toMatch(/unlike anything the model set knows \(median similarity to its public images 0\.78; folders it knows\s+sit above 0\.9\)/);
   });
 
+  it('shows a lost studio and, when it is back, reloads without a page reload', async () => {
+    const api = studioApi();
+    let tell: (state: 'lost' | 'restored') => void = () => undefined;
+    const withConnection = Object.assign(api, { onConnection: (listener: (state: 'lost' | 'restored') => void) => ((tell = listener), () => undefined) });
+    component = mount(App, { target: document.body, props: { app: createAppState(withConnection) } });
+    await settle();
+    const listed = vi.mocked(api['datasets.list']).mock.calls.length;
+    expect(document.querySelector('[data-testid="connection-lost"]')).toBeNull();
+    tell('lost');
+    await settle();
+    expect(document.querySelector('[data-testid="connection-lost"]')?.textContent).toMatch(/reconnects by itself/);
+    tell('restored');
+    await settle();
+    expect(document.querySelector('[data-testid="connection-lost"]')).toBeNull();
+    expect(vi.mocked(api['datasets.list']).mock.calls.length).toBeGreaterThan(listed);
+  });
+
   it('hints unknown words, and Ctrl+Enter generates with the slider’s ε (the dataset’s planned spend at first) and updates the meter', async () => {
     const api = studioApi();
     component = mount(App, { target: document.body, props: { app: createAppState(api) } });
