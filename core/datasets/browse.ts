@@ -1,7 +1,7 @@
 /**
  * The curator's own browsing index ("show me images in my folder like this prompt"): a usearch HNSW graph over
  * the dataset's embeddings, keyed by stored row. It releases nothing and is NEVER used by the private
- * mechanism (an approximate, data-trained index breaks the sensitivity argument; DESIGN §3). Searches are
+ * mechanism (an approximate, data-trained index breaks the sensitivity argument; docs/design.md §3). Searches are
  * synchronous native calls: they are kept small (one query vector, k ≤ 1000).
  */
 import { existsSync, renameSync, rmSync } from 'node:fs';

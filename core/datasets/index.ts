@@ -1,5 +1,5 @@
 // core/datasets: private folder indexing (scan, safe decode, identity by sha256, quarantine, batched embedding,
-// the float32 embedding store, browsing index, incremental sync, .npy import). See DESIGN §2, §5, §6.
+// the float32 embedding store, browsing index, incremental sync, .npy import). See docs/design.md §2, §5, §6.
 export * from './errors.ts';
 export type { ImageEmbedder } from './embedder.ts';
 export { DEFAULT_LIMITS, type DecodeLimits, type IngestHooks } from './ingest.ts';

@@ -1,4 +1,4 @@
-// The privacy budget ledger's public surface (DESIGN §4–5).
+// The privacy budget ledger's public surface (docs/design.md §4–5).
 export * from './errors.ts';
 export {
   openLedger,

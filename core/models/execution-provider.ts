@@ -1,5 +1,5 @@
 /**
- * The ONE place that decides which onnxruntime-node execution provider runs the models (DESIGN §6).
+ * The ONE place that decides which onnxruntime-node execution provider runs the models (docs/design.md §6).
  *
  *  - `cpu` (default) works everywhere;
  *  - `cuda` on Linux/Windows x64, when onnxruntime-node's CUDA provider library is installed next to its binding

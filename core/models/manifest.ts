@@ -1,5 +1,5 @@
 /**
- * The model-set manifest (DESIGN §6): what files a set holds (with sha256), and every number the runtime needs
+ * The model-set manifest (docs/design.md §6): what files a set holds (with sha256), and every number the runtime needs
  * to use them — embedding dim, image preprocessing, tokenizer, decoder schedule, retrieval k and σ_max.
  * Unknown extra fields (descriptions, training notes) are kept but never relied upon.
  */

@@ -1,5 +1,5 @@
 /**
- * The bundled public retrieval set (DESIGN §3, public-only mode): unit-norm image embeddings of public renders,
+ * The bundled public retrieval set (docs/design.md §3, public-only mode): unit-norm image embeddings of public renders,
  * raw little-endian float32 [count, dim] in `files.publicRetrieval`, count from `retrieval.publicRetrievalCount`.
  */
 import { readFile } from 'node:fs/promises';

@@ -1,5 +1,5 @@
 /**
- * The accountant of DP-RDM's private retrieval (DESIGN §4).
+ * The accountant of DP-RDM's private retrieval (docs/design.md §4).
  *
  * One query averages k clipped neighbours, so one row moves the aggregate by at most Δ = 2/k (add/remove
  * adjacency with zero-padding); Gaussian noise of scale σ gives the noise multiplier z = σ/Δ = σk/2. With

@@ -1,5 +1,5 @@
 /**
- * The aggregate of DESIGN §3 step 4: each neighbour clipped to norm ≤ 1, summed, and divided by k — always k,
+ * The aggregate of docs/design.md §3 step 4: each neighbour clipped to norm ≤ 1, summed, and divided by k — always k,
  * also when fewer than k rows were sampled (zero-padding). Adding or removing one row therefore moves the
  * result by at most 2/k in L2 norm. A row with non-finite values contributes zero instead of raising an error,
  * because an error that depends on private rows would itself leak.

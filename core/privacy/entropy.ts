@@ -117,7 +117,7 @@ export class RandomStream {
 /**
  * Rounds every coordinate to the grid 2^(⌊log2 σ⌋ − 20), far below the noise scale: a guard against
  * floating-point attacks on the low bits of Gaussian samples (Mironov 2012, "On significance of the least
- * significant bits for differential privacy"; DESIGN §3 step 5).
+ * significant bits for differential privacy"; docs/design.md §3 step 5).
  */
 export function roundToNoiseGrid(values: Float64Array, sigma: number): void {
   const exponent = Math.floor(Math.log2(sigma)) - 20;

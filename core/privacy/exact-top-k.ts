@@ -1,7 +1,7 @@
 /**
  * Exact top-k by inner product over a given set of rows (the Poisson subsample). Exact, never approximate:
  * an HNSW/IVF answer depends on rows that were not sampled and would break the sensitivity argument
- * (DESIGN §3 step 3). Ties are broken by the lower row index; a non-finite score ranks below every finite one.
+ * (docs/design.md §3 step 3). Ties are broken by the lower row index; a non-finite score ranks below every finite one.
  */
 import type { EmbeddingMatrix } from './embedding-matrix.ts';
 

@@ -1,8 +1,8 @@
 /**
- * DP-RDM's private retrieval, DESIGN §3 steps 2–5: Poisson subsample → exact top-k of the subsample →
+ * DP-RDM's private retrieval, docs/design.md §3 steps 2–5: Poisson subsample → exact top-k of the subsample →
  * clipped mean divided by k → Gaussian noise → rounding to a grid below σ.
  *
- * The caller must hold a ledger charge for exactly these parameters before calling (DESIGN §5).
+ * The caller must hold a ledger charge for exactly these parameters before calling (docs/design.md §5).
  * The result carries the noisy vector and nothing else: no ids, no subsample size, no pre-noise aggregate,
  * no timing; every intermediate stays in this function's frame.
  */

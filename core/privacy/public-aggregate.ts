@@ -1,5 +1,5 @@
 /**
- * The same retrieval as `privateAggregate` over a PUBLIC set (DESIGN §3, public-only mode): exact top-k of all
+ * The same retrieval as `privateAggregate` over a PUBLIC set (docs/design.md §3, public-only mode): exact top-k of all
  * rows, clipped mean divided by k, and no subsampling or noise — public data needs no protection and costs no
  * budget. Never call this on a private store: it is not differentially private.
  */

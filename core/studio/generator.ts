@@ -1,5 +1,5 @@
 /**
- * One generation = at most one private query (DESIGN §3, §5):
+ * One generation = at most one private query (docs/design.md §3, §5):
  *   text encode → [private: ledger charge → load the store → privateAggregate] | [public: publicAggregate]
  *   → c = λ·r̃ + (1−λ)·t → DDIM images from c, written as PNGs with their provenance.
  * The charge commits before any private row is read; a refusal ends the request with nothing read. Everything
@@ -113,7 +113,7 @@ function unitVector(data: Float32Array): Float64Array {
   return t;
 }
 
-/** c = λ·r + (1−λ)·t (DESIGN §3 step 6). */
+/** c = λ·r + (1−λ)·t (docs/design.md §3 step 6). */
 export class Generator {
   private readonly held = new Map<string, HeldCondition>();
 
@@ -144,7 +144,7 @@ export class Generator {
     let privacy: PrivacyFacts | null = null;
     const src = spec.source;
     if (src.kind === 'private') {
-      // DESIGN §5: the charge commits first; a BudgetExceededError ends the request before any private row is read.
+      // docs/design.md §5: the charge commits first; a BudgetExceededError ends the request before any private row is read.
       if (spec.charge && 'prepaid' in spec.charge) {
         // A receipt charged earlier by the caller (the evaluation pays for all its queries before it reads a row).
         const paid = spec.charge.prepaid;
