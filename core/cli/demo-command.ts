@@ -7,14 +7,14 @@ import { join, resolve } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { insertChunksBeforeEnd, internationalTextChunk, textChunk } from '../export/png-text-chunks.ts';
-import { createStudioService, DEMO_DATASET_NAME, DEMO_EPSILON_CAP } from '../studio/service.ts';
+import { DEMO_DATASET_NAME, DEMO_EPSILON_CAP } from '../studio/service.ts';
 import { GENERATION_DEFAULTS, StudioError } from '../studio/contract.ts';
 import { indexProgress } from './dataset-command.ts';
 import { optionalNumber, optionalString, parseFlags } from './flags.ts';
 import { printJson, type CommandIO } from './io.ts';
 import { progressBar } from './progress-bar.ts';
-import { reportStudioError } from './studio-error.ts';
 import { UsageError } from './usage-error.ts';
+import { withStudioService } from './with-studio-service.ts';
 
 const TILE = 128;
 const ROWS = 4;
@@ -30,8 +30,7 @@ export async function demoCommand(argv: string[], io: CommandIO): Promise<number
   if (!Number.isInteger(steps) || steps < 1 || steps > 200) throw new UsageError(`--steps must be an integer in 1..200, got ${steps}`);
   const outRoot = resolve(optionalString(flags, 'out') ?? 'dprdm-demo');
 
-  const service = await createStudioService({ exportAnywhere: true });
-  try {
+  return withStudioService(io, { exportAnywhere: true }, async (service) => {
     await service.ensureDemoDataset(indexProgress(io, 'indexing the Demo dataset'), { evenIfRemoved: true });
     const datasetId = service.resolveDatasetRef(DEMO_DATASET_NAME);
     // The model set's suggested prompts name content only, so the look of the grid is the folder's.
@@ -71,10 +70,5 @@ export async function demoCommand(argv: string[], io: CommandIO): Promise<number
       );
     }
     return 0;
-  } catch (error) {
-    if (error instanceof StudioError) return reportStudioError(io, error);
-    throw error;
-  } finally {
-    await service.close();
-  }
+  });
 }

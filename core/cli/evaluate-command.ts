@@ -7,14 +7,14 @@
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseRequest, StudioError, type EvaluationReport, type StudioEvent } from '../studio/contract.ts';
-import { createStudioService, DEMO_DATASET_NAME } from '../studio/service.ts';
+import { DEMO_DATASET_NAME } from '../studio/service.ts';
 import { terminalTable } from '../evaluation/table.ts';
 import { indexProgress } from './dataset-command.ts';
 import { optionalNumber, optionalString, parseFlags, parseNumber, requireString } from './flags.ts';
 import { printJson, type CommandIO } from './io.ts';
 import { progressBar } from './progress-bar.ts';
-import { reportStudioError } from './studio-error.ts';
 import { UsageError } from './usage-error.ts';
+import { withStudioService } from './with-studio-service.ts';
 
 const FLAGS = {
   dataset: { type: 'string' },
@@ -78,8 +78,7 @@ export async function evaluateCommand(argv: string[], io: CommandIO): Promise<nu
   }
   const out = optionalString(flags, 'out');
 
-  const service = await createStudioService();
-  try {
+  return withStudioService(io, {}, async (service) => {
     if (datasetRef.toLowerCase() === DEMO_DATASET_NAME.toLowerCase()) await service.ensureDemoDataset(indexProgress(io, 'indexing the Demo dataset'));
     const datasetId = service.resolveDatasetRef(datasetRef);
     const bar = progressBar(io, 'evaluating');
@@ -106,10 +105,5 @@ export async function evaluateCommand(argv: string[], io: CommandIO): Promise<nu
     if (flags.values.json) printJson(io, { ...report, plotPng: files.find((f) => f.endsWith('.png')) ?? null, files });
     else io.stdout(`${terminalTable(report)}${files.length ? `files: ${files.join(', ')}\n` : ''}`);
     return 0;
-  } catch (error) {
-    if (error instanceof StudioError) return reportStudioError(io, error);
-    throw error;
-  } finally {
-    await service.close();
-  }
+  });
 }

@@ -4,13 +4,13 @@
  */
 import { resolve } from 'node:path';
 import { parseRequest, StudioError, type StudioEvent } from '../studio/contract.ts';
-import { createStudioService, DEMO_DATASET_NAME } from '../studio/service.ts';
+import { DEMO_DATASET_NAME } from '../studio/service.ts';
 import { indexProgress } from './dataset-command.ts';
 import { optionalNumber, optionalString, parseFlags, requireString } from './flags.ts';
 import { printJson, type CommandIO } from './io.ts';
 import { progressBar } from './progress-bar.ts';
-import { reportStudioError } from './studio-error.ts';
 import { UsageError } from './usage-error.ts';
+import { withStudioService } from './with-studio-service.ts';
 
 const FLAGS = {
   dataset: { type: 'string' },
@@ -73,8 +73,7 @@ export async function generateCommand(argv: string[], io: CommandIO): Promise<nu
   const request = asUsage(() => parseRequest('generate.run', JSON.parse(JSON.stringify(raw)) as unknown));
   const out = optionalString(flags, 'out');
 
-  const service = await createStudioService({ exportAnywhere: true });
-  try {
+  return withStudioService(io, { exportAnywhere: true }, async (service) => {
     // `--dataset demo` works on a fresh studio too: the bundled Demo dataset is indexed first, as on first start.
     if (datasetRef?.toLowerCase() === DEMO_DATASET_NAME.toLowerCase()) await service.ensureDemoDataset(indexProgress(io, 'indexing the Demo dataset'));
     const datasetId = datasetRef === undefined ? undefined : service.resolveDatasetRef(datasetRef);
@@ -104,10 +103,5 @@ export async function generateCommand(argv: string[], io: CommandIO): Promise<nu
       io.stdout(`${result.images.length} images in ${exported.folder}\n  ${cost}\n  seeds: ${result.images.map((i) => i.seed).join(', ')}\n  provenance: manifest.json, manifest.csv, PRIVACY.md\n`);
     }
     return 0;
-  } catch (error) {
-    if (error instanceof StudioError) return reportStudioError(io, error);
-    throw error;
-  } finally {
-    await service.close();
-  }
+  });
 }

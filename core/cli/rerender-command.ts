@@ -4,13 +4,12 @@
  * read — exported like `dprdm generate` exports. The same seed gives the same pixels.
  */
 import { resolve } from 'node:path';
-import { parseRequest, StudioError } from '../studio/contract.ts';
-import { createStudioService } from '../studio/service.ts';
+import { parseRequest } from '../studio/contract.ts';
 import { optionalNumber, optionalString, parseFlags } from './flags.ts';
 import { asUsage, seedList } from './generate-command.ts';
 import { printJson, type CommandIO } from './io.ts';
-import { reportStudioError } from './studio-error.ts';
 import { UsageError } from './usage-error.ts';
+import { withStudioService } from './with-studio-service.ts';
 
 export async function rerenderCommand(argv: string[], io: CommandIO): Promise<number> {
   const flags = parseFlags(argv, { seeds: { type: 'string' }, steps: { type: 'string' }, guidance: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } }, 1);
@@ -20,8 +19,7 @@ export async function rerenderCommand(argv: string[], io: CommandIO): Promise<nu
     parseRequest('generate.rerender', JSON.parse(JSON.stringify({ generationId, seeds: seedList(optionalString(flags, 'seeds')), steps: optionalNumber(flags, 'steps'), guidance: optionalNumber(flags, 'guidance') })) as unknown),
   );
   const out = optionalString(flags, 'out');
-  const service = await createStudioService({ exportAnywhere: true });
-  try {
+  return withStudioService(io, { exportAnywhere: true }, async (service) => {
     service.checkExportFolder(out ? resolve(out) : undefined);
     const result = await service.handlers['generate.rerender'](request, {});
     const exported = await service.handlers['export.images']({ imageIds: result.images.map((i) => i.imageId), ...(out ? { folder: resolve(out) } : {}) }, {});
@@ -31,10 +29,5 @@ export async function rerenderCommand(argv: string[], io: CommandIO): Promise<nu
       io.stdout(`${result.images.length} images in ${exported.folder}\n  ${cost}\n  seeds: ${result.images.map((i) => i.seed).join(', ')}\n`);
     }
     return 0;
-  } catch (error) {
-    if (error instanceof StudioError) return reportStudioError(io, error);
-    throw error;
-  } finally {
-    await service.close();
-  }
+  });
 }
