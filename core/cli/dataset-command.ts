@@ -8,6 +8,9 @@ import { UsageError } from './usage-error.ts';
 import { plannedSpend } from '../studio/parameters.ts';
 import { resolveDatasetArgument } from './dataset-ref.ts';
 
+/** n thing(s), as a person writes it. */
+const count = (n: number, word: string) => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+
 /** Indexing progress: files done, rate and ETA. */
 export function indexProgress(io: CommandIO, label = 'indexing'): ((p: IndexProgress) => void) | undefined {
   const line = progressBar(io, label);
@@ -52,7 +55,7 @@ export async function datasetCommand(argv: string[], io: CommandIO): Promise<num
       else {
         const c = report.counts;
         io.stdout(
-          `${report.datasetId} "${report.name}": ${report.members} images (${report.filesIndexed} files, ${report.duplicateFiles} duplicates, ${report.filesQuarantined} quarantined)\n` +
+          `${report.datasetId} "${report.name}": ${count(report.members, 'image')} (${count(report.filesIndexed, 'file')}, ${count(report.duplicateFiles, 'duplicate')}, ${report.filesQuarantined} quarantined)\n` +
             `  this run: ${c.read} read, ${c.embedded} embedded, ${c.reused} reused, ${c.unchanged} unchanged, ${c.removed} removed, ${c.quarantined} quarantined in ${(report.timings.totalMs / 1000).toFixed(1)} s\n` +
             planLine(ledger.getDataset(report.datasetId)) +
             report.warnings.map((w) => `  note: ${w}\n`).join(''),
@@ -94,7 +97,7 @@ export async function datasetCommand(argv: string[], io: CommandIO): Promise<num
       if (flags.values.json) printJson(io, details);
       else {
         io.stdout(
-          `${details.datasetId} "${details.name}" (${details.kind}) model ${details.modelSet}\n  folder ${details.folder}\n  ${details.members} images, ${details.filesIndexed} files, ${details.duplicateFiles} duplicates, ${details.filesQuarantined} quarantined\n` +
+          `${details.datasetId} "${details.name}" (${details.kind}) model ${details.modelSet}\n  folder ${details.folder}\n  ${count(details.members, 'image')}, ${count(details.filesIndexed, 'file')}, ${count(details.duplicateFiles, 'duplicate')}, ${details.filesQuarantined} quarantined\n` +
             details.quarantined.map((q) => `  quarantined ${JSON.stringify(q.path)}: ${q.reason}\n`).join('') +
             details.duplicates.map((d) => `  duplicates: ${d.paths.map((p) => JSON.stringify(p)).join(', ')}\n`).join(''),
         );

@@ -10,9 +10,11 @@
  */
 import { admits, epsilonOfRdp, planFilter, queryRdpAt, rdpBudget, remainingEpsilon, sigmaForCost, type RenyiFilter } from './filter.ts';
 import type { FolderInfluence } from './folder-influence.ts';
+import { SPENT_SHARE } from './spent-share.ts';
 import { classHoldsNeighbours, samplingRateForSizeClass, type SizeClass } from './size-class.ts';
 
 export type { FolderInfluence };
+export { SPENT_SHARE };
 
 /** What a model set's decoder was trained for (its manifest's `retrieval`). */
 export interface RetrievalRange {
@@ -126,8 +128,6 @@ const ceilSignificant = (x: number, digits: number) => {
   return Number((Math.ceil(x / m) * m).toPrecision(digits));
 };
 
-/** Below this share of the cap what is left buys nothing a person could see: the budget counts as spent. */
-export const SPENT_SHARE = 1e-4;
 
 /**
  * What the ε control may offer one generation of a dataset, from public numbers only. The most is what is left

@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import type { FolderInfluence } from '../ledger/folder-influence.ts';
+export { SPENT_SHARE } from '../ledger/spent-share.ts';
 
 // ---- shared request pieces -------------------------------------------------------------------------------
 

@@ -93,6 +93,9 @@ export interface StudioService {
 const STUDIO_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const FILE_SEGMENT = /^[A-Za-z0-9_-]{1,64}(\.png)?$/;
 
+/** The order datasets are listed in: by creation, then id (ids are random, so ties never depend on content). */
+const byCreation = (a: { createdAt: string; id: string }, b: { createdAt: string; id: string }): number => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id);
+
 function budgetOf(info: DatasetInfo): BudgetSummary {
   return {
     epsilonCap: info.epsilonCap,
@@ -312,7 +315,8 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
         ],
       };
     },
-    'datasets.list': () => guarded('curator', async () => listDatasets({ home }).map(summary)),
+    // Oldest first, the same order on every visit and in every face (the window keeps it: studio.svelte.ts).
+    'datasets.list': () => guarded('curator', async () => listDatasets({ home }).map(summary).sort(byCreation)),
     'datasets.show': (r) =>
       guarded('curator', async () => {
         const d = showDataset(r.datasetId, { home });

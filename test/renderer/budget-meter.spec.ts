@@ -42,6 +42,6 @@ describe('BudgetMeter', () => {
     const meter = render({ budget: budget({ remainingEpsilon: 0, spentEpsilon: 10 }), compact: true });
     expect(meter.classList.contains('exhausted')).toBe(true);
     expect(meter.classList.contains('compact')).toBe(true);
-    expect(meter.textContent).toContain('nothing more fits. Public-only mode still works');
+    expect(meter.textContent).toContain('Budget spent (ε 10 of 10). Public-only mode still works');
   });
 });

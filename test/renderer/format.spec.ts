@@ -49,7 +49,9 @@ describe('formatEpsilon', () => {
     expect(formatEpsilon(0)).toBe('0');
     expect(formatEpsilon(Number.NaN)).toBe('—');
     expect(formatEpsilon(null)).toBe('—');
-    expect(formatEpsilon(0.00012)).toBe('1.2e-4');
+    expect(formatEpsilon(0.00012)).toBe('0.00012'); // people read this, not 1.2e-4
+    expect(formatEpsilon(6.2e-4)).toBe('0.00062');
+    expect(formatEpsilon(3e-8)).toBe('< 0.000001');
   });
 });
 
@@ -67,6 +69,8 @@ describe('the budget meter', () => {
     expect(meterView(budget({ remainingEpsilon: 1.9, spentEpsilon: 8.1 })).level).toBe('low');
     // ε 0.001 left still buys a (noisier) generation: low, not spent
     expect(meterView(budget({ remainingEpsilon: 0.001, spentEpsilon: 9.999 })).level).toBe('low');
+    // less than a ten-thousandth of the cap buys nothing: spent, as the ε control says (SPENT_SHARE)
+    expect(meterView(budget({ remainingEpsilon: 0.0009, spentEpsilon: 9.9991 })).level).toBe('exhausted');
     const spent = meterView(budget({ remainingEpsilon: 0, spentEpsilon: 10 }));
     expect(spent.level).toBe('exhausted');
     expect(spent.detail).toMatch(/Public-only mode still works/);

@@ -30,7 +30,9 @@ describe('the renderer’s transports', () => {
     const http = chooseTransport({});
     expect(http.kind).toBe('http');
     expect(http.pickFolder).toBeUndefined();
-    expect(Object.keys(http.api).sort()).toEqual([...Object.keys(studioChannels), 'onEvent'].sort());
+    expect(Object.keys(http.api).sort()).toEqual([...Object.keys(studioChannels), 'onEvent', 'onConnection'].sort());
+    // the Electron bridge cannot lose the studio: it has no onConnection
+    expect(Object.keys(electron.api)).not.toContain('onConnection');
   });
 });
 

@@ -2,7 +2,7 @@
  * Pure arithmetic and wording for the UI: the log-scale ε slider, budget meter levels, number formats and the
  * ledger chart geometry. No Svelte, no DOM: the component tests exercise these directly.
  */
-import type { BudgetSummary, LedgerEntry } from '../../../core/studio/contract.ts';
+import { SPENT_SHARE, type BudgetSummary, type LedgerEntry } from '../../../core/studio/contract.ts';
 
 // ---- the ε slider (log scale) ----------------------------------------------------------------------------------
 
@@ -39,7 +39,9 @@ export function formatEpsilon(x: number | null | undefined): string {
   const abs = Math.abs(x);
   if (abs >= 100) return x.toFixed(0);
   if (abs >= 0.001) return String(Number(x.toPrecision(3)));
-  return x.toExponential(1);
+  // people read 0.00062 more easily than 6.2e-4; below a millionth the number means nothing to them
+  if (abs >= 1e-6) return x.toFixed(1 - Math.floor(Math.log10(abs)));
+  return x > 0 ? '< 0.000001' : '> −0.000001';
 }
 
 export function formatSigma(x: number | null | undefined): string {
@@ -116,8 +118,6 @@ export interface MeterView {
 
 /** Below this fraction of the cap the meter warns. */
 export const LOW_BUDGET_FRACTION = 0.2;
-/** "Budget spent" means nothing more fits: any ε left can still buy a (noisier) generation. */
-export const EXHAUSTED_EPSILON = 1e-9;
 
 export function meterView(budget: BudgetSummary): MeterView {
   const cap = budget.epsilonCap;
@@ -126,7 +126,7 @@ export function meterView(budget: BudgetSummary): MeterView {
   const fractionRemaining = cap > 0 ? Math.min(1, Math.max(0, remaining / cap)) : 0;
   let level: MeterLevel = 'ok';
   if (budget.locked) level = 'locked';
-  else if (remaining < EXHAUSTED_EPSILON) level = 'exhausted';
+  else if (!(remaining >= SPENT_SHARE * cap)) level = 'exhausted'; // what the ε control offers nothing for
   else if (fractionRemaining < LOW_BUDGET_FRACTION) level = 'low';
   const headline = level === 'locked' ? 'Ledger locked' : `ε ${formatEpsilon(remaining)} left`;
   const queries = `${budget.queries} ${budget.queries === 1 ? 'generation' : 'generations'}`;
@@ -134,7 +134,7 @@ export function meterView(budget: BudgetSummary): MeterView {
     level === 'locked'
       ? `${budget.lockedReason ?? 'The ledger failed verification.'} Private generation is off; public-only still works.`
       : level === 'exhausted'
-        ? `Budget spent (ε ${formatEpsilon(spent)} of ${formatEpsilon(cap)}): nothing more fits. Public-only mode still works; these images keep their spend in any other dataset.`
+        ? `Budget spent (ε ${formatEpsilon(spent)} of ${formatEpsilon(cap)}). Public-only mode still works; these images keep their spend in any other dataset.`
         : `of ε ${formatEpsilon(cap)} · spent ${formatEpsilon(spent)} on ${queries} · δ ${budget.delta.toExponential(0)}`;
   return { remaining, spent, cap, fractionRemaining, level, headline, detail };
 }

@@ -47,7 +47,9 @@ export class Studio {
 
   /** Replaces one dataset's summary (e.g. after a generation changed its budget) without a round trip. */
   updateDataset(summary: DatasetSummary): void {
-    this.datasets = this.datasets.some((d) => d.id === summary.id) ? this.datasets.map((d) => (d.id === summary.id ? summary : d)) : [...this.datasets, summary];
+    const next = this.datasets.some((d) => d.id === summary.id) ? this.datasets.map((d) => (d.id === summary.id ? summary : d)) : [...this.datasets, summary];
+    // the studio's own order (oldest first, then id), so the list reads the same after a reload
+    this.datasets = next.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   }
 
   select(datasetId: string): void {
