@@ -1,6 +1,9 @@
-// Two project rules fail the build (see DESIGN §2 and the privacy standards):
+// Project rules that fail the build (docs/design.md §2 and the privacy standards):
 //  1. under core/, no Math.random and no non-cryptographic RNG package — privacy code draws only from node:crypto;
-//  2. nowhere outside electron/ may `electron` be imported — core and renderer must run without it.
+//  2. nowhere outside electron/ may `electron` be imported — core and renderer must run without it;
+//  3. layers: the renderer imports from core/ only the browser-safe contract and HTTP client, and no node: module;
+//     a lower floor of core/ never imports a higher one (privacy < ledger < models < datasets, export < studio <
+//     server < cli). core/evaluation still imports the studio's generator and history (issue 14): not yet ruled.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import svelte from 'eslint-plugin-svelte';
@@ -11,6 +14,34 @@ const electronImportBan = {
   paths: [{ name: 'electron', message: 'Only electron/ may import electron: core/ and renderer/ must run without it.' }],
   patterns: [{ group: ['electron/*'], message: 'Only electron/ may import electron.' }],
 };
+
+const coreBase = {
+  paths: [...electronImportBan.paths, ...nonCryptoRngPackages.map((name) => ({ name, message: 'core/ draws randomness only from node:crypto.' }))],
+  patterns: electronImportBan.patterns,
+};
+
+/** The floors of core/ that a folder must not reach (relative imports from inside it). */
+const ABOVE = {
+  privacy: ['ledger', 'native', 'models', 'datasets', 'export', 'evaluation', 'studio', 'server', 'cli'],
+  ledger: ['models', 'datasets', 'export', 'evaluation', 'studio', 'server', 'cli'],
+  models: ['datasets', 'export', 'evaluation', 'studio', 'server', 'cli'],
+  datasets: ['export', 'evaluation', 'studio', 'server', 'cli'],
+  export: ['datasets', 'evaluation', 'studio', 'server', 'cli'],
+  studio: ['server', 'cli'],
+  server: ['cli'],
+};
+const floorRules = Object.entries(ABOVE).map(([floor, above]) => ({
+  files: [`core/${floor}/**/*.{ts,js,mjs,cjs}`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        paths: coreBase.paths,
+        patterns: [...coreBase.patterns, { group: above.map((f) => `../${f}/*`), message: `core/${floor} is below ${above.join(', ')}: a lower floor never imports a higher one (docs/design.md §2).` }],
+      },
+    ],
+  },
+}));
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'out/**', '.vite/**', 'native-models/**/train/**', '**/*.d.ts', 'renderer/dist/**'] },
@@ -38,16 +69,7 @@ export default tseslint.config(
   {
     files: ['core/**/*.{ts,js,mjs,cjs}'],
     rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [
-            ...electronImportBan.paths,
-            ...nonCryptoRngPackages.map((name) => ({ name, message: 'core/ draws randomness only from node:crypto.' })),
-          ],
-          patterns: electronImportBan.patterns,
-        },
-      ],
+      'no-restricted-imports': ['error', coreBase],
       'no-restricted-properties': [
         'error',
         { object: 'Math', property: 'random', message: 'core/ draws randomness only from node:crypto (see core/privacy/entropy.ts).' },
@@ -55,6 +77,27 @@ export default tseslint.config(
       'no-restricted-syntax': [
         'error',
         { selector: "MemberExpression[object.name='Math'][property.value='random']", message: 'core/ draws randomness only from node:crypto.' },
+      ],
+    },
+  },
+  ...floorRules,
+  {
+    files: ['renderer/**/*.{ts,js,svelte}'],
+    ignores: ['renderer/build-if-missing.ts', 'renderer/dist/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: electronImportBan.paths,
+          patterns: [
+            ...electronImportBan.patterns,
+            { group: ['node:*'], message: 'The renderer runs in a browser: no Node modules.' },
+            {
+              regex: '(^|/)core/(?!studio/(contract|http-client)\\.ts$)',
+              message: 'The renderer talks to the studio only through StudioApi: import core/studio/contract.ts or core/studio/http-client.ts, nothing else of core/.',
+            },
+          ],
+        },
       ],
     },
   },

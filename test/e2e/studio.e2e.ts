@@ -33,6 +33,7 @@ const SCREENS = [
   ['generate', 'Generate'],
   ['datasets', 'Datasets'],
   ['budget', 'Budget & ledger'],
+  ['evaluation', 'Evaluation'],
   ['settings', 'Settings'],
 ] as const;
 
@@ -64,6 +65,12 @@ beforeAll(async () => {
   const demoNames = readdirSync(DEMO_FOLDER).filter((n) => n.endsWith('.png'));
   const [studioStarted] = await Promise.all([startStudio(path.join(work, 'home')), ...demoNames.slice(0, CLINIC_IMAGES).map((name) => writeChangedCopy(path.join(DEMO_FOLDER, name), path.join(folder, name)))]);
   studio = studioStarted;
+  // Images of another kind (smooth noise), for the far-from-the-model-set warning.
+  mkdirSync(path.join(work, 'scans'));
+  for (let i = 0; i < 12; i++) {
+    const raw = Buffer.alloc(48 * 48 * 3).map((_, p) => (p * 7919 + i * 104729) % 251);
+    await sharp(raw, { raw: { width: 48, height: 48, channels: 3 } }).blur(1 + (i % 3)).png().toFile(path.join(work, 'scans', `scan-${i}.png`));
+  }
   // And a folder holding two of the Demo's own files, to see the overlap refusal.
   mkdirSync(path.join(work, 'demo-copies'));
   for (const name of demoNames.slice(-2)) cpSync(path.join(DEMO_FOLDER, name), path.join(work, 'demo-copies', name));
@@ -139,6 +146,19 @@ describe.skipIf(!SERVICE_READY)('the studio in a browser', () => {
     const clinicRow = page.locator('tr', { has: page.getByRole('button', { name: 'Show Clinic' }) });
     expect(await clinicRow.locator('[data-testid="budget-remaining"]').innerText()).toBe('ε 1 left');
     await expect.poll(() => page.locator('#detail-heading').innerText()).toBe('Clinic');
+    // What the cap buys, at add time and on the list: 40 images cannot carry their look at ε 0.01 a generation.
+    expect((await page.getByRole('status').allInnerTexts()).join(' ')).toMatch(/About 100 generations left at ε 0\.01 each; there the folder’s look is weak/);
+    expect(await clinicRow.getByTestId('cap-words').innerText()).toMatch(/weak/);
+    expect(await demoRow.getByTestId('cap-words').innerText()).toMatch(/About 100 generations left at ε 0\.1 each; there the folder’s look is strong/);
+    expect(await page.locator('[data-testid="unfamiliar"]').count()).toBe(0); // the Clinic's images are the model's kind
+
+    // A folder of images unlike anything the model set knows is indexed, with a warning for the curator only.
+    await page.locator('#folder-path').fill(path.join(work, 'scans'));
+    await page.locator('#dataset-name').fill('Scans');
+    await page.getByRole('button', { name: 'Add and index' }).click();
+    await expect.poll(() => page.locator('#detail-heading').innerText(), { timeout: 120_000 }).toBe('Scans');
+    await expect.poll(() => page.getByTestId('unfamiliar').count()).toBe(1);
+    expect(await page.getByTestId('unfamiliar').innerText()).toMatch(/unlike anything the model set knows/);
   });
 
   it('previews the cost live, generates, fills the grid and charges exactly the previewed amount', async () => {
@@ -267,6 +287,27 @@ describe.skipIf(!SERVICE_READY)('the studio in a browser', () => {
     expect(await page.locator('[role="alert"]').count()).toBe(0);
     expect(await sidebarRemaining(page)).toBe(left); // no charge
     expect(await text(page, 'generation-params')).toContain('Public-only');
+  });
+
+  it('evaluation: no run before the cost was checked and confirmed; the cost said once; then the report', async () => {
+    await selectDataset(page, 'Demo');
+    await nav(page, 'Evaluation');
+    expect(await page.getByTestId('evaluation-run').count()).toBe(0);
+    await page.getByLabel('Prompts per seed').fill('2');
+    await page.getByLabel('Seeds').fill('1');
+    await page.getByRole('button', { name: 'Check cost' }).click();
+    const plan = page.getByTestId('evaluation-plan');
+    await plan.waitFor({ timeout: 60_000 });
+    expect(await plan.innerText()).toMatch(/^6 audit queries cost ε [\d.]+ of the ε [\d.]+ left\./);
+    const run = page.getByTestId('evaluation-run');
+    expect(await run.isDisabled()).toBe(true);
+    expect(await text(page, 'evaluation-blocker')).toBe('Confirm that the report is for your eyes only.');
+    await page.getByTestId('evaluation-confirm').check();
+    expect(await run.isEnabled()).toBe(true);
+    await run.click();
+    await page.getByTestId('evaluation-table').waitFor({ timeout: 240_000 });
+    expect(await page.getByTestId('evaluation-table').locator('tbody tr').count()).toBe(5);
+    expect(await page.getByTestId('evaluation-run').count()).toBe(0); // spending again needs a new check
   });
 
   it('every control is labelled on every screen, in light and dark; screenshots saved', async () => {

@@ -1,6 +1,6 @@
 /**
  * Headless Chromium for the e2e suite: Debian's /usr/bin/chromium driven by playwright-core (no browser
- * download). Flags per DESIGN §7.
+ * download). Flags from the shared design notes on these machines (chromium headless).
  */
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';

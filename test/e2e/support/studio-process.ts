@@ -17,8 +17,9 @@ export interface StudioProcess {
 
 const URL_WITH_TOKEN = /(http:\/\/127\.0\.0\.1:\d+)\/?\?token=([A-Za-z0-9_-]+)/;
 
-export async function startStudio(home: string, timeoutMs = 180_000): Promise<StudioProcess> {
-  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'bin', 'dprdm.js'), 'serve', '--port', '0'], {
+/** `port` 0 (the default) takes any free port; a fixed one lets a restarted studio keep its address. */
+export async function startStudio(home: string, timeoutMs = 180_000, port = 0): Promise<StudioProcess> {
+  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'bin', 'dprdm.js'), 'serve', '--port', String(port)], {
     cwd: ROOT,
     env: { ...process.env, DPRDM_HOME: home, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
