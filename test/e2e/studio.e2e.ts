@@ -212,6 +212,22 @@ describe.skipIf(!SERVICE_READY)('the studio in a browser', () => {
     expect(files).toEqual(expect.arrayContaining(['manifest.json', 'PRIVACY.md']));
   });
 
+  it('a recalled sample re-renders from the kept condition: the same pixels, nothing charged', async () => {
+    const pixels = async (src: string) => (await sharp(Buffer.from(await (await fetch(`${studio.origin}${src}`)).arrayBuffer())).raw().toBuffer()).toString('base64');
+    const original = await pixels((await page.locator('[data-testid="tile"] img').nth(1).getAttribute('src'))!);
+    const before = await sidebarRemaining(page);
+    await page.getByRole('button', { name: 'Recall the parameters of sample 2' }).click();
+    await expect.poll(() => page.getByTestId('generate').innerText()).toBe('Generate · free (recalled condition)');
+    expect(await page.getByTestId('reuses-condition').count()).toBe(1);
+    await generateAndWait(page, 1);
+    expect(await pixels((await page.locator('[data-testid="tile"] img').first().getAttribute('src'))!)).toBe(original);
+    expect(await sidebarRemaining(page)).toBe(before);
+    // a changed prompt is a new private query again
+    await page.locator('#prompt').fill('a red star in a frame');
+    await expect.poll(() => page.getByTestId('generate').innerText()).toMatch(/^Generate · ε /);
+    await page.locator('#adv-images').fill('2');
+  });
+
   it('cancelling a private generation mid-way says its charge stays spent', async () => {
     await page.locator('#prompt').fill('a green triangle');
     await page.locator('#adv-images').fill('4');

@@ -211,6 +211,35 @@ describe('History', () => {
   });
 });
 
+describe('Recall', () => {
+  it('re-renders a recalled generation’s kept condition for free until a privacy setting changes', async () => {
+    const api = studioApi();
+    const record = {
+      generationId: 'g7', datasetId: 'demo', createdAt: '2026-11-28T10:00:00.000Z', prompt: 'a red star', publicOnly: false, receiptId: 'r7', cancelled: false, conditionHeld: true,
+      parameters: { sigma: 0.03, k: 8, q: 0.4, lambda: 1, epsilonCost: 0.25, influence: 'strong' as const },
+      images: [{ imageId: 'i1', index: 0, seed: 41, guidance: 3, steps: 25, url: '/files/g7/1.png' }, { imageId: 'i2', index: 1, seed: 42, guidance: 3, steps: 25, url: '/files/g7/2.png' }],
+    };
+    vi.mocked(api['generate.rerender']).mockImplementation(async (r: StudioRequest<'generate.rerender'>) => ({ ...record, generationId: 'g8', receiptId: null, chargeSpent: false, cumulativeEpsilon: 2, remainingEpsilon: 8, images: (r.seeds ?? []).map((seed, index) => ({ imageId: `j${index}`, index, seed, guidance: 3, steps: 25, url: `/files/g8/${index}.png` })) }));
+    const app = createAppState(api);
+    component = mount(App, { target: document.body, props: { app } });
+    await settle();
+    app.session.form.recall(record, 42);
+    flushSync();
+    expect(app.session.form.epsilon).toBe(0.25); // the generation's own ε, kept
+    expect(document.querySelector('[data-testid="generate"]')?.textContent).toContain('free (recalled condition)');
+    expect(document.querySelector('[data-testid="reuses-condition"]')?.textContent).toMatch(/costs nothing, and the same\s+seed gives the same pixels/);
+    await app.session.generate();
+    expect(api['generate.run']).not.toHaveBeenCalled();
+    expect(api['generate.rerender']).toHaveBeenCalledWith(expect.objectContaining({ generationId: 'g7', seeds: [42], steps: 25, guidance: 3 }));
+
+    app.session.form.prompt = 'a red star on a dark background'; // a new prompt is a new private query
+    flushSync();
+    expect(app.session.form.reusesCondition('demo')).toBe(false);
+    await app.session.generate();
+    expect(api['generate.run']).toHaveBeenCalledWith(expect.objectContaining({ prompt: 'a red star on a dark background', epsilon: 0.25, seeds: [42] }));
+  });
+});
+
 describe('DatasetsState', () => {
   it('tracks indexing progress with rate and ETA for its own job, and asks before removing', async () => {
     let release!: () => void;

@@ -28,6 +28,12 @@ export class GenerateForm {
   /** Empty = fresh random seeds; a number = seeds seed, seed+1, … */
   seed = $state<number | undefined>(undefined);
 
+  /**
+   * The private generation last recalled whose noisy condition the studio still holds: while the prompt and every
+   * privacy setting stay as recalled, Generate re-renders from it (free; the same seed gives the same pixels).
+   */
+  recalled = $state.raw<{ readonly generationId: string; readonly datasetId: string; readonly prompt: string; readonly epsilon: number; readonly lambda: number; readonly k: number; readonly q: number | undefined } | null>(null);
+
   preview = $state.raw<GenerationPreview | null>(null);
   /** The dataset and ε the shown preview answers (the slider may already have moved on). */
   previewedFor = $state.raw<{ readonly datasetId: string; readonly epsilon: number } | null>(null);
@@ -137,6 +143,19 @@ export class GenerateForm {
     return { ...common, publicOnly: false, epsilon: this.epsilon, lambda: this.lambda, ...this.mechanismOverrides() };
   }
 
+  /** Whether Generate would re-render a recalled generation's kept condition (nothing private changed since). */
+  reusesCondition(datasetId: string | null): boolean {
+    const r = this.recalled;
+    return r !== null && !this.publicOnly && r.datasetId === datasetId && r.prompt === this.prompt.trim() && r.epsilon === this.epsilon && r.lambda === this.lambda && r.k === this.k && r.q === this.q;
+  }
+
+  /** The request for `generate.rerender` of the recalled generation, with this form's seeds, steps and guidance. */
+  rerenderRequest(jobId: string): StudioRequest<'generate.rerender'> {
+    const first = this.seed ?? randomSeed();
+    const seeds = Array.from({ length: this.images }, (_, i) => (first + i) % 2 ** 32);
+    return { generationId: this.recalled!.generationId, seeds, steps: this.steps, guidance: this.guidance, jobId };
+  }
+
   /** Loads a past generation's prompt and parameters back into the form. */
   recall(record: GenerationRecord, imageSeed?: number): void {
     this.prompt = record.prompt;
@@ -152,6 +171,10 @@ export class GenerateForm {
     }
     this.images = imageSeed !== undefined ? 1 : Math.max(1, record.images.length);
     this.seed = imageSeed ?? first?.seed;
+    this.recalled =
+      !record.publicOnly && record.conditionHeld && record.datasetId !== null
+        ? { generationId: record.generationId, datasetId: record.datasetId, prompt: record.prompt, epsilon: this.epsilon, lambda: this.lambda, k: record.parameters.k, q: this.q }
+        : null;
   }
 
   resetAdvanced(): void {

@@ -22,7 +22,7 @@ export class GenerateSession {
     if (this.grid.running) return 'A generation is running.';
     if (this.studio.datasetId === null) return 'Pick or add a dataset.';
     if (this.form.prompt.trim().length === 0) return 'Type a prompt.';
-    if (this.form.publicOnly) return null;
+    if (this.form.publicOnly || this.form.reusesCondition(this.studio.datasetId)) return null; // free either way
     if (this.form.range === null) return 'This dataset’s budget is spent: what is left (under 0.01 % of its cap) buys nothing. Public-only generation still works and costs nothing.';
     const shown = this.form.previewedFor;
     const current = shown !== null && shown.datasetId === this.studio.datasetId && shown.epsilon === this.form.epsilon;
@@ -39,6 +39,18 @@ export class GenerateSession {
     const datasetId = this.studio.datasetId;
     if (!this.canGenerate || !datasetId) return;
     const jobId = newJobId();
+    if (this.form.reusesCondition(datasetId)) {
+      // Nothing private changed since the recall: draw from the kept condition (free, exact for the same seed).
+      const request = this.form.rerenderRequest(jobId);
+      this.grid.begin({ jobId, images: request.seeds!.length, steps: request.steps!, seeds: request.seeds!, publicOnly: false, variations: true, epsilon: this.form.epsilon, label: this.form.prompt.trim() });
+      try {
+        this.grid.complete(await this.studio.api['generate.rerender'](request));
+      } catch (error) {
+        this.grid.fail(error);
+      }
+      await this.afterRun(datasetId);
+      return;
+    }
     const request = this.form.request(datasetId, jobId);
     this.grid.begin({
       jobId,
