@@ -18,7 +18,7 @@ import { loadEvaluationStore } from '../datasets/index.ts';
 import { samplingRateForSizeClass, type Ledger } from '../ledger/index.ts';
 import { conditionVector, ModelHost, tensorToPng, type ExecutionProviderRequest, type Manifest, type ModelService, type PublicRetrievalSet } from '../models/index.ts';
 import { nonPrivateReferenceAggregate } from '../privacy/index.ts';
-import { StudioError, type EvaluateRequest, type EvaluationReport, type EvaluationRow, type StudioEvent } from '../studio/contract.ts';
+import { GENERATION_DEFAULTS, StudioError, type EvaluateRequest, type EvaluationReport, type EvaluationRow, type StudioEvent } from '../studio/contract.ts';
 import { Generator, generationsRoot, type GenerationSpec, type ModelSetIdentity } from '../studio/generator.ts';
 import { HISTORY_FILE, HistoryStore } from '../studio/history.ts';
 import { bootstrapFd, differenceInterval } from './bootstrap.ts';
@@ -105,6 +105,7 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
   // The dataset's own plan unless the request names k or q (a k other than the dataset's gets its size class's q).
   const k = request.k ?? info.k;
   const q = request.q ?? (k === info.k ? info.q : samplingRateForSizeClass(info.sizeClass, k));
+  const lambda = request.lambda ?? manifest.retrieval.lambda ?? GENERATION_DEFAULTS.lambda;
   const D = manifest.embedding.dim;
   const evaluationId = `eval_${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}_${randomUUID().slice(0, 8)}`;
 
@@ -127,7 +128,7 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
     budgets,
     q: q,
     k,
-    lambda: request.lambda,
+    lambda: lambda,
     delta: info.delta,
     steps: request.steps,
     guidance: request.guidance,
@@ -166,7 +167,7 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
         q: q,
         sigma: setting.sigma,
         k,
-        lambda: request.lambda,
+        lambda: lambda,
         kind: 'audit',
         purpose: `evaluation ${evaluationId}: ε ${setting.epsilonTotal} for ${request.plannedQueries} planned queries (seed ${Math.floor(i / plannedPrompts) + 1}/${S}, prompt ${(i % plannedPrompts) + 1}/${plannedPrompts})`,
       }),
@@ -231,17 +232,17 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
           return readFileSync(join(generationsRoot(workHome), out.generation.generationId, out.images[0]!.file));
         };
         const caption = prompts[p]!.caption;
-        pngs[0]![s]![p] = await viaGenerator({ prompt: caption, lambda: request.lambda, render, source: { kind: 'public', datasetId: null, k } });
+        pngs[0]![s]![p] = await viaGenerator({ prompt: caption, lambda: lambda, render, source: { kind: 'public', datasetId: null, k } });
         done++;
         for (const [b, setting] of plan.settings.entries()) {
           const prepaid = receipts[b]![s * plannedPrompts + p]!;
-          pngs[1 + b]![s]![p] = await viaGenerator({ prompt: caption, lambda: request.lambda, render, source: { kind: 'private', datasetId, k, q: q, sigma: setting.sigma }, charge: { prepaid } });
+          pngs[1 + b]![s]![p] = await viaGenerator({ prompt: caption, lambda: lambda, render, source: { kind: 'private', datasetId, k, q: q, sigma: setting.sigma }, charge: { prepaid } });
           done++;
         }
         // NOT PRIVATE: the σ = 0 limit of the same retrieval (same k and q, no noise), rendered exactly like the others
         // but never stored, charged or released. (Exact top-k over every row, RDM's own retrieval, was measured
         // worse than DP here: the decoder is trained on subsampled folder pools; docs/evaluation/README.md.)
-        const cond = conditionVector(manifest.decoder, nonPrivateReferenceAggregate(texts[p]!, retrieval, { k, q: q }), texts[p]!, request.lambda);
+        const cond = conditionVector(manifest.decoder, nonPrivateReferenceAggregate(texts[p]!, retrieval, { k, q: q }), texts[p]!, lambda);
         const img = await models.generate({ cond, count: 1, seeds: [imageSeed], steps: request.steps, guidance: request.guidance }, { signal });
         pngs[labels.length - 1]![s]![p] = await tensorToPng(img.images, size, manifest.decoder.outputRange);
         done++;
@@ -329,7 +330,7 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
       `Paired steps (FD before minus after, 95% interval): ${steps.map((st) => `${st.from} → ${st.to} ${st.fd.toFixed(4)} [${st.interval.low.toFixed(4)}, ${st.interval.high.toFixed(4)}]`).join('; ')}. ` +
       `The miniature reproduction ${holds ? 'HOLDS' : 'does NOT hold'}.`;
     const cumulativeAfter = ledger.getDataset(datasetId).cumulativeEpsilon;
-    const plot = await plotPng(rows, `${deps.datasetName}: FD vs ε (T = ${request.plannedQueries}, q = ${q}, λ = ${request.lambda})`);
+    const plot = await plotPng(rows, `${deps.datasetName}: FD vs ε (T = ${request.plannedQueries}, q = ${q}, λ = ${lambda})`);
     const folder = join(evaluationsRoot(deps.home), evaluationId);
     const report: EvaluationReport = {
       ...base,

@@ -65,7 +65,8 @@ export const previewRequest = z
 const judgedAttributes = z.record(z.string().regex(/^[a-z][a-zA-Z0-9_]*$/).max(40), z.string().max(40));
 
 /** The evaluation's defaults (chosen on the demo world; see docs/evaluation/README.md). */
-export const EVALUATION_DEFAULTS = { budgets: [1, 3, 10], plannedQueries: 10_000, lambda: 0.25, prompts: 100, seeds: 3, steps: 25, guidance: 5, heldOutFraction: 0.2, splitSeed: 1 } as const;
+/** An evaluation renders like a generation: the same guidance and steps, and (unless asked) the model set's λ. */
+export const EVALUATION_DEFAULTS = { budgets: [1, 3, 10], plannedQueries: 10_000, prompts: 100, seeds: 3, steps: GENERATION_DEFAULTS.steps, guidance: GENERATION_DEFAULTS.guidance, heldOutFraction: 0.2, splitSeed: 1 } as const;
 
 export const evaluateRequest = z.strictObject({
   datasetId: id,
@@ -74,7 +75,8 @@ export const evaluateRequest = z.strictObject({
   plannedQueries: z.number().int().min(1).max(10_000_000).default(EVALUATION_DEFAULTS.plannedQueries),
   /** Sampling rate of every evaluation query (the same for all settings; default: the dataset's q). */
   q: z.number().finite().positive().max(1).optional(),
-  lambda: z.number().finite().min(0).max(1).default(EVALUATION_DEFAULTS.lambda),
+  /** Default: the model set's λ (manifest retrieval.lambda), as for a generation. */
+  lambda: z.number().finite().min(0).max(1).optional(),
   /** Neighbours per query (default: the dataset's k); σ = 2z/k, so a larger k needs less noise for the same ε. */
   k: z.number().int().min(1).max(256).optional(),
   /** Prompts (held-out captions) per seed; each is one audit query per budget. */

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { EvaluationReport } from '../../core/studio/contract.ts';
 import { EvaluationState } from '../../renderer/src/state/evaluation.svelte.ts';
 import { fakeApi } from './fake-api.ts';
@@ -35,7 +35,8 @@ describe('EvaluationState', () => {
 
   it('runs only the checked plan, once it fits and the curator confirmed; a changed size needs a new check', async () => {
     const api = fakeApi({ 'evaluate.run': async (r: { dryRun?: boolean }) => report({ dryRun: r.dryRun === true }) });
-    const state = new EvaluationState(api);
+    const afterSpend = vi.fn(async () => undefined);
+    const state = new EvaluationState(api, afterSpend);
     expect(state.runBlocker('demo')).toBe('Check the cost first.');
     await state.run('demo');
     expect(api['evaluate.run']).not.toHaveBeenCalled();
@@ -52,8 +53,9 @@ describe('EvaluationState', () => {
     expect(state.runBlocker('demo')).toBeNull();
     await state.run('demo');
     expect(api['evaluate.run']).toHaveBeenLastCalledWith(expect.objectContaining({ datasetId: 'demo', prompts: 100, seeds: 3, confirmNonPrivate: true }));
-    // spending again needs a new check and a new confirmation
+    // spending again needs a new check and a new confirmation; the budgets shown are refreshed once
     expect(state.runBlocker('demo')).toBe('Check the cost first.');
+    expect(afterSpend).toHaveBeenCalledTimes(1);
   });
 
   it('never offers a run that does not fit', async () => {

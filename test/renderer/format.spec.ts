@@ -62,7 +62,7 @@ describe('the budget meter', () => {
     expect(view.fractionRemaining).toBeCloseTo(0.75, 12);
     expect(view.level).toBe('ok');
     expect(view.detail).toContain('of ε 10');
-    expect(view.detail).toContain('5 generations');
+    expect(view.detail).toContain('5 private queries');
   });
 
   it('warns below a fifth of the cap, says "budget spent" only when nothing more fits, and reports a lock', () => {

@@ -129,7 +129,8 @@ export function meterView(budget: BudgetSummary): MeterView {
   else if (!(remaining >= SPENT_SHARE * cap)) level = 'exhausted'; // what the ε control offers nothing for
   else if (fractionRemaining < LOW_BUDGET_FRACTION) level = 'low';
   const headline = level === 'locked' ? 'Ledger locked' : `ε ${formatEpsilon(remaining)} left`;
-  const queries = `${budget.queries} ${budget.queries === 1 ? 'generation' : 'generations'}`;
+  // every charge: generations and an evaluation's audit queries alike
+  const queries = `${budget.queries} private ${budget.queries === 1 ? 'query' : 'queries'}`;
   const detail =
     level === 'locked'
       ? `${budget.lockedReason ?? 'The ledger failed verification.'} Private generation is off; public-only still works.`

@@ -1,5 +1,6 @@
 import type { StudioApi } from '../../../core/studio/contract.ts';
 import { DatasetsState } from './datasets.svelte.ts';
+import { EvaluationState } from './evaluation.svelte.ts';
 import { LedgerState } from './ledger.svelte.ts';
 import { GenerateSession } from './session.svelte.ts';
 import { SettingsState } from './settings.svelte.ts';
@@ -12,9 +13,10 @@ export interface AppState {
   readonly datasets: DatasetsState;
   readonly ledger: LedgerState;
   readonly settings: SettingsState;
+  readonly evaluation: EvaluationState;
 }
 
 export function createAppState(api: StudioApi, pickFolder?: () => Promise<string | undefined>): AppState {
   const studio = new Studio(api, pickFolder);
-  return { studio, session: new GenerateSession(studio), datasets: new DatasetsState(studio), ledger: new LedgerState(api), settings: new SettingsState(api) };
+  return { studio, session: new GenerateSession(studio), datasets: new DatasetsState(studio), ledger: new LedgerState(api), settings: new SettingsState(api), evaluation: new EvaluationState(api, () => studio.refreshDatasets()) };
 }

@@ -3,7 +3,7 @@ import { readableError, type ReadableError } from '../lib/errors.ts';
 import { newJobId } from '../lib/ids.ts';
 
 /**
- * The Evaluation screen: check the audit cost (a dry run), then — only for that checked plan, once it fits and the
+ * The Evaluation screen's state (one per window, so a report survives a visit to another screen): check the audit cost (a dry run), then — only for that checked plan, once it fits and the
  * curator has confirmed that the report is not differentially private — run it and show its table and plot.
  */
 export class EvaluationState {
@@ -18,7 +18,11 @@ export class EvaluationState {
   error = $state.raw<ReadableError | null>(null);
   private jobId: string | null = null;
 
-  constructor(private readonly api: StudioApi) {}
+  /** `afterSpend` refreshes whatever shows budgets once a run has charged its audit queries. */
+  constructor(
+    private readonly api: StudioApi,
+    private readonly afterSpend: () => Promise<void> = async () => undefined,
+  ) {}
 
   /** The checked plan, if it is for this dataset and the sizes now chosen (a changed size needs a new check). */
   checkedPlan(datasetId: string | null): EvaluationReport | null {
@@ -71,6 +75,7 @@ export class EvaluationState {
       // Spending again needs a fresh check: the budget left has changed.
       this.plan = null;
       this.confirmed = false;
+      await this.afterSpend().catch(() => undefined);
     }
   }
 

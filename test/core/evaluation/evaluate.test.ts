@@ -58,6 +58,8 @@ describe('evaluate.run', () => {
       expect(row.judgeAccuracy).not.toBeNull();
     }
     expect(report.verdict?.summary).toMatch(/miniature reproduction/);
+    // it renders like a generation: the model set's λ and the studio's guidance unless asked otherwise
+    expect(report.parameters).toMatchObject({ lambda: 1, guidance: 3 });
     // one paired step per move up the ε axis and on to the non-private line, each the difference of its rows' FD
     const v = report.verdict!;
     expect(v.steps.map((st) => [st.from, st.to])).toEqual([[report.rows[1]!.label, report.rows[2]!.label], [report.rows[2]!.label, report.rows[3]!.label]]);
