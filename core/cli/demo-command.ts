@@ -15,6 +15,7 @@ import { printJson, type CommandIO } from './io.ts';
 import { progressBar } from './progress-bar.ts';
 import { UsageError } from './usage-error.ts';
 import { withStudioService } from './with-studio-service.ts';
+import { runFolder } from './out-folder.ts';
 
 const TILE = 128;
 const ROWS = 4;
@@ -28,7 +29,7 @@ export async function demoCommand(argv: string[], io: CommandIO): Promise<number
   const steps = optionalNumber(flags, 'steps') ?? 25;
   if (epsilon !== undefined && !(epsilon > 0 && epsilon <= 10)) throw new UsageError(`--epsilon must be in (0, 10], got ${epsilon}`);
   if (!Number.isInteger(steps) || steps < 1 || steps > 200) throw new UsageError(`--steps must be an integer in 1..200, got ${steps}`);
-  const outRoot = resolve(optionalString(flags, 'out') ?? 'dprdm-demo');
+  const outRoot = optionalString(flags, 'out');
 
   return withStudioService(io, { exportAnywhere: true }, async (service) => {
     await service.ensureDemoDataset(indexProgress(io, 'indexing the Demo dataset'), { evenIfRemoved: true });
@@ -36,7 +37,7 @@ export async function demoCommand(argv: string[], io: CommandIO): Promise<number
     // The model set's suggested prompts name content only, so the look of the grid is the folder's.
     const prompts = (await service.handlers['studio.info']({}, {})).modelSet.examplePrompts.slice(0, ROWS);
     if (prompts.length === 0) throw new StudioError('INVALID_REQUEST', 'this model set suggests no prompts for the demo grid');
-    const folder = join(outRoot, new Date().toISOString().replace(/[:.]/g, '-'));
+    const folder = outRoot ? join(resolve(outRoot), new Date().toISOString().replace(/[:.]/g, '-')) : runFolder('dprdm-demo');
     // A refused --out (inside a private folder) must stop the demo before its queries are charged.
     service.checkExportFolder(folder);
     const bar = progressBar(io, 'generating');

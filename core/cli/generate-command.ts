@@ -11,6 +11,7 @@ import { printJson, type CommandIO } from './io.ts';
 import { progressBar } from './progress-bar.ts';
 import { UsageError } from './usage-error.ts';
 import { withStudioService } from './with-studio-service.ts';
+import { runFolder } from './out-folder.ts';
 
 const FLAGS = {
   dataset: { type: 'string' },
@@ -71,14 +72,14 @@ export async function generateCommand(argv: string[], io: CommandIO): Promise<nu
     publicOnly,
   };
   const request = asUsage(() => parseRequest('generate.run', JSON.parse(JSON.stringify(raw)) as unknown));
-  const out = optionalString(flags, 'out');
+  const out = resolve(optionalString(flags, 'out') ?? runFolder('dprdm-out'));
 
   return withStudioService(io, { exportAnywhere: true }, async (service) => {
     // `--dataset demo` works on a fresh studio too: the bundled Demo dataset is indexed first, as on first start.
     if (datasetRef?.toLowerCase() === DEMO_DATASET_NAME.toLowerCase()) await service.ensureDemoDataset(indexProgress(io, 'indexing the Demo dataset'));
     const datasetId = datasetRef === undefined ? undefined : service.resolveDatasetRef(datasetRef);
     // A refused --out (inside a private folder, or existing) must stop the run before its query is charged.
-    service.checkExportFolder(out ? resolve(out) : undefined);
+    service.checkExportFolder(out);
     // A prompt of only unknown words would condition on nothing the model understands: refuse before any charge.
     const check = await service.handlers['prompt.check']({ prompt: request.prompt }, {});
     if (check.tokens > 0 && check.knownTokens === 0) {
@@ -94,7 +95,7 @@ export async function generateCommand(argv: string[], io: CommandIO): Promise<nu
     } finally {
       unsubscribe();
     }
-    const exported = await service.handlers['export.images']({ imageIds: result.images.map((i) => i.imageId), ...(out ? { folder: resolve(out) } : {}) }, {});
+    const exported = await service.handlers['export.images']({ imageIds: result.images.map((i) => i.imageId), folder: out }, {});
     if (flags.values.json) printJson(io, { generation: result, export: exported });
     else {
       const cost = result.publicOnly

@@ -10,6 +10,7 @@ import { asUsage, seedList } from './generate-command.ts';
 import { printJson, type CommandIO } from './io.ts';
 import { UsageError } from './usage-error.ts';
 import { withStudioService } from './with-studio-service.ts';
+import { runFolder } from './out-folder.ts';
 
 export async function rerenderCommand(argv: string[], io: CommandIO): Promise<number> {
   const flags = parseFlags(argv, { seeds: { type: 'string' }, steps: { type: 'string' }, guidance: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } }, 1);
@@ -18,11 +19,11 @@ export async function rerenderCommand(argv: string[], io: CommandIO): Promise<nu
   const request = asUsage(() =>
     parseRequest('generate.rerender', JSON.parse(JSON.stringify({ generationId, seeds: seedList(optionalString(flags, 'seeds')), steps: optionalNumber(flags, 'steps'), guidance: optionalNumber(flags, 'guidance') })) as unknown),
   );
-  const out = optionalString(flags, 'out');
+  const out = resolve(optionalString(flags, 'out') ?? runFolder('dprdm-out'));
   return withStudioService(io, { exportAnywhere: true }, async (service) => {
-    service.checkExportFolder(out ? resolve(out) : undefined);
+    service.checkExportFolder(out);
     const result = await service.handlers['generate.rerender'](request, {});
-    const exported = await service.handlers['export.images']({ imageIds: result.images.map((i) => i.imageId), ...(out ? { folder: resolve(out) } : {}) }, {});
+    const exported = await service.handlers['export.images']({ imageIds: result.images.map((i) => i.imageId), folder: out }, {});
     if (flags.values.json) printJson(io, { generation: result, export: exported });
     else {
       const cost = result.chargeSpent ? `a new private query (receipt ${result.receiptId})` : 'no privacy cost: drawn from the generation’s kept condition';
