@@ -11,7 +11,7 @@ import { DEMO_DATASET_NAME, DEMO_EPSILON_CAP } from '../studio/service.ts';
 import { GENERATION_DEFAULTS, StudioError } from '../studio/contract.ts';
 import { indexProgress } from './dataset-command.ts';
 import { optionalNumber, optionalString, parseFlags } from './flags.ts';
-import { printJson, type CommandIO } from './io.ts';
+import { forPeople, printJson, type CommandIO } from './io.ts';
 import { progressBar } from './progress-bar.ts';
 import { UsageError } from './usage-error.ts';
 import { withStudioService } from './with-studio-service.ts';
@@ -67,7 +67,7 @@ export async function demoCommand(argv: string[], io: CommandIO): Promise<number
       io.stdout(
         `Demo grid (rows: ${prompts.map((p) => `“${p}”`).join(', ')}):\n  ${summary.grid}\n` +
           `Images, manifest.json/csv and PRIVACY.md in ${folder}\n` +
-          `Demo budget: ε ${last?.cumulativeEpsilon?.toPrecision(4)} of ${DEMO_EPSILON_CAP} spent, ε ${last?.remainingEpsilon?.toPrecision(4)} left.\n`,
+          `Demo budget: ε ${forPeople(last?.cumulativeEpsilon)} of ${DEMO_EPSILON_CAP} spent, ε ${forPeople(last?.remainingEpsilon)} left.\n`,
       );
     }
     return 0;

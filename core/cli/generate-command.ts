@@ -7,11 +7,12 @@ import { parseRequest, StudioError, type StudioEvent } from '../studio/contract.
 import { DEMO_DATASET_NAME } from '../studio/service.ts';
 import { indexProgress } from './dataset-command.ts';
 import { optionalNumber, optionalString, parseFlags, requireString } from './flags.ts';
-import { printJson, type CommandIO } from './io.ts';
+import { forPeople, printJson, type CommandIO } from './io.ts';
 import { progressBar } from './progress-bar.ts';
 import { UsageError } from './usage-error.ts';
 import { withStudioService } from './with-studio-service.ts';
 import { runFolder } from './out-folder.ts';
+
 
 const FLAGS = {
   dataset: { type: 'string' },
@@ -100,7 +101,7 @@ export async function generateCommand(argv: string[], io: CommandIO): Promise<nu
     else {
       const cost = result.publicOnly
         ? 'public-only: no private data used, no budget spent'
-        : `ε ${result.parameters.epsilonCost.toPrecision(4)} spent (σ ${result.parameters.sigma?.toPrecision(4)}, k ${result.parameters.k}, q ${result.parameters.q?.toPrecision(3)}; folder influence ${result.parameters.influence ?? 'none'}); ε ${result.cumulativeEpsilon?.toPrecision(4)} spent in all, ε ${result.remainingEpsilon?.toPrecision(4)} left (receipt ${result.receiptId})`;
+        : `ε ${forPeople(result.parameters.epsilonCost)} spent (σ ${forPeople(result.parameters.sigma)}, k ${result.parameters.k}, q ${forPeople(result.parameters.q)}; folder influence ${result.parameters.influence ?? 'none'}); ε ${forPeople(result.cumulativeEpsilon)} spent in all, ε ${forPeople(result.remainingEpsilon)} left (receipt ${result.receiptId})`;
       io.stdout(`${result.images.length} images in ${exported.folder}\n  ${cost}\n  seeds: ${result.images.map((i) => i.seed).join(', ')}\n  provenance: manifest.json, manifest.csv, PRIVACY.md\n`);
     }
     return 0;

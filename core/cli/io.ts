@@ -19,3 +19,8 @@ export const processIO: CommandIO = {
 export function printJson(io: CommandIO, value: unknown): void {
   io.stdout(`${JSON.stringify(value, (key, v: unknown) => (/fingerprint/i.test(key) ? undefined : v))}\n`);
 }
+
+/** A number for people: three significant digits, no trailing zeros (full precision goes to --json). */
+export function forPeople(x: number | null | undefined): string {
+  return x === null || x === undefined || !Number.isFinite(x) ? '—' : String(Number(x.toPrecision(3)));
+}
