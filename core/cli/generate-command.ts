@@ -13,7 +13,6 @@ import { UsageError } from './usage-error.ts';
 import { withStudioService } from './with-studio-service.ts';
 import { runFolder } from './out-folder.ts';
 
-
 const FLAGS = {
   dataset: { type: 'string' },
   prompt: { type: 'string' },
