@@ -1,9 +1,10 @@
 // Project rules that fail the build (docs/design.md §2 and the privacy standards):
 //  1. under core/, no Math.random and no non-cryptographic RNG package — privacy code draws only from node:crypto;
 //  2. nowhere outside electron/ may `electron` be imported — core and renderer must run without it;
-//  3. layers: the renderer imports from core/ only the browser-safe contract and HTTP client, and no node: module;
-//     a lower floor of core/ never imports a higher one (privacy < ledger < models < datasets, export < studio <
-//     server < cli). core/evaluation still imports the studio's generator and history (issue 14): not yet ruled.
+//  3. layers: the renderer imports from core/ only the browser-safe contract folder (core/contract/: the contract
+//     and the HTTP client), and no node: module; core/contract imports nothing else of core/; a lower floor never
+//     imports a higher one (privacy < ledger < models < datasets, export < generation < evaluation < studio <
+//     server < cli).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import svelte from 'eslint-plugin-svelte';
@@ -22,11 +23,14 @@ const coreBase = {
 
 /** The floors of core/ that a folder must not reach (relative imports from inside it). */
 const ABOVE = {
-  privacy: ['ledger', 'native', 'models', 'datasets', 'export', 'evaluation', 'studio', 'server', 'cli'],
-  ledger: ['models', 'datasets', 'export', 'evaluation', 'studio', 'server', 'cli'],
-  models: ['datasets', 'export', 'evaluation', 'studio', 'server', 'cli'],
-  datasets: ['export', 'evaluation', 'studio', 'server', 'cli'],
-  export: ['datasets', 'evaluation', 'studio', 'server', 'cli'],
+  contract: ['privacy', 'ledger', 'native', 'models', 'datasets', 'export', 'generation', 'evaluation', 'studio', 'server', 'cli'],
+  privacy: ['ledger', 'native', 'models', 'datasets', 'export', 'generation', 'evaluation', 'studio', 'server', 'cli'],
+  ledger: ['models', 'datasets', 'export', 'generation', 'evaluation', 'studio', 'server', 'cli'],
+  models: ['datasets', 'export', 'generation', 'evaluation', 'studio', 'server', 'cli'],
+  datasets: ['export', 'generation', 'evaluation', 'studio', 'server', 'cli'],
+  export: ['datasets', 'generation', 'evaluation', 'studio', 'server', 'cli'],
+  generation: ['evaluation', 'studio', 'server', 'cli'],
+  evaluation: ['studio', 'server', 'cli'],
   studio: ['server', 'cli'],
   server: ['cli'],
 };
@@ -93,8 +97,8 @@ export default tseslint.config(
             ...electronImportBan.patterns,
             { group: ['node:*'], message: 'The renderer runs in a browser: no Node modules.' },
             {
-              regex: '(^|/)core/(?!studio/(contract|http-client)\\.ts$)',
-              message: 'The renderer talks to the studio only through StudioApi: import core/studio/contract.ts or core/studio/http-client.ts, nothing else of core/.',
+              regex: '(^|/)core/(?!contract/(contract|http-client)\\.ts$)',
+              message: 'The renderer talks to the studio only through StudioApi: import core/contract/contract.ts or core/contract/http-client.ts, nothing else of core/.',
             },
           ],
         },

@@ -20,7 +20,7 @@ import { judgePngs } from '../core/evaluation/judge.ts';
 import { allRight, type ExpectedAttributes } from '../core/evaluation/metrics.ts';
 import { sizeClassOf } from '../core/ledger/index.ts';
 import { ModelHost, readManifest } from '../core/models/index.ts';
-import { parseRequest, type EvaluationReport, type EvaluationRow, type StudioChannel, type StudioResponses } from '../core/studio/contract.ts';
+import { parseRequest, type EvaluationReport, type EvaluationRow, type StudioChannel, type StudioResponses } from '../core/contract/contract.ts';
 import { createStudioService, DEMO_DATASET_NAME, type StudioService } from '../core/studio/service.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

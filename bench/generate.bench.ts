@@ -7,7 +7,7 @@
  *   (b) a synthetic store of 100,000 seeded random unit vectors of the model's dimension (`importEmbeddings`).
  *
  * The service reports no timings of private steps (privacy rule: contract.ts), so the split is measured from
- * outside: the same building blocks the generator uses (core/studio/generator.ts), in the same order, on the same
+ * outside: the same building blocks the generator uses (core/generation/generator.ts), in the same order, on the same
  * studio home, ledger, history and private store, after the service is closed. Everything runs in a temporary
  * DPRDM home that is removed at the end. Prints figures; asserts nothing.
  *
@@ -26,10 +26,10 @@ import { openLedger, type Ledger } from '../core/ledger/index.ts';
 import { LEDGER_FILE_NAME } from '../core/paths.ts';
 import { conditionVector, ModelHost, retrievalRange, tensorToPng, type ModelService } from '../core/models/index.ts';
 import { privateAggregate } from '../core/privacy/index.ts';
-import { parseRequest, type StudioEvent } from '../core/studio/contract.ts';
-import { generationsRoot, samplingBatches } from '../core/studio/generator.ts';
-import { HISTORY_FILE, HistoryStore, newId, type StoredGeneration, type StoredImage } from '../core/studio/history.ts';
-import { resolveQuery } from '../core/studio/parameters.ts';
+import { parseRequest, type StudioEvent } from '../core/contract/contract.ts';
+import { generationsRoot, samplingBatches } from '../core/generation/generator.ts';
+import { HISTORY_FILE, HistoryStore, newId, type StoredGeneration, type StoredImage } from '../core/generation/history.ts';
+import { resolveQuery } from '../core/generation/parameters.ts';
 import { createStudioService } from '../core/studio/service.ts';
 import { emitJson, jsonMode, machineInfo, ms, say, spread, type Spread } from './report.ts';
 

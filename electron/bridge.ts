@@ -4,7 +4,7 @@
  * crosses IPC and the context bridge; the renderer's IPC transport turns a failed envelope back into a
  * `StudioError`. Type-only and dependency-free: the renderer imports it without pulling in Electron.
  */
-import type { StudioChannel, StudioErrorBody, StudioEvent, StudioRequest, StudioResponses } from '../core/studio/contract.ts';
+import type { StudioChannel, StudioErrorBody, StudioEvent, StudioRequest, StudioResponses } from '../core/contract/contract.ts';
 
 export type IpcEnvelope<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: StudioErrorBody };
 

@@ -2,7 +2,7 @@
  * The contract's channel names as a plain list, for the preload (which must stay small and cannot load zod).
  * The type below fails to compile when the contract gains a channel this list lacks.
  */
-import type { StudioChannel } from '../core/studio/contract.ts';
+import type { StudioChannel } from '../core/contract/contract.ts';
 
 export const STUDIO_CHANNELS = [
   'studio.info',

@@ -6,7 +6,7 @@
  * Unexpected errors are reported without their message: it could carry internal details.
  */
 import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
-import { parseRequest, StudioError, type StudioChannel, type StudioErrorBody, type StudioHandlers } from '../core/studio/contract.ts';
+import { parseRequest, StudioError, type StudioChannel, type StudioErrorBody, type StudioHandlers } from '../core/contract/contract.ts';
 import { ipcChannel, IPC_PICK_FOLDER, type IpcEnvelope } from './bridge.ts';
 import { STUDIO_CHANNELS } from './channels.ts';
 import { isAppUrl } from './security.ts';

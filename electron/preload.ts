@@ -4,7 +4,7 @@
  * Bundled to CommonJS (sandboxed preloads cannot load ES modules).
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { StudioEvent } from '../core/studio/contract.ts';
+import type { StudioEvent } from '../core/contract/contract.ts';
 import { ipcChannel, IPC_EVENT_CHANNEL, IPC_PICK_FOLDER, type StudioBridge } from './bridge.ts';
 import { STUDIO_CHANNELS } from './channels.ts';
 

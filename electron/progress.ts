@@ -1,7 +1,7 @@
 /**
  * Taskbar/dock progress from the studio's progress events: the running job's fraction, cleared when it ends.
  */
-import type { StudioEvent } from '../core/studio/contract.ts';
+import type { StudioEvent } from '../core/contract/contract.ts';
 
 export interface ProgressTarget {
   setProgressBar(progress: number): void;

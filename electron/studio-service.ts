@@ -7,7 +7,7 @@ import { utilityProcess } from 'electron';
 import type { ModelChannelSpawn } from '../core/models/index.ts';
 import { createStudioService } from '../core/studio/service.ts';
 import { utilityProcessSpawn, type UtilityProcessApi } from './model-process.ts';
-import type { StudioEvent, StudioHandlers } from '../core/studio/contract.ts';
+import type { StudioEvent, StudioHandlers } from '../core/contract/contract.ts';
 
 export interface DesktopStudioService {
   readonly handlers: StudioHandlers;

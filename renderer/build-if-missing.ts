@@ -18,7 +18,7 @@ function newest(dir: string): number {
   return latest;
 }
 
-/** True when renderer/dist is missing or older than renderer/src, renderer/index.html or the contract. */
+/** True when renderer/dist is missing or older than renderer/src, renderer/index.html or the contract folder (core/contract/). */
 export function rendererIsStale(): boolean {
   let builtAt: number;
   try {
@@ -26,7 +26,7 @@ export function rendererIsStale(): boolean {
   } catch {
     return true;
   }
-  const sources = Math.max(newest(join(here, 'src')), statSync(join(here, 'index.html')).mtimeMs, statSync(join(here, '..', 'core', 'studio', 'contract.ts')).mtimeMs);
+  const sources = Math.max(newest(join(here, 'src')), statSync(join(here, 'index.html')).mtimeMs, newest(join(here, '..', 'core', 'contract')));
   return sources > builtAt;
 }
 

@@ -40,8 +40,8 @@ describe('project lint rules', () => {
     expect(await ruleIds(uses('../../../core/ledger/planner.ts'), 'renderer/src/state/bad.svelte.ts')).toContain('no-restricted-imports');
     expect(await ruleIds(uses('../../../core/studio/service.ts'), 'renderer/src/lib/bad.ts')).toContain('no-restricted-imports');
     expect(await ruleIds(uses('node:fs'), 'renderer/src/lib/bad.ts')).toContain('no-restricted-imports');
-    expect(await ruleIds(uses('../../../core/studio/contract.ts'), 'renderer/src/lib/good.ts')).toEqual([]);
-    expect(await ruleIds(uses('../../../core/studio/http-client.ts'), 'renderer/src/lib/good.ts')).toEqual([]);
+    expect(await ruleIds(uses('../../../core/contract/contract.ts'), 'renderer/src/lib/good.ts')).toEqual([]);
+    expect(await ruleIds(uses('../../../core/contract/http-client.ts'), 'renderer/src/lib/good.ts')).toEqual([]);
   });
 
   it('forbid a lower floor of core/ to import a higher one, and keep the RNG ban there', async () => {
@@ -51,9 +51,14 @@ describe('project lint rules', () => {
     expect(await ruleIds(uses('../datasets/index.ts'), 'core/models/bad.ts')).toContain('no-restricted-imports');
     expect(await ruleIds(uses('../cli/main.ts'), 'core/studio/bad.ts')).toContain('no-restricted-imports');
     expect(await ruleIds(uses('../cli/main.ts'), 'core/server/bad.ts')).toContain('no-restricted-imports');
+    expect(await ruleIds(uses('../studio/service.ts'), 'core/evaluation/bad.ts')).toContain('no-restricted-imports');
+    expect(await ruleIds(uses('../evaluation/run.ts'), 'core/generation/bad.ts')).toContain('no-restricted-imports');
+    expect(await ruleIds(uses('../ledger/index.ts'), 'core/contract/bad.ts')).toContain('no-restricted-imports');
     expect(await ruleIds("import seedrandom from 'seedrandom';\nexport const r = seedrandom;\n", 'core/privacy/x.ts')).toContain('no-restricted-imports');
     // downward is fine
     expect(await ruleIds(uses('../ledger/index.ts'), 'core/datasets/good.ts')).toEqual([]);
+    expect(await ruleIds(uses('../generation/generator.ts'), 'core/evaluation/good.ts')).toEqual([]);
+    expect(await ruleIds(uses('../contract/contract.ts'), 'core/ledger/good.ts')).toEqual([]);
     expect(await ruleIds(uses('../privacy/index.ts'), 'core/ledger/good.ts')).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import { optionalNumber, optionalString, parseFlags } from './flags.ts';
 import { printJson, type CommandIO } from './io.ts';
 import { progressBar } from './progress-bar.ts';
 import { UsageError } from './usage-error.ts';
-import { plannedSpend } from '../studio/parameters.ts';
+import { plannedSpend } from '../generation/parameters.ts';
 import { resolveDatasetArgument } from './dataset-ref.ts';
 
 /** n thing(s), as a person writes it. */

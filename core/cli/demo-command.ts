@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { insertChunksBeforeEnd, internationalTextChunk, textChunk } from '../export/png-text-chunks.ts';
 import { DEMO_DATASET_NAME, DEMO_EPSILON_CAP } from '../studio/service.ts';
-import { GENERATION_DEFAULTS, StudioError } from '../studio/contract.ts';
+import { GENERATION_DEFAULTS, StudioError } from '../contract/contract.ts';
 import { indexProgress } from './dataset-command.ts';
 import { optionalNumber, optionalString, parseFlags } from './flags.ts';
 import { forPeople, printJson, type CommandIO } from './io.ts';

@@ -6,7 +6,7 @@
  */
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseRequest, StudioError, type EvaluationReport, type StudioEvent } from '../studio/contract.ts';
+import { parseRequest, StudioError, type EvaluationReport, type StudioEvent } from '../contract/contract.ts';
 import { DEMO_DATASET_NAME } from '../studio/service.ts';
 import { terminalTable } from '../evaluation/table.ts';
 import { indexProgress } from './dataset-command.ts';

@@ -3,7 +3,7 @@
  * provenance and privacy statement. The request is validated by the same schema the HTTP API and the window use.
  */
 import { resolve } from 'node:path';
-import { parseRequest, StudioError, type StudioEvent } from '../studio/contract.ts';
+import { parseRequest, StudioError, type StudioEvent } from '../contract/contract.ts';
 import { DEMO_DATASET_NAME } from '../studio/service.ts';
 import { indexProgress } from './dataset-command.ts';
 import { optionalNumber, optionalString, parseFlags, requireString } from './flags.ts';

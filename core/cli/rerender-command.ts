@@ -4,7 +4,7 @@
  * read — exported like `dprdm generate` exports. The same seed gives the same pixels.
  */
 import { resolve } from 'node:path';
-import { parseRequest } from '../studio/contract.ts';
+import { parseRequest } from '../contract/contract.ts';
 import { optionalNumber, optionalString, parseFlags } from './flags.ts';
 import { asUsage, seedList } from './generate-command.ts';
 import { printJson, type CommandIO } from './io.ts';

@@ -1,4 +1,4 @@
-import type { StudioError } from '../studio/contract.ts';
+import type { StudioError } from '../contract/contract.ts';
 import type { CommandIO } from './io.ts';
 
 /**

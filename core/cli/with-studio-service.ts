@@ -1,4 +1,4 @@
-import { StudioError } from '../studio/contract.ts';
+import { StudioError } from '../contract/contract.ts';
 import { createStudioService, type StudioService, type StudioServiceOptions } from '../studio/service.ts';
 import type { CommandIO } from './io.ts';
 import { reportStudioError } from './studio-error.ts';

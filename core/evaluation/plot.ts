@@ -4,7 +4,7 @@
  * SVG and rasterised with sharp.
  */
 import sharp from 'sharp';
-import type { EvaluationRow } from '../studio/contract.ts';
+import type { EvaluationRow } from '../contract/contract.ts';
 
 const W = 640;
 const H = 400;

@@ -1,5 +1,5 @@
 /** The evaluation table as terminal text and as markdown (both from the same rows). */
-import type { EvaluationReport, EvaluationRow } from '../studio/contract.ts';
+import type { EvaluationReport, EvaluationRow } from '../contract/contract.ts';
 
 const f4 = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(4));
 const f3 = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(3));

@@ -9,8 +9,8 @@
  * tries every k the decoder was trained with and keeps the one with the smallest σ at the same cost.
  */
 import { admits, epsilonOfRdp, planFilter, queryRdpAt, rdpBudget, remainingEpsilon, sigmaForCost, type RenyiFilter } from './filter.ts';
-import type { FolderInfluence } from './folder-influence.ts';
-import { SPENT_SHARE } from './spent-share.ts';
+import type { FolderInfluence } from '../contract/folder-influence.ts';
+import { SPENT_SHARE } from '../contract/spent-share.ts';
 import { classHoldsNeighbours, samplingRateForSizeClass, type SizeClass } from './size-class.ts';
 
 export type { FolderInfluence };

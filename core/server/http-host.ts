@@ -15,7 +15,7 @@ import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { isStudioChannel, parseRequest, StudioError, type StudioErrorCode, type StudioEvent, type StudioHandlers } from '../studio/contract.ts';
+import { isStudioChannel, parseRequest, StudioError, type StudioErrorCode, type StudioEvent, type StudioHandlers } from '../contract/contract.ts';
 
 export interface HttpHostOptions {
   readonly handlers: StudioHandlers;

@@ -8,7 +8,7 @@ import { DatasetCancelledError, DatasetError, DatasetIndexNotFoundError } from '
 import { BudgetExceededError, DatasetNotFoundError, DatasetOverlapError, floorSignificant, LedgerError, LedgerLockedError, SPENT_SHARE } from '../ledger/index.ts';
 import { ModelAbortError, ModelSetError } from '../models/index.ts';
 import { CalibrationError, PrivacyParameterError } from '../privacy/index.ts';
-import { StudioError } from './contract.ts';
+import { StudioError } from '../contract/contract.ts';
 
 export type ErrorScope = 'generation' | 'curator';
 

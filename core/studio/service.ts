@@ -49,13 +49,13 @@ import {
   type StudioEvent,
   type StudioHandlers,
   type StudioInfo,
-} from './contract.ts';
+} from '../contract/contract.ts';
 import { runEvaluation } from '../evaluation/run.ts';
 import { describeOverlap, toStudioError, type ErrorScope } from './errors.ts';
-import { Generator, generationsRoot, toGeneratedImage, type GenerationOutcome, type GenerationSpec, type ModelSetIdentity } from './generator.ts';
-import { HISTORY_FILE, HistoryStore, type StoredGeneration } from './history.ts';
+import { Generator, generationsRoot, toGeneratedImage, type GenerationOutcome, type GenerationSpec, type ModelSetIdentity } from '../generation/generator.ts';
+import { HISTORY_FILE, HistoryStore, type StoredGeneration } from '../generation/history.ts';
 import { JobRegistry } from './jobs.ts';
-import { plannedSpend, resolveQuery } from './parameters.ts';
+import { plannedSpend, resolveQuery } from '../generation/parameters.ts';
 import { KeyedSerialQueue } from './serial-queue.ts';
 import { readSettings, writeSettings, type Settings } from './settings.ts';
 

@@ -1,5 +1,5 @@
 import { vi } from 'vitest';
-import { studioChannels, type StudioChannel, type StudioHandlers } from '../../core/studio/contract.ts';
+import { studioChannels, type StudioChannel, type StudioHandlers } from '../../core/contract/contract.ts';
 import type { SenderCheck } from '../../electron/ipc.ts';
 
 // Tests never import `electron`, not even its types: the event type comes from the shell's own signature.

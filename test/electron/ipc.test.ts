@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { StudioError, studioChannels, type StudioChannel } from '../../core/studio/contract.ts';
+import { StudioError, studioChannels, type StudioChannel } from '../../core/contract/contract.ts';
 import { ipcChannel, IPC_PICK_FOLDER } from '../../electron/bridge.ts';
 import { STUDIO_CHANNELS } from '../../electron/channels.ts';
 import { registerShellIpc, registerStudioIpc, toEnvelopeError, trustedSender } from '../../electron/ipc.ts';

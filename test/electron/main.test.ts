@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { studioChannels } from '../../core/studio/contract.ts';
+import { studioChannels } from '../../core/contract/contract.ts';
 import { CONTENT_SECURITY_POLICY } from '../../electron/security.ts';
 import { echoHandlers, eventFrom } from './fakes.ts';
 

@@ -132,7 +132,7 @@ describe('forge.config.ts', () => {
     const ignore = forge.packagerConfig?.ignore as RegExp[];
     const ignored = (p: string) => ignore.some((re) => re.test(p));
     expect(ignored('/test/electron/ipc.test.ts')).toBe(true);
-    expect(ignored('/core/studio/contract.ts')).toBe(true); // bundled into out/electron/main.mjs
+    expect(ignored('/core/contract/contract.ts')).toBe(true); // bundled into out/electron/main.mjs
     expect(ignored('/out/electron/main.mjs')).toBe(false);
     expect(ignored('/out/native/better_sqlite3-electron-abi140.node')).toBe(false);
     expect(ignored('/native-models/looks-v1/train/models.py')).toBe(true);

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { studioChannels } from '../../core/studio/contract.ts';
+import { studioChannels } from '../../core/contract/contract.ts';
 import type { StudioBridge } from '../../electron/bridge.ts';
 
 // The preload runs in Electron's sandbox; here `electron` is a mock and never loads.

@@ -4,7 +4,7 @@ import App from '../../renderer/src/App.svelte';
 import { createAppState } from '../../renderer/src/state/app.ts';
 import { DatasetsState } from '../../renderer/src/state/datasets.svelte.ts';
 import { Studio } from '../../renderer/src/state/studio.svelte.ts';
-import { StudioError, type GenerationResult, type StudioRequest } from '../../core/studio/contract.ts';
+import { StudioError, type GenerationResult, type StudioRequest } from '../../core/contract/contract.ts';
 import { dataset, fakeApi, previewFor } from './fake-api.ts';
 
 // jsdom has no ResizeObserver (the ledger chart measures its width with bind:clientWidth).

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import EpsilonControl from '../../renderer/src/components/EpsilonControl.svelte';
 import { DEBOUNCE_MS, GenerateForm } from '../../renderer/src/state/generate.svelte.ts';
 import { epsilonFromSlider, sliderFromEpsilon } from '../../renderer/src/lib/format.ts';
-import { StudioError, type StudioRequest } from '../../core/studio/contract.ts';
+import { StudioError, type StudioRequest } from '../../core/contract/contract.ts';
 import { fakeApi, previewFor } from './fake-api.ts';
 
 let component: ReturnType<typeof mount> | undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { EvaluationReport } from '../../core/studio/contract.ts';
+import type { EvaluationReport } from '../../core/contract/contract.ts';
 import { EvaluationState } from '../../renderer/src/state/evaluation.svelte.ts';
 import { fakeApi } from './fake-api.ts';
 

@@ -1,6 +1,6 @@
 import { vi } from 'vitest';
-import type { BudgetSummary, DatasetSummary, GenerationPreview, StudioApi, StudioEvent } from '../../core/studio/contract.ts';
-import { studioChannels, type StudioChannel } from '../../core/studio/contract.ts';
+import type { BudgetSummary, DatasetSummary, GenerationPreview, StudioApi, StudioEvent } from '../../core/contract/contract.ts';
+import { studioChannels, type StudioChannel } from '../../core/contract/contract.ts';
 
 export function budget(over: Partial<BudgetSummary> = {}): BudgetSummary {
   return { epsilonCap: 10, delta: 1e-6, spentEpsilon: 2, remainingEpsilon: 8, queries: 4, locked: false, ...over };

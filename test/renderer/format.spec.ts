@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EPSILON_MAX, EPSILON_MIN, SLIDER_STEPS, capWords, epsilonFromSlider, plural, formatEpsilon, ledgerChart, meterView, niceNumber, niceTicks, sliderFromEpsilon } from '../../renderer/src/lib/format.ts';
-import type { LedgerEntry } from '../../core/studio/contract.ts';
+import type { LedgerEntry } from '../../core/contract/contract.ts';
 import { budget } from './fake-api.ts';
 
 describe('the ε slider (log scale)', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StudioError, type LedgerView } from '../../core/studio/contract.ts';
+import { StudioError, type LedgerView } from '../../core/contract/contract.ts';
 import { readableError } from '../../renderer/src/lib/errors.ts';
 import { DatasetsState } from '../../renderer/src/state/datasets.svelte.ts';
 import { LedgerState } from '../../renderer/src/state/ledger.svelte.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { StudioError, studioChannels } from '../../core/studio/contract.ts';
+import { StudioError, studioChannels } from '../../core/contract/contract.ts';
 import { chooseTransport, createIpcStudioApi } from '../../renderer/src/lib/transport.ts';
 import { readableError } from '../../renderer/src/lib/errors.ts';
 import type { StudioBridge } from '../../electron/bridge.ts';

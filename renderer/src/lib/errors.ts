@@ -1,4 +1,4 @@
-import { StudioError, type StudioErrorBody, type StudioErrorCode } from '../../../core/studio/contract.ts';
+import { StudioError, type StudioErrorBody, type StudioErrorCode } from '../../../core/contract/contract.ts';
 import { formatEpsilon } from './format.ts';
 
 export interface ReadableError {

@@ -2,7 +2,7 @@
  * Pure arithmetic and wording for the UI: the log-scale ε slider, budget meter levels, number formats and the
  * ledger chart geometry. No Svelte, no DOM: the component tests exercise these directly.
  */
-import { SPENT_SHARE, type BudgetSummary, type LedgerEntry } from '../../../core/studio/contract.ts';
+import { SPENT_SHARE, type BudgetSummary, type LedgerEntry } from '../../../core/contract/contract.ts';
 
 // ---- the ε slider (log scale) ----------------------------------------------------------------------------------
 

@@ -4,8 +4,8 @@
  *  - HTTP: `createHttpStudioApi` against the local host that served this page (same origin), with the token the
  *    printed URL carried (./session-token.ts) as a Bearer header.
  */
-import { studioChannels, StudioError, type StudioApi, type StudioChannel } from '../../../core/studio/contract.ts';
-import { createHttpStudioApi } from '../../../core/studio/http-client.ts';
+import { studioChannels, StudioError, type StudioApi, type StudioChannel } from '../../../core/contract/contract.ts';
+import { createHttpStudioApi } from '../../../core/contract/http-client.ts';
 import type { IpcEnvelope, StudioBridge } from '../../../electron/bridge.ts';
 import { takeSessionToken } from './session-token.ts';
 

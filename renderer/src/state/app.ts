@@ -1,4 +1,4 @@
-import type { StudioApi } from '../../../core/studio/contract.ts';
+import type { StudioApi } from '../../../core/contract/contract.ts';
 import { DatasetsState } from './datasets.svelte.ts';
 import { EvaluationState } from './evaluation.svelte.ts';
 import { LedgerState } from './ledger.svelte.ts';

@@ -1,4 +1,4 @@
-import type { DatasetDetail, StudioEvent } from '../../../core/studio/contract.ts';
+import type { DatasetDetail, StudioEvent } from '../../../core/contract/contract.ts';
 import { readableError, type ReadableError } from '../lib/errors.ts';
 import { newJobId } from '../lib/ids.ts';
 import { capWords, plural } from '../lib/format.ts';

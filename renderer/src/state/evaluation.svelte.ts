@@ -1,4 +1,4 @@
-import type { EvaluationReport, StudioApi, StudioEvent } from '../../../core/studio/contract.ts';
+import type { EvaluationReport, StudioApi, StudioEvent } from '../../../core/contract/contract.ts';
 import { readableError, type ReadableError } from '../lib/errors.ts';
 import { newJobId } from '../lib/ids.ts';
 

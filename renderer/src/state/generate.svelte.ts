@@ -1,4 +1,4 @@
-import { GENERATION_DEFAULTS, type GenerationPreview, type GenerationRecord, type PromptCheck, type StudioApi, type StudioRequest } from '../../../core/studio/contract.ts';
+import { GENERATION_DEFAULTS, type GenerationPreview, type GenerationRecord, type PromptCheck, type StudioApi, type StudioRequest } from '../../../core/contract/contract.ts';
 import { readableError, type ReadableError } from '../lib/errors.ts';
 import { EPSILON_MAX, EPSILON_MIN, epsilonFromSlider, randomSeed, sliderFromEpsilon } from '../lib/format.ts';
 

@@ -1,5 +1,5 @@
 import { SvelteSet } from 'svelte/reactivity';
-import { StudioError, type ExportResult, type GeneratedImage, type GenerationRecord, type GenerationResult, type StudioEvent } from '../../../core/studio/contract.ts';
+import { StudioError, type ExportResult, type GeneratedImage, type GenerationRecord, type GenerationResult, type StudioEvent } from '../../../core/contract/contract.ts';
 import { readableError, type ReadableError } from '../lib/errors.ts';
 import { formatEpsilon } from '../lib/format.ts';
 

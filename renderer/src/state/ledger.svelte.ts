@@ -1,4 +1,4 @@
-import type { LedgerExport, LedgerView, StudioApi, VerifyResult } from '../../../core/studio/contract.ts';
+import type { LedgerExport, LedgerView, StudioApi, VerifyResult } from '../../../core/contract/contract.ts';
 import { readableError, type ReadableError } from '../lib/errors.ts';
 
 /** The Budget & ledger screen: the dataset's ledger, its verification and exports. */

@@ -1,4 +1,4 @@
-import type { GenerationRecord } from '../../../core/studio/contract.ts';
+import type { GenerationRecord } from '../../../core/contract/contract.ts';
 import { readableError } from '../lib/errors.ts';
 import { randomSeed } from '../lib/format.ts';
 import { newJobId } from '../lib/ids.ts';

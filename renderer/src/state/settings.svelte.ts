@@ -1,4 +1,4 @@
-import type { StudioApi, StudioSettings } from '../../../core/studio/contract.ts';
+import type { StudioApi, StudioSettings } from '../../../core/contract/contract.ts';
 import { readableError, type ReadableError } from '../lib/errors.ts';
 
 export class SettingsState {

@@ -1,4 +1,4 @@
-import type { ConnectionState, DatasetSummary, StudioApi, StudioEvent, StudioInfo } from '../../../core/studio/contract.ts';
+import type { ConnectionState, DatasetSummary, StudioApi, StudioEvent, StudioInfo } from '../../../core/contract/contract.ts';
 import { readableError, type ReadableError } from '../lib/errors.ts';
 
 export type Screen = 'datasets' | 'generate' | 'budget' | 'evaluation' | 'settings';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultModelDir } from '../../../core/datasets/index.ts';
-import { parseRequest, StudioError, type EvaluateRequest } from '../../../core/studio/contract.ts';
+import { parseRequest, StudioError, type EvaluateRequest } from '../../../core/contract/contract.ts';
 import { createStudioService, type StudioService } from '../../../core/studio/service.ts';
 import { runCli } from '../cli/run-cli.ts';
 

@@ -5,7 +5,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpHost, type HttpHost } from '../../../core/server/http-host.ts';
-import { studioChannels, type DatasetSummary } from '../../../core/studio/contract.ts';
+import { studioChannels, type DatasetSummary } from '../../../core/contract/contract.ts';
 import { createStudioService, type StudioService } from '../../../core/studio/service.ts';
 import { cleanupTemp, localApi, privateFolder, tempDir } from '../studio/helpers.ts';
 

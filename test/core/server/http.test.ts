@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readTextChunks } from '../../../core/export/png-text-chunks.ts';
 import { fileSignature, startHttpHost, type HttpHost } from '../../../core/server/http-host.ts';
-import type { DatasetSummary, GenerationResult, StudioApi } from '../../../core/studio/contract.ts';
-import { createHttpStudioApi } from '../../../core/studio/http-client.ts';
+import type { DatasetSummary, GenerationResult, StudioApi } from '../../../core/contract/contract.ts';
+import { createHttpStudioApi } from '../../../core/contract/http-client.ts';
 import { createStudioService, type StudioService } from '../../../core/studio/service.ts';
 import { cleanupTemp, EventLog, pngProvenance, privateFolder, rejectionOf, tempDir } from '../studio/helpers.ts';
 

@@ -1,7 +1,7 @@
 // Cancellation with the real models: before the charge nothing is spent (CANCELLED, no ledger row); after the
 // charge the result says cancelled and that the charge was spent, and the ledger keeps the row.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DatasetSummary, GenerationResult } from '../../../core/studio/contract.ts';
+import type { DatasetSummary, GenerationResult } from '../../../core/contract/contract.ts';
 import { createStudioService, type StudioService } from '../../../core/studio/service.ts';
 import { cleanupTemp, EventLog, localApi, privateFolder, rejectionOf, tempDir } from './helpers.ts';
 

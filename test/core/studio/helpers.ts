@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { defaultModelDir } from '../../../core/datasets/index.ts';
 import { readTextChunks } from '../../../core/export/png-text-chunks.ts';
 import type { ImageProvenance } from '../../../core/export/provenance.ts';
-import { parseRequest, type StudioChannel, type StudioEvent, type StudioRequest, type StudioResponses } from '../../../core/studio/contract.ts';
+import { parseRequest, type StudioChannel, type StudioEvent, type StudioRequest, type StudioResponses } from '../../../core/contract/contract.ts';
 import type { StudioService } from '../../../core/studio/service.ts';
 
 export const DEMO_FOLDER = join(defaultModelDir(), 'demo-private');

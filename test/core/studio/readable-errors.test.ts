@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StudioError } from '../../../core/studio/contract.ts';
+import { StudioError } from '../../../core/contract/contract.ts';
 import { describeOverlap, toStudioError } from '../../../core/studio/errors.ts';
 import { BudgetExceededError, DatasetOverlapError } from '../../../core/ledger/index.ts';
 

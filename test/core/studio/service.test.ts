@@ -6,7 +6,7 @@ import { join, relative } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultModelDir } from '../../../core/datasets/index.ts';
-import type { DatasetSummary, GenerationPreview, GenerationResult } from '../../../core/studio/contract.ts';
+import type { DatasetSummary, GenerationPreview, GenerationResult } from '../../../core/contract/contract.ts';
 import { openLedger } from '../../../core/ledger/index.ts';
 import { LEDGER_FILE_NAME } from '../../../core/paths.ts';
 import { createStudioService, type StudioService } from '../../../core/studio/service.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { samplingBatches } from '../../../core/studio/generator.ts';
+import { samplingBatches } from '../../../core/generation/generator.ts';
 
 describe('samplingBatches', () => {
   it('samples the first image alone, then batches of four, covering every image once', () => {

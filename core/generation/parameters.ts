@@ -5,7 +5,7 @@
  * Nothing here reads the exact number of images.
  */
 import { folderInfluence, planGeneration, samplingRateForSizeClass, sigmaForCost, signalToNoise, type DatasetInfo, type FolderInfluence, type RetrievalRange } from '../ledger/index.ts';
-import { StudioError } from './contract.ts';
+import { StudioError } from '../contract/contract.ts';
 
 /** Below an expected 2·k rows (at the class's smallest size) the top-k is mostly zero padding: warn. */
 export const THIN_SUBSAMPLE_PER_NEIGHBOUR = 2;

@@ -3,8 +3,8 @@
 // and onConnection says 'lost' when it drops and 'restored' when it is back; calls work again without a reload.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHttpHost, type HttpHost } from '../../../core/server/http-host.ts';
-import type { ConnectionState, StudioEvent, StudioHandlers } from '../../../core/studio/contract.ts';
-import { createHttpStudioApi } from '../../../core/studio/http-client.ts';
+import type { ConnectionState, StudioEvent, StudioHandlers } from '../../../core/contract/contract.ts';
+import { createHttpStudioApi } from '../../../core/contract/http-client.ts';
 
 const info = { version: '0', modelSet: { name: 'm', version: '1', embeddingDim: 4, k: 8, examplePrompts: [] }, dataDirectory: '/x', executionProviders: [] };
 const handlers = { 'studio.info': async () => info } as unknown as StudioHandlers;

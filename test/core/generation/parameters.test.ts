@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { epsilonOfRdp, planFilter, queryRdpAt, samplingRateForSizeClass, type RenyiFilter } from '../../../core/ledger/index.ts';
-import { plannedSpend, resolveQuery, type DatasetPlan } from '../../../core/studio/parameters.ts';
+import { plannedSpend, resolveQuery, type DatasetPlan } from '../../../core/generation/parameters.ts';
 import type { RetrievalRange } from '../../../core/ledger/index.ts';
 
 const sizeClass = { lower: 2000, upper: 5000 };

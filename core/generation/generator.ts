@@ -15,7 +15,7 @@ import { insertChunksBeforeEnd, internationalTextChunk, textChunk } from '../exp
 import type { Ledger, LedgerReceipt } from '../ledger/index.ts';
 import { conditionVector, ModelAbortError, tensorToPng, type GenerateProgress, type ModelService, type PublicRetrievalSet } from '../models/index.ts';
 import { privateAggregate, publicAggregate } from '../privacy/index.ts';
-import { StudioError, type GeneratedImage, type StudioEvent } from './contract.ts';
+import { StudioError, type GeneratedImage, type StudioEvent } from '../contract/contract.ts';
 import { HistoryStore, newId, type PrivacyFacts, type StoredGeneration, type StoredImage } from './history.ts';
 
 /** Images sampled per decoder call: small enough that the grid fills progressively. */

@@ -10,8 +10,8 @@
  * generation, history, export or logs.)
  */
 import { z } from 'zod';
-import type { FolderInfluence } from '../ledger/folder-influence.ts';
-export { SPENT_SHARE } from '../ledger/spent-share.ts';
+import type { FolderInfluence } from './folder-influence.ts';
+export { SPENT_SHARE } from './spent-share.ts';
 
 // ---- shared request pieces -------------------------------------------------------------------------------
 
