@@ -6,29 +6,27 @@
  *   (a) the demo dataset (native-models/looks-v1/demo-private, 2,000 images, indexed through `datasets.add`) and
  *   (b) a synthetic store of 100,000 seeded random unit vectors of the model's dimension (`importEmbeddings`).
  *
- * The service reports no timings of private steps (privacy rule: contract.ts), so the split is measured from
- * outside: the same building blocks the generator uses (core/generation/generator.ts), in the same order, on the same
- * studio home, ledger, history and private store, after the service is closed. Everything runs in a temporary
+ * The service reports no timings of private steps (privacy rule: contract.ts), so the split runs the studio's own
+ * Generator (core/generation/generator.ts) with its bench-only probe, on the same studio home, ledger, history and
+ * private store, after the service is closed. Everything runs in a temporary
  * DPRDM home that is removed at the end. Prints figures; asserts nothing.
  *
  * Usage: tsx bench/generate.bench.ts [--quick] [--json] [--reps N] [--rows N]
  *   --quick: 3 repetitions and 20 private-step repetitions (default 7 and 100); --rows: synthetic store size.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { importEmbeddings, loadPrivateStore, toNpy, type PrivateStore } from '../core/datasets/index.ts';
-import { a1111Parameters, type ImageProvenance } from '../core/export/provenance.ts';
-import { insertChunksBeforeEnd, internationalTextChunk, textChunk } from '../core/export/png-text-chunks.ts';
 import { openLedger, type Ledger } from '../core/ledger/index.ts';
 import { LEDGER_FILE_NAME } from '../core/paths.ts';
-import { conditionVector, ModelHost, retrievalRange, tensorToPng, type ModelService } from '../core/models/index.ts';
+import { ModelHost, retrievalRange, type ModelService } from '../core/models/index.ts';
 import { privateAggregate } from '../core/privacy/index.ts';
 import { parseRequest, type StudioEvent } from '../core/contract/contract.ts';
-import { generationsRoot, samplingBatches } from '../core/generation/generator.ts';
-import { HISTORY_FILE, HistoryStore, newId, type StoredGeneration, type StoredImage } from '../core/generation/history.ts';
+import { Generator, samplingBatches, type ModelSetIdentity } from '../core/generation/generator.ts';
+import { HISTORY_FILE, HistoryStore } from '../core/generation/history.ts';
 import { resolveQuery } from '../core/generation/parameters.ts';
 import { createStudioService } from '../core/studio/service.ts';
 import { emitJson, jsonMode, machineInfo, ms, say, spread, type Spread } from './report.ts';
@@ -45,9 +43,8 @@ const quick = process.argv.includes('--quick');
 const REPS = Number(flag('--reps') ?? (quick ? 3 : 7));
 const PRIVATE_REPS = quick ? 20 : 100;
 const SYNTHETIC_ROWS = Number(flag('--rows') ?? 100_000);
-/** What the service does per generation (generator.ts): the first image alone, then batches of 4; a preview every 5 steps. */
+/** Images per generation (the generator samples the first alone, then batches of 4, with its previews). */
 const IMAGES = 16;
-const PREVIEW_EVERY = 5;
 const STEPS = 25;
 const GUIDANCE = 3;
 const EPSILON = 2;
@@ -163,22 +160,19 @@ async function endToEnd(service: Awaited<ReturnType<typeof createStudioService>>
   }
 }
 
-// ── the split: the generator's building blocks, in its order, measured from outside ─────────────────────────
+// ── the split: the studio's own Generator, timed stage by stage through its probe ───────────────────────────
 
 interface SplitContext {
   readonly home: string;
   readonly ledger: Ledger;
   readonly history: HistoryStore;
   readonly models: ModelService;
-  readonly modelSet: ImageProvenance['modelSet'];
+  readonly modelSet: ModelSetIdentity;
 }
 
 async function split(ctx: SplitContext, dataset: BenchDataset): Promise<Split> {
   const { ledger, history, models } = ctx;
   const manifest = models.info.manifest;
-  const size = manifest.decoder.imageSize;
-  const range = manifest.decoder.outputRange;
-  const V = 3 * size * size;
 
   // As the service: the store is loaded after the first charge and kept while its fingerprint is unchanged.
   let cached: PrivateStore | undefined;
@@ -191,90 +185,37 @@ async function split(ctx: SplitContext, dataset: BenchDataset): Promise<Split> {
     storeLoadMs = performance.now() - t;
     return cached;
   };
+  let steps: StepTimes = { calibrate: 0, textEncode: 0, charge: 0, aggregate: 0, sampling: 0, pngWrite: 0 };
+  let firstImageAt = Number.NaN;
+  const generator = new Generator({
+    home: ctx.home,
+    ledger,
+    history,
+    models: async () => models,
+    publicSet: async () => Promise.reject(new Error('the bench measures private generations only')),
+    modelSet: ctx.modelSet,
+    studioVersion: STUDIO_VERSION,
+    emit: (event) => {
+      if (event.type === 'image' && Number.isNaN(firstImageAt)) firstImageAt = performance.now();
+    },
+    privateStore,
+    probe: (stage, elapsed) => (steps[stage] += elapsed),
+  });
 
   const once = async (prompt: string): Promise<{ steps: StepTimes; total: number; first: number }> => {
-    const steps: StepTimes = { calibrate: 0, textEncode: 0, charge: 0, aggregate: 0, sampling: 0, pngWrite: 0 };
+    steps = { calibrate: 0, textEncode: 0, charge: 0, aggregate: 0, sampling: 0, pngWrite: 0 };
+    firstImageAt = Number.NaN;
     const t0 = performance.now();
-    let t = t0;
-    const lap = (name: StepName) => {
-      const now = performance.now();
-      steps[name] += now - t;
-      t = now;
-    };
-    const info = ledger.getDataset(dataset.datasetId);
-    const query: Query = resolveQuery({ epsilon: EPSILON }, info, retrievalRange(manifest));
-    lap('calibrate');
-    const text = await models.embedTexts([prompt]);
-    const unit = unitVector(text.data.subarray(0, text.dim));
-    lap('textEncode');
-    const receipt = ledger.charge(dataset.datasetId, { q: query.q, sigma: query.sigma, k: query.k, lambda: LAMBDA, purpose: prompt, kind: 'release' });
-    lap('charge');
-    const store = privateStore();
-    const aggregate = privateAggregate(unit, store.matrix, { k: query.k, q: query.q, sigma: query.sigma }).vector;
-    lap('aggregate');
-    const cond = conditionVector(manifest.decoder, aggregate, unit, LAMBDA);
-    const generation: StoredGeneration = {
-      generationId: newId('gen'),
-      datasetId: dataset.datasetId,
-      prompt,
-      createdAt: new Date().toISOString(),
-      publicOnly: false,
-      sigma: query.sigma,
-      k: query.k,
-      q: query.q,
-      lambda: LAMBDA,
-      epsilonCharged: receipt.epsilonCost,
-      privacy: {
-        receiptId: receipt.receiptId,
-        epsilonCost: receipt.epsilonCost,
-        cumulativeEpsilon: receipt.cumulativeEpsilon,
-        epsilonCap: receipt.epsilonCap,
-        delta: receipt.delta,
-        order: receipt.order,
-      },
-      rerenderOf: null,
-      cancelled: false,
-    };
-    history.addGeneration(generation);
-    const dir = join(generationsRoot(ctx.home), generation.generationId);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    lap('pngWrite'); // mix + the generation's history row and folder: bookkeeping, counted with the writes
-    let first = Number.NaN;
-    for (const { start, count: n } of samplingBatches(IMAGES)) {
-      const out = await models.generate(
-        { cond, count: n, seeds: SEEDS.slice(start, start + n), steps: STEPS, guidance: GUIDANCE, previewEvery: PREVIEW_EVERY },
-        {
-          onProgress: (p) => {
-            if (!p.preview) return;
-            for (let b = 0; b < n; b++) void tensorToPng(p.preview.subarray(b * V, (b + 1) * V), size, range).then((png) => `data:image/png;base64,${png.toString('base64')}`);
-          },
-        },
-      );
-      lap('sampling');
-      for (let b = 0; b < n; b++) {
-        const index = start + b;
-        const image: StoredImage = { imageId: newId('img'), generationId: generation.generationId, index, seed: SEEDS[index]!, guidance: GUIDANCE, steps: STEPS, file: `${String(index + 1).padStart(2, '0')}.png` };
-        const png = await tensorToPng(out.images.subarray(b * V, (b + 1) * V), size, range);
-        const provenance: ImageProvenance = {
-          prompt,
-          seed: image.seed,
-          steps: STEPS,
-          guidance: GUIDANCE,
-          width: size,
-          height: size,
-          modelSet: ctx.modelSet,
-          studioVersion: STUDIO_VERSION,
-          generationId: generation.generationId,
-          createdAt: generation.createdAt,
-          privacy: { mode: 'private', datasetId: dataset.datasetId, ...generation.privacy!, mechanism: { q: query.q, sigma: query.sigma, k: query.k, lambda: LAMBDA } },
-        };
-        writeFileSync(join(dir, image.file), insertChunksBeforeEnd(png, [textChunk('parameters', a1111Parameters(provenance)), internationalTextChunk('dprdm', JSON.stringify(provenance))]));
-        history.addImage(image);
-        lap('pngWrite');
-        if (index === 0) first = performance.now() - t0;
-      }
-    }
-    return { steps, total: performance.now() - t0, first };
+    // What the service does before the generator: the planner's (k, q, σ) for this ε.
+    const query: Query = resolveQuery({ epsilon: EPSILON }, ledger.getDataset(dataset.datasetId), retrievalRange(manifest));
+    steps.calibrate = performance.now() - t0;
+    const out = await generator.generate(
+      { prompt, lambda: LAMBDA, source: { kind: 'private', datasetId: dataset.datasetId, k: query.k, q: query.q, sigma: query.sigma }, render: { images: IMAGES, guidance: GUIDANCE, steps: STEPS, seeds: SEEDS } },
+      `bench-${randomUUID()}`,
+      new AbortController().signal,
+    );
+    if (out.images.length !== IMAGES) throw new Error(`generation returned ${out.images.length} images`);
+    return { steps: { ...steps }, total: performance.now() - t0, first: firstImageAt - t0 };
   };
 
   const cold = await once(PROMPTS[0]!); // warm-up; also loads the store (storeLoadMs)
@@ -403,7 +344,7 @@ function report(machine: ReturnType<typeof machineInfo>, results: DatasetResult[
     say(`| ${r.dataset.label} | ${r.dataset.setup} ${r.dataset.setupS.toFixed(1)} s | ${ms(e.firstImageMs.median)} | ${ms(e.firstImageMs.max)} | ${ms(e.totalMs.median)} | ${ms(e.totalMs.max)} | ${ms(e.coldTotalMs)} |`);
   }
   say('');
-  say(`## split (same blocks, same order, measured from outside; medians of ${REPS}, ms)`);
+  say(`## split (the studio’s Generator, stage by stage through its probe; medians of ${REPS}, ms)`);
   say('| dataset | k | q | σ | σ calibration | text encode | ledger charge | private aggregate | sampling | PNG write | total | first image | charge + aggregate share | share of end-to-end median | < 5 %? |');
   say('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
@@ -423,7 +364,7 @@ function report(machine: ReturnType<typeof machineInfo>, results: DatasetResult[
     say(`| ${r.dataset.label} | ${ms(p.chargeMs.median)} | ${ms(p.chargeMs.p95)} | ${ms(p.aggregateMs.median)} | ${ms(p.aggregateMs.p95)} | ${ms(r.split.storeLoadMs)} | ${ms(r.split.cold.chargeMs + r.split.cold.aggregateMs)} (${pct(r.split.cold.privateShare)}) |`);
   }
   say('');
-  say('Sampling includes the service’s 5-step preview PNGs; PNG write includes provenance chunks, the file and its history row.');
+  say('Sampling includes the generator’s 5-step preview PNGs; PNG write includes provenance chunks, the file and its history row.');
   say('The first image is sampled alone (then batches of 4), so it arrives after one image’s sampling time.');
   emitJson({
     bench: 'generate',

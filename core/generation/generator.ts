@@ -3,8 +3,9 @@
  *   text encode → [private: ledger charge → load the store → privateAggregate] | [public: publicAggregate]
  *   → c = λ·r̃ + (1−λ)·t → DDIM images from c, written as PNGs with their provenance.
  * The charge commits before any private row is read; a refusal ends the request with nothing read. Everything
- * after the aggregate is post-processing: images, seeds and re-renders from a held c cost nothing more. c is held
- * in this process's memory only (never on disk), so a re-render after a restart needs a fresh charge.
+ * after the aggregate is post-processing: images, seeds and re-renders from a held c cost nothing more. c (computed
+ * from the DP release r̃ and public t) is kept in memory and in the local history, so a re-render is free and exact
+ * also after a restart; exports never carry it.
  */
 import { randomInt } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -79,7 +80,15 @@ export interface GeneratorDeps {
   readonly emit: (event: StudioEvent) => void;
   /** Loads a dataset's private store (after its charge); cached by the service. */
   readonly privateStore: (datasetId: string) => PrivateStore;
+  /**
+   * For `bench:generate` only: how long each stage of this pipeline took, so the bench measures this code and not a
+   * copy. The service never sets it — timings of private steps must not leave the process.
+   */
+  readonly probe?: GenerationProbe;
 }
+
+export type GenerationStage = 'textEncode' | 'charge' | 'aggregate' | 'sampling' | 'pngWrite';
+export type GenerationProbe = (stage: GenerationStage, ms: number) => void;
 
 /**
  * The decoder calls for `total` images, as (first image index, count): the first image alone, so it arrives after
@@ -134,9 +143,11 @@ export class Generator {
   /** A new query: the only place a private charge happens. */
   async generate(spec: GenerationSpec, jobId: string, signal: AbortSignal): Promise<GenerationOutcome> {
     const { deps } = this;
+    const lap = this.stopwatch();
     const models = await deps.models();
     const text = await models.embedTexts([spec.prompt], { signal });
     const t = unitVector(text.data.subarray(0, text.dim));
+    lap('textEncode');
     if (signal.aborted) throw new StudioError('CANCELLED', 'cancelled before anything was charged');
 
     let aggregate: Float64Array;
@@ -156,8 +167,10 @@ export class Generator {
         const charge = spec.charge ?? { kind: 'release' as const, purpose: spec.prompt };
         receipt = deps.ledger.charge(src.datasetId, { q: src.q, sigma: src.sigma, k: src.k, lambda: spec.lambda, purpose: charge.purpose, kind: charge.kind });
       }
+      lap('charge');
       const store = deps.privateStore(src.datasetId);
       aggregate = privateAggregate(t, store.matrix, { k: src.k, q: src.q, sigma: src.sigma }).vector;
+      lap('aggregate');
       privacy = {
         receiptId: receipt.receiptId,
         epsilonCost: receipt.epsilonCost,
@@ -169,6 +182,7 @@ export class Generator {
     } else {
       const set = await deps.publicSet();
       aggregate = publicAggregate(t, { data: set.data, rows: set.count, dim: set.dim }, src.k);
+      lap('aggregate');
     }
     const cond = conditionVector(models.info.manifest.decoder, aggregate, t, spec.lambda);
 
@@ -209,6 +223,18 @@ export class Generator {
     return this.render(generation, held.cond, render, jobId, signal, undefined);
   }
 
+  /** Laps of the probe (a no-op without one): each call reports the time since the previous one. */
+  private stopwatch(): (stage: GenerationStage) => void {
+    const probe = this.deps.probe;
+    if (!probe) return () => undefined;
+    let last = performance.now();
+    return (stage) => {
+      const now = performance.now();
+      probe(stage, now - last);
+      last = now;
+    };
+  }
+
   private hold(generationId: string, condition: HeldCondition): void {
     this.held.set(generationId, condition);
     if (this.held.size > MAX_HELD_CONDITIONS) this.held.delete(this.held.keys().next().value!);
@@ -223,10 +249,12 @@ export class Generator {
     receipt: LedgerReceipt | undefined,
   ): Promise<GenerationOutcome> {
     const { deps } = this;
+    const lap = this.stopwatch();
     deps.history.addGeneration(generation);
     deps.history.saveCondition(generation.generationId, cond);
     const dir = join(generationsRoot(deps.home), generation.generationId);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    lap('pngWrite'); // the generation's history row, condition and folder: bookkeeping, counted with the writes
     const seeds = render.seeds?.slice() ?? Array.from({ length: render.images }, () => randomInt(0, 2 ** 32));
     const images: StoredImage[] = [];
     const models = await deps.models();
@@ -244,6 +272,7 @@ export class Generator {
           { signal, onProgress: (p) => void (previews = previews.then(() => this.preview(p, start, n, size, range, jobId)).catch(() => undefined)) },
         );
         await previews;
+        lap('sampling');
         const V = 3 * size * size;
         for (let b = 0; b < n; b++) {
           const index = start + b;
@@ -259,6 +288,7 @@ export class Generator {
           const png = await tensorToPng(out.images.subarray(b * V, (b + 1) * V), size, range);
           writeFileSync(join(dir, image.file), this.withProvenance(png, generation, image, size));
           deps.history.addImage(image);
+          lap('pngWrite');
           images.push(image);
           deps.emit({ type: 'image', jobId, image: toGeneratedImage(image) });
           deps.emit({ type: 'progress', jobId, task: 'generate', phase: 'sampling', done: index + 1, total: render.images });
