@@ -128,7 +128,7 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
     budgets,
     q: q,
     k,
-    lambda: lambda,
+    lambda,
     delta: info.delta,
     steps: request.steps,
     guidance: request.guidance,
@@ -167,7 +167,7 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
         q: q,
         sigma: setting.sigma,
         k,
-        lambda: lambda,
+        lambda,
         kind: 'audit',
         purpose: `evaluation ${evaluationId}: ε ${setting.epsilonTotal} for ${request.plannedQueries} planned queries (seed ${Math.floor(i / plannedPrompts) + 1}/${S}, prompt ${(i % plannedPrompts) + 1}/${plannedPrompts})`,
       }),
@@ -232,11 +232,11 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
           return readFileSync(join(generationsRoot(workHome), out.generation.generationId, out.images[0]!.file));
         };
         const caption = prompts[p]!.caption;
-        pngs[0]![s]![p] = await viaGenerator({ prompt: caption, lambda: lambda, render, source: { kind: 'public', datasetId: null, k } });
+        pngs[0]![s]![p] = await viaGenerator({ prompt: caption, lambda, render, source: { kind: 'public', datasetId: null, k } });
         done++;
         for (const [b, setting] of plan.settings.entries()) {
           const prepaid = receipts[b]![s * plannedPrompts + p]!;
-          pngs[1 + b]![s]![p] = await viaGenerator({ prompt: caption, lambda: lambda, render, source: { kind: 'private', datasetId, k, q: q, sigma: setting.sigma }, charge: { prepaid } });
+          pngs[1 + b]![s]![p] = await viaGenerator({ prompt: caption, lambda, render, source: { kind: 'private', datasetId, k, q: q, sigma: setting.sigma }, charge: { prepaid } });
           done++;
         }
         // NOT PRIVATE: the σ = 0 limit of the same retrieval (same k and q, no noise), rendered exactly like the others

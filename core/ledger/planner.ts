@@ -128,7 +128,6 @@ const ceilSignificant = (x: number, digits: number) => {
   return Number((Math.ceil(x / m) * m).toPrecision(digits));
 };
 
-
 /**
  * What the ε control may offer one generation of a dataset, from public numbers only. The most is what is left
  * (rounded down, so that the top of the range always fits). The least is what a generation at the planned (k, q)
