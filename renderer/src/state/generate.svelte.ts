@@ -136,8 +136,7 @@ export class GenerateForm {
 
   /** The request for `generate.run`, with explicit seeds so every tile can show its own. */
   request(datasetId: string, jobId: string): StudioRequest<'generate.run'> {
-    const first = this.seed ?? randomSeed();
-    const seeds = Array.from({ length: this.images }, (_, i) => (first + i) % 2 ** 32);
+    const seeds = this.seedList();
     const common = { datasetId, prompt: this.prompt.trim(), images: this.images, guidance: this.guidance, steps: this.steps, seeds, jobId };
     if (this.publicOnly) return { ...common, publicOnly: true };
     return { ...common, publicOnly: false, epsilon: this.epsilon, lambda: this.lambda, ...this.mechanismOverrides() };
@@ -149,11 +148,10 @@ export class GenerateForm {
     return r !== null && !this.publicOnly && r.datasetId === datasetId && r.prompt === this.prompt.trim() && r.epsilon === this.epsilon && r.lambda === this.lambda && r.k === this.k && r.q === this.q;
   }
 
-  /** The request for `generate.rerender` of the recalled generation, with this form's seeds, steps and guidance. */
-  rerenderRequest(jobId: string): StudioRequest<'generate.rerender'> {
+  /** One explicit seed per image (the form's seed and the ones after it, or fresh random ones), so every tile shows its own. */
+  seedList(): number[] {
     const first = this.seed ?? randomSeed();
-    const seeds = Array.from({ length: this.images }, (_, i) => (first + i) % 2 ** 32);
-    return { generationId: this.recalled!.generationId, seeds, steps: this.steps, guidance: this.guidance, jobId };
+    return Array.from({ length: this.images }, (_, i) => (first + i) % 2 ** 32);
   }
 
   /** Loads a past generation's prompt and parameters back into the form. */

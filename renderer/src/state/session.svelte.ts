@@ -1,9 +1,9 @@
-import type { GenerationRecord } from '../../../core/contract/contract.ts';
+import type { GenerationRecord, StudioRequest } from '../../../core/contract/contract.ts';
 import { readableError } from '../lib/errors.ts';
 import { randomSeed } from '../lib/format.ts';
 import { newJobId } from '../lib/ids.ts';
 import { GenerateForm } from './generate.svelte.ts';
-import { SampleGrid } from './grid.svelte.ts';
+import { SampleGrid, type RunInfo } from './grid.svelte.ts';
 import type { Studio } from './studio.svelte.ts';
 
 /** Ties the form, the grid and the studio together: generate, cancel, re-render, export, history. */
@@ -41,15 +41,8 @@ export class GenerateSession {
     const jobId = newJobId();
     if (this.form.reusesCondition(datasetId)) {
       // Nothing private changed since the recall: draw from the kept condition (free, exact for the same seed).
-      const request = this.form.rerenderRequest(jobId);
-      this.grid.begin({ jobId, images: request.seeds!.length, steps: request.steps!, seeds: request.seeds!, publicOnly: false, variations: true, epsilon: this.form.epsilon, label: this.form.prompt.trim() });
-      try {
-        this.grid.complete(await this.studio.api['generate.rerender'](request));
-      } catch (error) {
-        this.grid.fail(error);
-      }
-      await this.afterRun(datasetId);
-      return;
+      const seeds = this.form.seedList();
+      return this.runRerender({ generationId: this.form.recalled!.generationId, seeds, steps: this.form.steps, guidance: this.form.guidance, jobId }, datasetId, { images: seeds.length, steps: this.form.steps, seeds, publicOnly: false, epsilon: this.form.epsilon, label: this.form.prompt.trim() });
     }
     const request = this.form.request(datasetId, jobId);
     this.grid.begin({
@@ -83,19 +76,33 @@ export class GenerateSession {
 
   /** New seeds from the same noisy condition: free while the studio still holds it. */
   async rerender(record: GenerationRecord, options: { guidance?: number } = {}): Promise<void> {
-    const jobId = newJobId();
     const count = Math.max(1, record.images.length);
     const first = randomSeed();
     const seeds = Array.from({ length: count }, (_, i) => (first + i) % 2 ** 32);
     const steps = record.images[0]?.steps ?? this.form.steps;
-    this.grid.begin({ jobId, images: count, steps, seeds, publicOnly: record.publicOnly || record.conditionHeld, variations: true, epsilon: record.parameters.epsilonCost, label: `${record.prompt} (variations)` });
+    await this.runRerender({ generationId: record.generationId, seeds, jobId: newJobId(), ...(options.guidance !== undefined ? { guidance: options.guidance } : {}) }, record.datasetId, {
+      images: count,
+      steps,
+      seeds,
+      publicOnly: record.publicOnly || record.conditionHeld,
+      epsilon: record.parameters.epsilonCost,
+      label: `${record.prompt} (variations)`,
+    });
+  }
+
+  /** One free re-render into the grid (variations, or a recall whose privacy settings are unchanged). */
+  private async runRerender(
+    request: StudioRequest<'generate.rerender'> & { readonly jobId: string },
+    datasetId: string | null,
+    tiles: Omit<RunInfo, 'jobId' | 'variations'>,
+  ): Promise<void> {
+    this.grid.begin({ jobId: request.jobId, ...tiles, variations: true });
     try {
-      const result = await this.studio.api['generate.rerender']({ generationId: record.generationId, seeds, jobId, ...(options.guidance !== undefined ? { guidance: options.guidance } : {}) });
-      this.grid.complete(result);
+      this.grid.complete(await this.studio.api['generate.rerender'](request));
     } catch (error) {
       this.grid.fail(error);
     }
-    await this.afterRun(record.datasetId);
+    await this.afterRun(datasetId);
   }
 
   async exportSelected(folder?: string): Promise<void> {
