@@ -3,7 +3,7 @@
  * absent, generates a grid — four images for each of the model set's first four suggested prompts, one private query
  * per prompt — and writes the images, the grid, their provenance and the privacy statement to ./dprdm-demo/<time>/.
  */
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { insertChunksBeforeEnd, internationalTextChunk, textChunk } from '../export/png-text-chunks.ts';
@@ -37,7 +37,7 @@ export async function demoCommand(argv: string[], io: CommandIO): Promise<number
     // The model set's suggested prompts name content only, so the look of the grid is the folder's.
     const prompts = (await service.handlers['studio.info']({}, {})).modelSet.examplePrompts.slice(0, ROWS);
     if (prompts.length === 0) throw new StudioError('INVALID_REQUEST', 'this model set suggests no prompts for the demo grid');
-    const folder = outRoot ? join(resolve(outRoot), new Date().toISOString().replace(/[:.]/g, '-')) : runFolder('dprdm-demo');
+    const folder = runFolder(outRoot ?? 'dprdm-demo');
     // A refused --out (inside a private folder) must stop the demo before its queries are charged.
     service.checkExportFolder(folder);
     const bar = progressBar(io, 'generating');

@@ -13,6 +13,11 @@ import { z } from 'zod';
 import type { FolderInfluence } from './folder-influence.ts';
 export { SPENT_SHARE } from './spent-share.ts';
 
+/** The order every face lists datasets in: oldest first, then by id (ids are random, so ties never depend on content). */
+export function compareDatasets(a: { readonly createdAt: string; readonly id: string }, b: { readonly createdAt: string; readonly id: string }): number {
+  return a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id);
+}
+
 // ---- shared request pieces -------------------------------------------------------------------------------
 
 const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, "-" or "_"');

@@ -14,7 +14,6 @@ import { SPENT_SHARE } from '../contract/spent-share.ts';
 import { classHoldsNeighbours, samplingRateForSizeClass, type SizeClass } from './size-class.ts';
 
 export type { FolderInfluence };
-export { SPENT_SHARE };
 
 /** What a model set's decoder was trained for (its manifest's `retrieval`). */
 export interface RetrievalRange {
@@ -118,8 +117,7 @@ export interface SpendRange {
   readonly max: number;
 }
 
-/** x rounded down to `digits` significant digits (what a person can ask for without asking for more than x). */
-export const floorSignificant = (x: number, digits: number): number => {
+const floorSignificant = (x: number, digits: number): number => {
   const m = 10 ** (Math.floor(Math.log10(x)) - digits + 1);
   return Number((Math.floor(x / m) * m).toPrecision(digits));
 };
@@ -127,6 +125,11 @@ const ceilSignificant = (x: number, digits: number) => {
   const m = 10 ** (Math.floor(Math.log10(x)) - digits + 1);
   return Number((Math.ceil(x / m) * m).toPrecision(digits));
 };
+
+/** What is left, rounded down to what a person can ask for (three significant digits): the top of the ε control. */
+export function offeredCeiling(left: number): number {
+  return floorSignificant(left, 3);
+}
 
 /**
  * What the ε control may offer one generation of a dataset, from public numbers only. The most is what is left
@@ -142,7 +145,7 @@ export function usefulSpendRange(
 ): SpendRange | undefined {
   const left = remainingEpsilon(plan.filter, plan.spentRdp);
   if (!(left >= SPENT_SHARE * plan.filter.epsilonCap) || !Number.isFinite(left)) return undefined;
-  const max = floorSignificant(left, 3);
+  const max = offeredCeiling(left);
   if (!(max > 0) || !admits(plan.filter, plan.spentRdp, (max * rdpBudget(plan.filter)) / plan.filter.epsilonCap)) return undefined;
   const weakestSigma = 1 / (range.influence.some * Math.sqrt(range.dim));
   const leastUseful = epsilonOfRdp(plan.filter, queryRdpAt(plan.filter, { q: plan.q, k: plan.k, sigma: weakestSigma }));

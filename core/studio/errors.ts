@@ -5,10 +5,10 @@
  * folder to the curator.
  */
 import { DatasetCancelledError, DatasetError, DatasetIndexNotFoundError } from '../datasets/index.ts';
-import { BudgetExceededError, DatasetNotFoundError, DatasetOverlapError, floorSignificant, LedgerError, LedgerLockedError, SPENT_SHARE } from '../ledger/index.ts';
+import { BudgetExceededError, DatasetNotFoundError, DatasetOverlapError, LedgerError, LedgerLockedError, offeredCeiling } from '../ledger/index.ts';
 import { ModelAbortError, ModelSetError } from '../models/index.ts';
 import { CalibrationError, PrivacyParameterError } from '../privacy/index.ts';
-import { StudioError } from '../contract/contract.ts';
+import { SPENT_SHARE, StudioError } from '../contract/contract.ts';
 
 export type ErrorScope = 'generation' | 'curator';
 
@@ -26,7 +26,7 @@ export function toStudioError(error: unknown, scope: ErrorScope): StudioError {
       suggestion:
         error.suggestedSigma === undefined || !(error.remainingEpsilon >= SPENT_SHARE * error.epsilonCap)
           ? 'The budget is spent. Public-only generation still works and costs nothing.'
-          : `Ask for at most ε ${fmt(floorSignificant(error.remainingEpsilon, 3))} (σ ≥ ${error.suggestedSigma.toPrecision(4)}), or use public-only generation.`,
+          : `Ask for at most ε ${fmt(offeredCeiling(error.remainingEpsilon))} (σ ≥ ${error.suggestedSigma.toPrecision(4)}), or use public-only generation.`,
     });
   }
   if (error instanceof LedgerLockedError) return new StudioError('LEDGER_LOCKED', error.message);

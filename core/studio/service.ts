@@ -22,7 +22,7 @@ import {
 } from '../datasets/index.ts';
 import { writeExportFolder, type ExportItem } from '../export/export-images.ts';
 import { privacyStatement } from '../export/privacy-statement.ts';
-import { buildExport, describeSizeClass, exportLedger, folderInfluence, openLedger, planGeneration, studioHome, usefulSpendRange, type DatasetInfo, type Ledger } from '../ledger/index.ts';
+import { buildExport, describeSizeClass, exportLedger, folderInfluence, openLedger, planGeneration, studioHome, usefulSpendRange, type DatasetInfo, type FolderInfluence, type Ledger } from '../ledger/index.ts';
 import { LEDGER_FILE_NAME } from '../paths.ts';
 import { isWithin } from '../ledger/location.ts';
 import {
@@ -39,6 +39,7 @@ import {
   type PublicRetrievalSet,
 } from '../models/index.ts';
 import {
+  compareDatasets,
   GENERATION_DEFAULTS,
   StudioError,
   type BudgetSummary,
@@ -92,9 +93,6 @@ export interface StudioService {
 
 const STUDIO_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const FILE_SEGMENT = /^[A-Za-z0-9_-]{1,64}(\.png)?$/;
-
-/** The order datasets are listed in: by creation, then id (ids are random, so ties never depend on content). */
-const byCreation = (a: { createdAt: string; id: string }, b: { createdAt: string; id: string }): number => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id);
 
 function budgetOf(info: DatasetInfo): BudgetSummary {
   return {
@@ -175,6 +173,18 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
       throw new StudioError('INVALID_REQUEST', `the index of ${datasetId} and its privacy ledger disagree on which images it holds; sync the dataset first (nothing was charged)`);
     }
   };
+  // A dataset's plan (filter, k, q, size class) never changes, so neither does the influence at its planned spend:
+  // one planner search per plan, not one per listing (datasets.list runs after every generation).
+  const plannedInfluence = new Map<string, FolderInfluence>();
+  const influenceAtPlannedSpend = (info: DatasetInfo): FolderInfluence => {
+    const key = `${info.id}:${info.filter.order}:${info.filter.epsilonCap}:${info.filter.delta}:${info.sizeClass.lower}:${info.k}:${info.q}:${info.plannedGenerations}`;
+    let influence = plannedInfluence.get(key);
+    if (influence === undefined) {
+      influence = planGeneration(info, plannedSpend(info), range)?.influence ?? 'weak';
+      plannedInfluence.set(key, influence);
+    }
+    return influence;
+  };
   const summary = (d: IndexedDataset): DatasetSummary => {
     const info = ledger.getDataset(d.datasetId);
     return {
@@ -185,7 +195,7 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
       duplicateCount: d.duplicateFiles,
       modelSet: d.modelSet,
       createdAt: d.createdAt,
-      defaults: { k: info.k, q: info.q, delta: info.delta, order: info.filter.order, sizeClass: info.sizeClass, plannedGenerations: info.plannedGenerations, epsilon: plannedSpend(info), lambda: defaultLambda, influence: planGeneration(info, plannedSpend(info), range)?.influence ?? 'weak' },
+      defaults: { k: info.k, q: info.q, delta: info.delta, order: info.filter.order, sizeClass: info.sizeClass, plannedGenerations: info.plannedGenerations, epsilon: plannedSpend(info), lambda: defaultLambda, influence: influenceAtPlannedSpend(info) },
       budget: budgetOf(info),
       spendRange: usefulSpendRange({ filter: info.filter, k: info.k, q: info.q, spentRdp: info.spentRdp }, range) ?? null,
     };
@@ -315,8 +325,7 @@ export async function createStudioService(options: StudioServiceOptions = {}): P
         ],
       };
     },
-    // Oldest first, the same order on every visit and in every face (the window keeps it: studio.svelte.ts).
-    'datasets.list': () => guarded('curator', async () => listDatasets({ home }).map(summary).sort(byCreation)),
+    'datasets.list': () => guarded('curator', async () => listDatasets({ home }).map(summary).sort(compareDatasets)),
     'datasets.show': (r) =>
       guarded('curator', async () => {
         const d = showDataset(r.datasetId, { home });

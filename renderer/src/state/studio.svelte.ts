@@ -1,4 +1,4 @@
-import type { ConnectionState, DatasetSummary, StudioApi, StudioEvent, StudioInfo } from '../../../core/contract/contract.ts';
+import { compareDatasets, type ConnectionState, type DatasetSummary, type StudioApi, type StudioEvent, type StudioInfo } from '../../../core/contract/contract.ts';
 import { readableError, type ReadableError } from '../lib/errors.ts';
 
 export type Screen = 'datasets' | 'generate' | 'budget' | 'evaluation' | 'settings';
@@ -48,8 +48,8 @@ export class Studio {
   /** Replaces one dataset's summary (e.g. after a generation changed its budget) without a round trip. */
   updateDataset(summary: DatasetSummary): void {
     const next = this.datasets.some((d) => d.id === summary.id) ? this.datasets.map((d) => (d.id === summary.id ? summary : d)) : [...this.datasets, summary];
-    // the studio's own order (oldest first, then id), so the list reads the same after a reload
-    this.datasets = next.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    // the studio's own order, so the list reads the same after a reload
+    this.datasets = next.sort(compareDatasets);
   }
 
   select(datasetId: string): void {

@@ -9,5 +9,7 @@ describe('runFolder', () => {
     expect(runFolder('dprdm-out', at)).toBe(join(process.cwd(), 'dprdm-out', '2026-12-02T04-05-06-789Z'));
     expect(runFolder('dprdm-demo', at)).toBe(join(process.cwd(), 'dprdm-demo', '2026-12-02T04-05-06-789Z'));
     expect(runFolder('dprdm-out', new Date(at.getTime() + 1))).not.toBe(runFolder('dprdm-out', at));
+    // and `demo --out DIR` puts each run in a folder of its own under DIR
+    expect(runFolder('/tmp/grids', at)).toBe(join('/tmp/grids', '2026-12-02T04-05-06-789Z'));
   });
 });
