@@ -5,8 +5,9 @@
  * fingerprint or the exact number of images.
  */
 import { describeSizeClass } from './size-class.ts';
-import type { ChargeRecord, DatasetInfo, Ledger, VerifyReport } from './ledger.ts';
-import { ACCOUNTANT, MECHANISM } from './ledger.ts';
+import type { Ledger } from './ledger.ts';
+import type { ChargeRecord, DatasetInfo, VerifyReport } from './types.ts';
+import { ACCOUNTANT, MECHANISM } from './types.ts';
 import { LedgerInputError } from './errors.ts';
 import { requireDatasetId } from './validate.ts';
 

@@ -1,8 +1,7 @@
 // The privacy budget ledger's public surface (docs/design.md §4–5).
 export * from './errors.ts';
+export { openLedger, Ledger } from './ledger.ts';
 export {
-  openLedger,
-  Ledger,
   PRIVACY_UNIT,
   MECHANISM,
   ACCOUNTANT,
@@ -18,7 +17,7 @@ export {
   type VerifyProblem,
   type VerifyReport,
   type LedgerEvent,
-} from './ledger.ts';
+} from './types.ts';
 export { exportLedger, ledgerMetadata, buildExport, privacyStatement, csvField, type ExportFormat, type LedgerExport } from './export.ts';
 export { checkLedgerLocation, detectNetworkFileSystem, fileSystemTypeFromMountInfo, isNetworkFileSystemType } from './location.ts';
 export { membershipFingerprint, genesisHash } from './encoding.ts';

@@ -1,5 +1,7 @@
 /** Input validation for every public ledger function. Each check is written so that NaN and ±∞ fail it. */
 import { LedgerInputError } from './errors.ts';
+import { DEFAULT_PLANNED_GENERATIONS, deltaForSizeClass, isSizeClass, sizeClassOf, type SizeClass } from './size-class.ts';
+import type { CreateDatasetRequest } from './types.ts';
 
 export const DATASET_ID_PATTERN = /^ds_[0-9a-f]{16}$/;
 export const RECEIPT_ID_PATTERN = /^rc_[0-9a-f]{24}$/;
@@ -114,4 +116,32 @@ function describe(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean' || value === undefined || value === null) return String(value);
   if (typeof value === 'bigint') return `${value}n`;
   return Array.isArray(value) ? 'an array' : typeof value;
+}
+
+/** A dataset creation request with its defaults filled in: the declared size class fixes δ (at most the class's). */
+export function requireCreateDataset(request: CreateDatasetRequest): {
+  name: string;
+  members: string[];
+  epsilonCap: number;
+  sizeClass: SizeClass;
+  k: number;
+  generations: number;
+  delta: number;
+} {
+  if (typeof request !== 'object' || request === null) throw new LedgerInputError('request', 'must be an object {name, memberHashes, epsilonCap, sizeClass?, k?, plannedGenerations?, delta?}');
+  const name = requireName(request.name);
+  const members = requireMemberHashes(request.memberHashes);
+  const epsilonCap = requireEpsilonCap(request.epsilonCap);
+  const sizeClass = request.sizeClass ?? sizeClassOf(members.length);
+  if (typeof sizeClass !== 'object' || sizeClass === null || !isSizeClass(sizeClass)) {
+    throw new LedgerInputError('sizeClass', 'must be one of the size classes (1–2–5 series: {lower: 1000, upper: 2000}, {lower: 2000, upper: 5000}, …)');
+  }
+  const k = request.k ?? 8;
+  if (!(Number.isSafeInteger(k) && k >= 1 && k <= 100_000)) throw new LedgerInputError('k', `must be an integer in [1, 100000], got ${String(k)}`);
+  const generations = request.plannedGenerations ?? DEFAULT_PLANNED_GENERATIONS;
+  if (!(Number.isSafeInteger(generations) && generations >= 1 && generations <= 1_000_000)) {
+    throw new LedgerInputError('plannedGenerations', `must be an integer in [1, 1000000], got ${String(generations)}`);
+  }
+  const delta = request.delta === undefined ? deltaForSizeClass(sizeClass) : requireDelta(request.delta, deltaForSizeClass(sizeClass));
+  return { name, members, epsilonCap, sizeClass, k, generations, delta };
 }
