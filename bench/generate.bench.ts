@@ -181,7 +181,7 @@ async function split(ctx: SplitContext, dataset: BenchDataset): Promise<Split> {
     const fingerprint = ledger.getDataset(dataset.datasetId).fingerprint;
     if (cached && cached.fingerprint === fingerprint) return cached;
     const t = performance.now();
-    cached = loadPrivateStore(dataset.datasetId, { home: ctx.home, ledger });
+    cached = loadPrivateStore(dataset.datasetId, { home: ctx.home, accountedFingerprint: fingerprint });
     storeLoadMs = performance.now() - t;
     return cached;
   };

@@ -20,6 +20,7 @@ export const STUDIO_CHANNELS = [
   'export.images',
   'ledger.show',
   'ledger.verify',
+  'ledger.unlock',
   'ledger.export',
   'evaluate.run',
   'settings.get',

@@ -130,7 +130,13 @@ export const studioChannels = {
   'history.list': z.strictObject({ datasetId: id.optional() }),
   'export.images': z.strictObject({ imageIds: z.array(id).min(1).max(1000), folder: folderPath.optional() }),
   'ledger.show': z.strictObject({ datasetId: id }),
-  'ledger.verify': z.strictObject({ datasetId: id }),
+  /** `heads`: ledger heads an export recorded (its manifest's `ledgerHeads`), each checked to be still held. */
+  'ledger.verify': z.strictObject({ datasetId: id, heads: z.array(z.strictObject({ seq: z.number().int().min(0), hash: z.string().min(1).max(128) })).max(1000).optional() }),
+  /**
+   * The curator's explicit act after restoring or inspecting a locked ledger: `confirm` must be true; the note is
+   * recorded. Refused while verification still fails unless `force` (recorded as a forced unlock). Never resets spend.
+   */
+  'ledger.unlock': z.strictObject({ datasetId: id, note: z.string().trim().min(1).max(1000), confirm: z.literal(true), force: z.boolean().default(false) }),
   'ledger.export': z.strictObject({ datasetId: id, format: z.enum(['json', 'csv']) }),
   'evaluate.run': evaluateRequest,
   'settings.get': z.strictObject({}),
@@ -297,7 +303,22 @@ export interface LedgerView {
 export interface VerifyResult {
   readonly ok: boolean;
   readonly checkedRows: number;
+  /** The first problem found, in words (absent when ok). */
   readonly problem?: string;
+  /** Every problem: the charge's sequence number, or null for the header, file or head record. */
+  readonly problems: readonly { readonly seq: number | null; readonly problem: string }[];
+  /** ε used, recomputed from the charges. */
+  readonly spentEpsilon: number;
+  /** Whether the dataset is locked now (a failed verification locks it). */
+  readonly locked: boolean;
+  /** The requested export heads, each with whether the ledger still holds it. */
+  readonly heads?: readonly { readonly seq: number; readonly hash: string; readonly held: boolean }[];
+}
+
+export interface UnlockResult {
+  readonly budget: BudgetSummary;
+  /** True when verification still failed and the unlock was forced. */
+  readonly forced: boolean;
 }
 
 export interface LedgerExport {
@@ -424,6 +445,7 @@ export interface StudioResponses {
   'export.images': ExportResult;
   'ledger.show': LedgerView;
   'ledger.verify': VerifyResult;
+  'ledger.unlock': UnlockResult;
   'ledger.export': LedgerExport;
   'evaluate.run': EvaluationReport;
   'settings.get': StudioSettings;

@@ -6,7 +6,8 @@
  */
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import type { BigIntStats, Dirent } from 'node:fs';
-import { extname, isAbsolute, join, relative, sep } from 'node:path';
+import { extname, join, relative, sep } from 'node:path';
+import { isWithin } from '../confinement.ts';
 import { IMAGE_EXTENSIONS } from './sniff.ts';
 
 /** Folder names skipped everywhere (compared case-insensitively). Hidden folders (".name") are skipped too. */
@@ -47,11 +48,6 @@ export interface ScanResult {
   readonly ignoredFiles: number;
   readonly excludedFolders: number;
   readonly durationMs: number;
-}
-
-function isWithin(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
 }
 
 function errnoReason(error: unknown, what: string): { reason: string; transient: boolean } {

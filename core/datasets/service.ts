@@ -11,7 +11,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
+import { isWithin } from '../confinement.ts';
 import { DEFAULT_PLANNED_GENERATIONS, deltaForSizeClass, membershipFingerprint, planDatasetK, sizeClassOf, type DatasetInfo, type Ledger, type RetrievalRange, type SizeClass } from '../ledger/index.ts';
 import { studioHome } from '../paths.ts';
 import type { EmbeddingMatrix } from '../privacy/index.ts';
@@ -23,7 +24,7 @@ import { parseNpy } from './npy.ts';
 import { IndexStore, NORM_TOLERANCE, type DatasetKind } from './store.ts';
 
 export const DEFAULT_EPSILON_CAP = 10;
-const DATASET_ID = /^ds_[0-9a-f]{16}$/;
+export const DATASET_ID = /^ds_[0-9a-f]{16}$/;
 const STAGING = '.staging';
 
 export interface ServiceOptions {
@@ -97,7 +98,7 @@ export interface DatasetSyncReport {
   readonly warnings: string[];
 }
 
-export interface DatasetSummary {
+export interface IndexedDataset {
   readonly datasetId: string;
   readonly name: string;
   readonly kind: DatasetKind;
@@ -116,7 +117,7 @@ export interface DatasetSummary {
   readonly budget?: { epsilonCap: number; delta: number; spentEpsilon: number; remainingEpsilon: number; charges: number; locked: boolean; ledgerFingerprint: string; inSync: boolean };
 }
 
-export interface DatasetDetails extends DatasetSummary {
+export interface IndexedDatasetDetails extends IndexedDataset {
   readonly quarantined: { path: string; reason: string; retried: boolean }[];
   readonly duplicates: { sha256: string; paths: string[] }[];
   readonly lastRun: unknown;
@@ -133,11 +134,6 @@ export function datasetsRoot(options: ServiceOptions = {}): string {
 export function datasetDir(datasetId: string, options: ServiceOptions = {}): string {
   if (!DATASET_ID.test(datasetId)) throw new DatasetInputError(`"${datasetId}" is not a dataset id (they look like ds_0123456789abcdef)`);
   return join(datasetsRoot(options), datasetId);
-}
-
-function isWithin(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
 }
 
 function realHome(options: ServiceOptions): string {
@@ -195,12 +191,12 @@ function defaultName(): string {
   return `Private images ${new Date().toISOString().slice(0, 10)}`;
 }
 
-function summaryOf(datasetId: string, store: IndexStore, ledger?: Ledger): DatasetSummary {
+function summaryOf(datasetId: string, store: IndexStore, ledger?: Ledger): IndexedDataset {
   const meta = store.meta();
   const members = store.memberHashes();
   const counts = store.fileCounts();
   const fingerprint = membershipFingerprint(members);
-  let budget: DatasetSummary['budget'];
+  let budget: IndexedDataset['budget'];
   if (ledger && DATASET_ID.test(datasetId)) {
     try {
       const info = ledger.getDataset(datasetId);
@@ -227,7 +223,7 @@ function summaryOf(datasetId: string, store: IndexStore, ledger?: Ledger): Datas
   };
 }
 
-function budgetOf(info: DatasetInfo, fingerprint: string): NonNullable<DatasetSummary['budget']> {
+function budgetOf(info: DatasetInfo, fingerprint: string): NonNullable<IndexedDataset['budget']> {
   return {
     epsilonCap: info.epsilonCap,
     delta: info.delta,
@@ -427,10 +423,10 @@ function refreshBrowse(store: IndexStore, familiarity?: FamiliarityReference): v
 
 // ── list / show / remove ────────────────────────────────────────────────────────────────────────────────
 
-export function listDatasets(options: ServiceOptions & { ledger?: Ledger } = {}): DatasetSummary[] {
+export function listDatasets(options: ServiceOptions & { ledger?: Ledger } = {}): IndexedDataset[] {
   const root = datasetsRoot(options);
   if (!existsSync(root)) return [];
-  const out: DatasetSummary[] = [];
+  const out: IndexedDataset[] = [];
   for (const entry of readdirSync(root).sort()) {
     if (!DATASET_ID.test(entry) || !existsSync(join(root, entry, 'index.sqlite'))) continue;
     const store = IndexStore.open(join(root, entry));
@@ -443,7 +439,17 @@ export function listDatasets(options: ServiceOptions & { ledger?: Ledger } = {})
   return out;
 }
 
-export function showDataset(datasetId: string, options: ServiceOptions & { ledger?: Ledger } = {}): DatasetDetails {
+/** One dataset's index summary (opens only its own index). */
+export function readIndexedDataset(datasetId: string, options: ServiceOptions = {}): IndexedDataset {
+  const store = openIndex(datasetId, options);
+  try {
+    return summaryOf(datasetId, store);
+  } finally {
+    store.close();
+  }
+}
+
+export function showDataset(datasetId: string, options: ServiceOptions & { ledger?: Ledger } = {}): IndexedDatasetDetails {
   const store = openIndex(datasetId, options);
   try {
     const lastRun = store.getMeta('last_report');
@@ -489,7 +495,7 @@ export function importMemberHash(id: string): string {
   return createHash('sha256').update(`dprdm-import-id-v1\n${id}`).digest('hex');
 }
 
-export function importEmbeddings(options: ImportOptions): DatasetSummary {
+export function importEmbeddings(options: ImportOptions): IndexedDataset {
   const source = typeof options.npy === 'string' ? options.npy : '.npy data';
   let bytes: Buffer;
   try {
@@ -588,24 +594,19 @@ export interface PrivateStore {
   readonly modelSet: string;
 }
 
+/** The member fingerprint the ledger accounts for (`Ledger.getDataset(id).fingerprint`, read after the charge). */
+export interface AccountedOptions extends ServiceOptions {
+  readonly accountedFingerprint: string;
+}
+
 /**
  * What the generation path reads: the matrix, refused unless its member set is exactly the one the ledger
  * accounts for (so a half-finished sync can never release rows the ledger does not know). Carries no names.
  */
-export function loadPrivateStore(datasetId: string, options: LedgerOptions): PrivateStore {
+export function loadPrivateStore(datasetId: string, options: AccountedOptions): PrivateStore {
   const store = openIndex(datasetId, options);
   try {
-    const { data, rows, dim, hashes } = store.loadMatrix();
-    const fingerprint = membershipFingerprint([...hashes].sort());
-    const info = options.ledger.getDataset(datasetId);
-    if (rows === 0 || info.fingerprint !== fingerprint) {
-      throw new DatasetIndexCorruptError(
-        rows === 0
-          ? `dataset ${datasetId} has no indexed image`
-          : `the index of ${datasetId} and the privacy ledger disagree on which images it holds; run \`dprdm dataset sync ${datasetId}\``,
-      );
-    }
-    return { matrix: { data, rows, dim }, fingerprint, modelSet: store.getMeta('model_set') };
+    return accountedMatrix(datasetId, store, options.accountedFingerprint).privateStore;
   } finally {
     store.close();
   }
@@ -616,16 +617,27 @@ export function loadPrivateStore(datasetId: string, options: LedgerOptions): Pri
  * paths (inside the dataset folder) of the files holding that image, so held-out rows can be matched to the
  * curator's captions. These names never leave the evaluation's process.
  */
-export function loadEvaluationStore(datasetId: string, options: LedgerOptions): PrivateStore & { readonly rowNames: readonly (readonly string[])[] } {
-  const privateStore = loadPrivateStore(datasetId, options);
+export function loadEvaluationStore(datasetId: string, options: AccountedOptions): PrivateStore & { readonly rowNames: readonly (readonly string[])[] } {
   const store = openIndex(datasetId, options);
   try {
-    const { hashes } = store.loadMatrix();
-    if (hashes.length !== privateStore.matrix.rows) throw new DatasetIndexCorruptError(`the index of ${datasetId} changed while it was read; try again`);
+    const { privateStore, hashes } = accountedMatrix(datasetId, store, options.accountedFingerprint);
     return { ...privateStore, rowNames: hashes.map((h) => store.namesForHash(h)) };
   } finally {
     store.close();
   }
+}
+
+function accountedMatrix(datasetId: string, store: IndexStore, accounted: string): { privateStore: PrivateStore; hashes: readonly string[] } {
+  const { data, rows, dim, hashes } = store.loadMatrix();
+  const fingerprint = membershipFingerprint([...hashes].sort());
+  if (rows === 0 || accounted !== fingerprint) {
+    throw new DatasetIndexCorruptError(
+      rows === 0
+        ? `dataset ${datasetId} has no indexed image`
+        : `the index of ${datasetId} and the privacy ledger disagree on which images it holds; sync the dataset (dprdm dataset sync ${datasetId})`,
+    );
+  }
+  return { privateStore: { matrix: { data, rows, dim }, fingerprint, modelSet: store.getMeta('model_set') }, hashes };
 }
 
 // ── curator browsing ────────────────────────────────────────────────────────────────────────────────────

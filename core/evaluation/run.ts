@@ -176,7 +176,7 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
   const charged = receipts.reduce((n, r) => n + r.length, 0);
 
   // ── 3. private rows: the split, the prompts (held-out captions) ──────────────────────────────────────────────
-  const store = loadEvaluationStore(datasetId, { home: deps.home, ledger });
+  const store = loadEvaluationStore(datasetId, { home: deps.home, accountedFingerprint: ledger.getDataset(datasetId).fingerprint });
   const split = evaluationSplit(store.matrix.rows, request.heldOutFraction, request.splitSeed);
   const captionOf = (row: number): Caption | undefined => {
     for (const name of store.rowNames[row] ?? []) {

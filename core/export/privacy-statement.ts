@@ -86,7 +86,7 @@ to the prompt, with no noise). No private collection was read, nothing was charg
 images carry no privacy cost.
 `;
 
-export function privacyStatement(f: StatementFacts): string {
+export function exportPrivacyStatement(f: StatementFacts): string {
   const privateImages = f.images.filter((i) => i.mode === 'private');
   const publicCount = f.images.length - privateImages.length;
   const sections = f.collections.map((c) => collectionSection(c, privateImages.filter((i) => i.datasetId === c.datasetId)));

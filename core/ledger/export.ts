@@ -23,7 +23,7 @@ function describeOrders(orders: readonly number[]): string {
 }
 
 /** The plain-language privacy statement for a dataset's ledger. */
-export function privacyStatement(dataset: DatasetInfo, charges: readonly ChargeRecord[], verification: VerifyReport): string {
+export function ledgerPrivacyStatement(dataset: DatasetInfo, charges: readonly ChargeRecord[], verification: VerifyReport): string {
   const releases = charges.filter((c) => c.kind === 'release').length;
   const audits = charges.length - releases;
   const sigmas = charges.map((c) => c.sigma);
@@ -47,7 +47,7 @@ function jsonNumber(x: number): number | string {
   return Number.isFinite(x) ? x : x > 0 ? 'Infinity' : String(x);
 }
 
-export interface LedgerExport {
+export interface LedgerExportDocument {
   readonly format: 'dprdm-ledger-export';
   readonly version: 1;
   readonly exportedAt: string;
@@ -58,7 +58,7 @@ export interface LedgerExport {
 }
 
 /** Builds the export object (verifies first: a failing ledger is exported with its problems and is locked). */
-export function buildExport(ledger: Ledger, datasetId: string, now: Date = new Date()): LedgerExport {
+export function buildExport(ledger: Ledger, datasetId: string, now: Date = new Date()): LedgerExportDocument {
   requireDatasetId(datasetId);
   const verification = ledger.verify(datasetId);
   const dataset = ledger.getDataset(datasetId);
@@ -67,7 +67,7 @@ export function buildExport(ledger: Ledger, datasetId: string, now: Date = new D
     format: 'dprdm-ledger-export',
     version: 1,
     exportedAt: now.toISOString(),
-    statement: privacyStatement(dataset, charges, verification),
+    statement: ledgerPrivacyStatement(dataset, charges, verification),
     dataset: {
       id: dataset.id,
       name: dataset.name,

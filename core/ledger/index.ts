@@ -18,7 +18,7 @@ export {
   type VerifyReport,
   type LedgerEvent,
 } from './types.ts';
-export { exportLedger, ledgerMetadata, buildExport, privacyStatement, csvField, type ExportFormat, type LedgerExport } from './export.ts';
+export { exportLedger, ledgerMetadata, buildExport, ledgerPrivacyStatement, csvField, type ExportFormat, type LedgerExportDocument } from './export.ts';
 export { checkLedgerLocation, detectNetworkFileSystem, fileSystemTypeFromMountInfo, isNetworkFileSystemType } from './location.ts';
 export { membershipFingerprint, genesisHash } from './encoding.ts';
 export { LATEST_SCHEMA_VERSION, MIGRATIONS } from './schema.ts';

@@ -2,8 +2,9 @@
  * Where a ledger may live: never inside a private image folder, and never on a network file system
  * (SQLite's locking and fsync guarantees do not hold there; two machines could both spend the same budget).
  */
-import { readFileSync, realpathSync, statfsSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { readFileSync, statfsSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { isWithin, realPathOf } from '../confinement.ts';
 import { LedgerLocationError } from './errors.ts';
 
 const NETWORK_FS_TYPES = new Set([
@@ -67,41 +68,20 @@ export function detectNetworkFileSystem(directory: string): string | undefined {
   return undefined;
 }
 
-export function isWithin(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel) && rel.split(sep)[0] !== '..');
-}
-
-/** The real path of `path`, resolving symlinks of its nearest existing ancestor when it does not exist yet. */
-function realpathOrResolve(path: string): string {
-  let current = resolve(path);
-  const rest: string[] = [];
-  for (;;) {
-    try {
-      return join(realpathSync.native(current), ...rest);
-    } catch {
-      const parent = dirname(current);
-      if (parent === current) return resolve(path);
-      rest.unshift(basename(current));
-      current = parent;
-    }
-  }
-}
-
 /** Throws LedgerLocationError when the ledger file would be inside a forbidden root or on a network file system. */
 export function checkLedgerLocation(path: string, forbiddenRoots: readonly string[], allowNetworkFileSystem: boolean): void {
-  const directory = realpathOrResolve(dirname(resolve(path)));
+  const directory = realPathOf(dirname(resolve(path)));
   const file = join(directory, basename(resolve(path)));
   for (const root of forbiddenRoots) {
     if (typeof root !== 'string' || root.length === 0) continue;
-    for (const candidate of new Set([resolve(root), realpathOrResolve(root)])) {
+    for (const candidate of new Set([resolve(root), realPathOf(root)])) {
       if (isWithin(candidate, file) || isWithin(candidate, directory)) {
         throw new LedgerLocationError(path, `it is inside the private image folder ${candidate}; the studio never writes into a private folder`);
       }
     }
   }
   if (!allowNetworkFileSystem) {
-    const type = detectNetworkFileSystem(realpathOrResolve(directory));
+    const type = detectNetworkFileSystem(realPathOf(directory));
     if (type !== undefined) {
       throw new LedgerLocationError(path, `${directory} is on a network file system (${type}), where SQLite cannot guarantee that two processes never spend the same budget; keep the studio's data directory on a local disk`);
     }

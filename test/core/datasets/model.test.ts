@@ -58,7 +58,7 @@ describe('with the real image encoder', () => {
     expect(report.counts.read).toBe(2000);
     expect(report.filesQuarantined).toBe(0);
     expect(report.members + report.duplicateFiles).toBe(2000);
-    const store = loadPrivateStore(report.datasetId, { ledger: env.ledger, home: env.home });
+    const store = loadPrivateStore(report.datasetId, { accountedFingerprint: env.ledger.getDataset(report.datasetId).fingerprint, home: env.home });
     expect(store.matrix.rows).toBe(report.members);
     expect(store.matrix.dim).toBe(embedder.dim);
     expect(store.matrix.data.length).toBe(store.matrix.rows * store.matrix.dim);

@@ -1,0 +1,68 @@
+/** The datasets room: list, show, add, sync and remove private folders (core/datasets does the indexing). */
+import { resolve } from 'node:path';
+import { addDataset, removeDataset, showDataset, syncDataset, type IndexProgress } from '../../datasets/index.ts';
+import { compareDatasets, type StudioEvent, type StudioHandlers } from '../../contract/contract.ts';
+import type { StudioContext } from '../context.ts';
+import { describeOverlap } from '../errors.ts';
+import { runJob } from '../jobs.ts';
+import type { DatasetSummaries } from '../summaries.ts';
+
+type DatasetChannels = 'datasets.list' | 'datasets.show' | 'datasets.add' | 'datasets.sync' | 'datasets.remove';
+
+const progressEvent = (jobId: string, p: IndexProgress): StudioEvent => ({
+  type: 'progress',
+  jobId,
+  task: 'index',
+  phase: p.phase,
+  done: p.filesDone,
+  total: p.filesTotal,
+  ratePerSecond: p.ratePerSecond,
+  ...(p.etaSeconds !== undefined ? { etaSeconds: p.etaSeconds } : {}),
+});
+
+export function datasetHandlers(ctx: StudioContext, summaries: DatasetSummaries): Pick<StudioHandlers, DatasetChannels> {
+  const { home, ledger, catalog } = ctx;
+  const explain = (error: unknown) => describeOverlap(error, (id) => catalog.find(id)?.name);
+  return {
+    'datasets.list': async () => catalog.all().map((d) => summaries.of(d)).sort(compareDatasets),
+    'datasets.show': async (r) => {
+      const d = showDataset(r.datasetId, { home });
+      return {
+        ...summaries.of(d),
+        folder: d.folder,
+        quarantined: d.quarantined.map((q) => ({ path: q.path, reason: q.reason })),
+        duplicates: d.duplicates.flatMap((g) => g.paths.slice(1).map((path) => ({ path, duplicateOf: g.paths[0]! }))),
+        familiarity: d.familiarity ?? null,
+      };
+    },
+    'datasets.add': (r, hctx) =>
+      runJob(ctx, hctx, { key: `add:${resolve(r.folder)}`, jobId: r.jobId, scope: 'curator', explain }, async (jobId, signal) => {
+        const report = await addDataset({
+          folder: r.folder,
+          ...(r.name ? { name: r.name } : {}),
+          ...(r.epsilonCap ? { epsilonCap: r.epsilonCap } : {}),
+          ...(r.sizeClass ? { sizeClass: r.sizeClass } : {}),
+          ...(r.plannedGenerations ? { plannedGenerations: r.plannedGenerations } : {}),
+          home,
+          ledger,
+          embedder: await ctx.indexingEmbedder(),
+          signal,
+          onProgress: (p) => ctx.emit(progressEvent(jobId, p)),
+        });
+        ctx.forget(report.datasetId);
+        return summaries.of(catalog.require(report.datasetId));
+      }),
+    'datasets.sync': (r, hctx) =>
+      runJob(ctx, hctx, { key: r.datasetId, jobId: r.jobId, scope: 'curator', explain }, async (jobId, signal) => {
+        await syncDataset(r.datasetId, { home, ledger, embedder: await ctx.indexingEmbedder(), signal, onProgress: (p) => ctx.emit(progressEvent(jobId, p)) });
+        ctx.forget(r.datasetId);
+        return summaries.of(catalog.require(r.datasetId));
+      }),
+    'datasets.remove': async (r) => {
+      // In the dataset's queue: never while one of its generations or syncs runs.
+      await ctx.queue.run(r.datasetId, async () => removeDataset(r.datasetId, { home }));
+      ctx.forget(r.datasetId);
+      return { removed: true as const };
+    },
+  };
+}
