@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { insertChunksBeforeEnd, internationalTextChunk, textChunk } from '../export/png-text-chunks.ts';
 import { DEMO_DATASET_NAME, DEMO_EPSILON_CAP } from '../studio/service.ts';
 import { GENERATION_DEFAULTS, StudioError } from '../contract/contract.ts';
-import { indexProgress } from './dataset-command.ts';
+import { indexProgress } from './progress-bar.ts';
 import { optionalNumber, optionalString, parseFlags } from './flags.ts';
 import { forPeople, printJson, type CommandIO } from './io.ts';
 import { progressBar } from './progress-bar.ts';

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { parseRequest, StudioError, type EvaluationReport, type StudioEvent } from '../contract/contract.ts';
 import { DEMO_DATASET_NAME } from '../studio/service.ts';
 import { terminalTable } from '../evaluation/table.ts';
-import { indexProgress } from './dataset-command.ts';
+import { indexProgress } from './progress-bar.ts';
 import { optionalNumber, optionalString, parseFlags, parseNumber, requireString } from './flags.ts';
 import { printJson, type CommandIO } from './io.ts';
 import { progressBar } from './progress-bar.ts';

@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { parseRequest, StudioError, type StudioEvent } from '../contract/contract.ts';
 import { DEMO_DATASET_NAME } from '../studio/service.ts';
-import { indexProgress } from './dataset-command.ts';
+import { indexProgress } from './progress-bar.ts';
 import { optionalNumber, optionalString, parseFlags, requireString } from './flags.ts';
 import { forPeople, printJson, type CommandIO } from './io.ts';
 import { progressBar } from './progress-bar.ts';

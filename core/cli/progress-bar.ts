@@ -11,3 +11,10 @@ export function progressBar(io: CommandIO, label: string, width = 30): ProgressL
     if (done >= total && total > 0) io.stderr('\n');
   };
 }
+
+/** Indexing progress: files done, rate and ETA. */
+export function indexProgress(io: CommandIO, label = 'indexing'): ((p: { filesDone: number; filesTotal: number; ratePerSecond: number; etaSeconds?: number | undefined }) => void) | undefined {
+  const line = progressBar(io, label);
+  if (!line) return undefined;
+  return (p) => line(p.filesDone, p.filesTotal, `${p.ratePerSecond.toFixed(0)} files/s${p.etaSeconds === undefined ? '' : ` ETA ${Math.ceil(p.etaSeconds)}s`}`);
+}

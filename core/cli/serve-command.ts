@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startHttpHost } from '../server/http-host.ts';
 import { createStudioService, type StudioService } from '../studio/service.ts';
-import { indexProgress } from './dataset-command.ts';
+import { indexProgress } from './progress-bar.ts';
 import { optionalNumber, parseFlags } from './flags.ts';
 import type { CommandIO } from './io.ts';
 import { UsageError } from './usage-error.ts';

@@ -191,12 +191,28 @@ export interface DatasetSummary {
    * the folder still shows to what is left; null once nothing more fits. The planner's usefulSpendRange.
    */
   readonly spendRange: { readonly min: number; readonly max: number } | null;
+  /** Whether the index holds exactly the images the ledger accounts for (a private query needs it; sync restores it). */
+  readonly indexMatchesLedger: boolean;
+}
+
+/** What one indexing run (add or sync) did, for the curator: counts of their own files, and how long it took. */
+export interface IndexRun {
+  /** False when the ledger already knew exactly these images: their past spend continues. */
+  readonly created: boolean;
+  readonly counts: { readonly seen: number; readonly unchanged: number; readonly read: number; readonly embedded: number; readonly reused: number; readonly quarantined: number; readonly removed: number };
+  readonly seconds: number;
+  readonly warnings: readonly string[];
+}
+
+export interface IndexedSummary extends DatasetSummary {
+  readonly run: IndexRun;
 }
 
 export interface DatasetDetail extends DatasetSummary {
   /** The curator's own folder (shown to the curator only; never written into generations or exports). */
   readonly folder: string;
-  readonly quarantined: readonly { readonly path: string; readonly reason: string }[];
+  /** `retried`: the reason was transient (a locked or vanishing file) and the next sync tries the file again. */
+  readonly quarantined: readonly { readonly path: string; readonly reason: string; readonly retried: boolean }[];
   readonly duplicates: readonly { readonly path: string; readonly duplicateOf: string }[];
   /**
    * For the curator's eyes only: the median cosine of the folder's images to the nearest public image of the model
@@ -432,9 +448,9 @@ export interface EvaluationReport {
 export interface StudioResponses {
   'studio.info': StudioInfo;
   'datasets.list': readonly DatasetSummary[];
-  'datasets.add': DatasetSummary;
+  'datasets.add': IndexedSummary;
   'datasets.show': DatasetDetail;
-  'datasets.sync': DatasetSummary;
+  'datasets.sync': IndexedSummary;
   'datasets.remove': { readonly removed: true };
   'prompt.check': PromptCheck;
   'generate.preview': GenerationPreview;

@@ -23,7 +23,7 @@ export class DatasetIndexNotFoundError extends DatasetError {
   readonly code = 'DATASET_INDEX_NOT_FOUND' as const;
   readonly exitCode = 2;
   constructor(readonly datasetId: string) {
-    super(`no indexed dataset "${datasetId}" (see \`dprdm dataset list\`)`);
+    super(`no indexed dataset "${datasetId}"; see the dataset list`);
     this.name = 'DatasetIndexNotFoundError';
   }
 }

@@ -270,11 +270,13 @@ export async function addDataset(options: AddDatasetOptions): Promise<DatasetSyn
   const home = realHome(options);
   if (root === home) throw new DatasetInputError('the studio’s own folder cannot be indexed');
   if (isWithin(home, root)) throw new DatasetInputError('that folder is inside the studio’s own data folder; pick the folder that holds your images');
+  // The ledger and the indexes never live inside a private folder (docs/design.md §6).
+  if (isWithin(root, home)) throw new DatasetInputError('that folder holds the studio’s own data folder (its ledger and indexes); pick the folder that holds your images');
   const existingId = findDatasetByRoot(options, root);
-  if (existingId) throw new DatasetInputError(`this folder is already indexed as ${existingId}; use \`dprdm dataset sync ${existingId}\``);
+  if (existingId) throw new DatasetInputError(`this folder is already indexed as ${existingId}; sync that dataset instead`);
   const name = options.name ?? defaultName();
   const epsilonCap = options.epsilonCap ?? DEFAULT_EPSILON_CAP;
-  if (!(epsilonCap > 0) || !Number.isFinite(epsilonCap)) throw new DatasetInputError(`--epsilon-cap must be a positive number, got ${epsilonCap}`);
+  if (!(epsilonCap > 0) || !Number.isFinite(epsilonCap)) throw new DatasetInputError(`the ε cap must be a positive number, got ${epsilonCap}`);
   const embedder = options.embedder;
 
   const stagingRoot = join(datasetsRoot(options), STAGING);
@@ -333,7 +335,7 @@ export async function addDataset(options: AddDatasetOptions): Promise<DatasetSyn
       store.setMeta('last_report', JSON.stringify(report));
     });
     refreshBrowse(store, embedder.familiarity);
-    const warnings = report.counts.quarantined > 0 ? [`${report.counts.quarantined} files were quarantined; \`dprdm dataset show ${info.id}\` lists them with reasons`] : [];
+    const warnings = report.counts.quarantined > 0 ? [`${report.counts.quarantined} files were quarantined; the dataset's details list them with reasons`] : [];
     if (!info.created) warnings.push(`these images were already registered in the ledger as ${info.id}: their past privacy spend continues (ε spent ${info.cumulativeEpsilon.toPrecision(4)} of ${info.epsilonCap})`);
     const result = syncReport(store, report, { datasetId: info.id, name: info.name, created: info.created, members: members.length, fingerprint: info.fingerprint, warnings });
     store.close();
@@ -402,7 +404,7 @@ export async function syncDataset(datasetId: string, options: RunOptions): Promi
     }
     store.setMeta('last_report', JSON.stringify(report));
     if (report.embeddingsChanged || Number(store.getMeta('browse_version')) !== Number(store.getMeta('embeddings_version')) || (options.embedder.familiarity && !store.getMeta('familiarity'))) refreshBrowse(store, options.embedder.familiarity);
-    if (report.counts.quarantined > 0) warnings.push(`${report.counts.quarantined} files were quarantined in this run; \`dprdm dataset show ${datasetId}\` lists them with reasons`);
+    if (report.counts.quarantined > 0) warnings.push(`${report.counts.quarantined} files were quarantined in this run; the dataset's details list them with reasons`);
     return syncReport(store, report, { datasetId, name: meta.name, created: false, members: members.length, fingerprint, warnings });
   } finally {
     store.close();

@@ -145,7 +145,7 @@ export class LedgerLockedError extends LedgerError {
     readonly datasetId: string,
     readonly reason: string,
   ) {
-    super(`dataset ${datasetId} is locked: ${reason}. Run \`dprdm ledger verify ${datasetId}\` and restore the ledger from a backup; only the curator can unlock it.`);
+    super(`dataset ${datasetId} is locked: ${reason}. Verify its ledger and, if verification fails, restore the ledger from a backup; only the curator can unlock it.`);
     this.name = 'LedgerLockedError';
   }
 }

@@ -34,7 +34,7 @@ export function toStudioError(error: unknown, scope: ErrorScope): StudioError {
   if (error instanceof ModelAbortError || error instanceof DatasetCancelledError) return new StudioError('CANCELLED', error.message);
   if (error instanceof PrivacyParameterError || error instanceof CalibrationError) return new StudioError('INVALID_REQUEST', error.message);
   if (error instanceof ModelSetError) return new StudioError('MODEL_ERROR', error.message);
-  if (error instanceof LedgerError) return new StudioError(error.code === 'LEDGER_INVALID_INPUT' || error.code === 'DATASET_OVERLAP' ? 'INVALID_REQUEST' : 'INTERNAL', error.message);
+  if (error instanceof LedgerError) return new StudioError(error.code === 'LEDGER_INVALID_INPUT' || error.code === 'DATASET_OVERLAP' || error.code === 'DATASET_HISTORY' ? 'INVALID_REQUEST' : 'INTERNAL', error.message);
   if (scope === 'curator' && error instanceof DatasetError) {
     return new StudioError(error.code === 'DATASET_INVALID_INPUT' || error.code === 'DATASET_EMPTY' ? 'INVALID_REQUEST' : 'INTERNAL', error.message);
   }

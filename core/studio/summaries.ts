@@ -48,6 +48,7 @@ export class DatasetSummaries {
       },
       budget: budgetOf(info),
       spendRange: usefulSpendRange({ filter: info.filter, k: info.k, q: info.q, spentRdp: info.spentRdp }, this.ctx.range) ?? null,
+      indexMatchesLedger: d.fingerprint === info.fingerprint,
     };
   }
 

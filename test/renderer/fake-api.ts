@@ -18,6 +18,7 @@ export function dataset(over: Partial<DatasetSummary> = {}): DatasetSummary {
     defaults: { k: 8, q: 0.4, delta: 1e-6, order: 2.5, sizeClass: { lower: 200, upper: 500 }, plannedGenerations: 100, epsilon: 0.1, lambda: 0.5, influence: 'strong' },
     budget: budget(),
     spendRange: { min: 0.005, max: 8 },
+    indexMatchesLedger: true,
     ...over,
   };
 }

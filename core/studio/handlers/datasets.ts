@@ -1,7 +1,7 @@
 /** The datasets room: list, show, add, sync and remove private folders (core/datasets does the indexing). */
 import { resolve } from 'node:path';
-import { addDataset, removeDataset, showDataset, syncDataset, type IndexProgress } from '../../datasets/index.ts';
-import { compareDatasets, type StudioEvent, type StudioHandlers } from '../../contract/contract.ts';
+import { addDataset, removeDataset, showDataset, syncDataset, type DatasetSyncReport, type IndexProgress } from '../../datasets/index.ts';
+import { compareDatasets, type IndexRun, type StudioEvent, type StudioHandlers } from '../../contract/contract.ts';
 import type { StudioContext } from '../context.ts';
 import { describeOverlap } from '../errors.ts';
 import { runJob } from '../jobs.ts';
@@ -20,6 +20,8 @@ const progressEvent = (jobId: string, p: IndexProgress): StudioEvent => ({
   ...(p.etaSeconds !== undefined ? { etaSeconds: p.etaSeconds } : {}),
 });
 
+const runOf = (report: DatasetSyncReport): IndexRun => ({ created: report.created, counts: report.counts, seconds: report.timings.totalMs / 1000, warnings: report.warnings });
+
 export function datasetHandlers(ctx: StudioContext, summaries: DatasetSummaries): Pick<StudioHandlers, DatasetChannels> {
   const { home, ledger, catalog } = ctx;
   const explain = (error: unknown) => describeOverlap(error, (id) => catalog.find(id)?.name);
@@ -30,7 +32,7 @@ export function datasetHandlers(ctx: StudioContext, summaries: DatasetSummaries)
       return {
         ...summaries.of(d),
         folder: d.folder,
-        quarantined: d.quarantined.map((q) => ({ path: q.path, reason: q.reason })),
+        quarantined: d.quarantined.map((q) => ({ path: q.path, reason: q.reason, retried: q.retried })),
         duplicates: d.duplicates.flatMap((g) => g.paths.slice(1).map((path) => ({ path, duplicateOf: g.paths[0]! }))),
         familiarity: d.familiarity ?? null,
       };
@@ -50,13 +52,13 @@ export function datasetHandlers(ctx: StudioContext, summaries: DatasetSummaries)
           onProgress: (p) => ctx.emit(progressEvent(jobId, p)),
         });
         ctx.forget(report.datasetId);
-        return summaries.of(catalog.require(report.datasetId));
+        return { ...summaries.of(catalog.require(report.datasetId)), run: runOf(report) };
       }),
     'datasets.sync': (r, hctx) =>
       runJob(ctx, hctx, { key: r.datasetId, jobId: r.jobId, scope: 'curator', explain }, async (jobId, signal) => {
-        await syncDataset(r.datasetId, { home, ledger, embedder: await ctx.indexingEmbedder(), signal, onProgress: (p) => ctx.emit(progressEvent(jobId, p)) });
+        const report = await syncDataset(r.datasetId, { home, ledger, embedder: await ctx.indexingEmbedder(), signal, onProgress: (p) => ctx.emit(progressEvent(jobId, p)) });
         ctx.forget(r.datasetId);
-        return summaries.of(catalog.require(r.datasetId));
+        return { ...summaries.of(catalog.require(r.datasetId)), run: runOf(report) };
       }),
     'datasets.remove': async (r) => {
       // In the dataset's queue: never while one of its generations or syncs runs.

@@ -27,17 +27,17 @@ describe('dprdm dataset', () => {
     const add = await runCli(['dataset', 'add', folder, '--name', 'cli test', '--epsilon-cap', '5', '--json']);
     expect(add.code).toBe(0);
     const report = JSON.parse(add.stdout);
-    expect(report).toMatchObject({ name: 'cli test', members: 6, filesQuarantined: 1 });
-    const id = report.datasetId as string;
+    expect(report).toMatchObject({ name: 'cli test', imageCount: 6, quarantinedCount: 1, run: { created: true } });
+    const id = report.id as string;
     const list = JSON.parse((await runCli(['dataset', 'list', '--json'])).stdout);
-    expect(list.datasets.map((d: { datasetId: string }) => d.datasetId)).toEqual([id]);
-    expect(list.datasets[0].budget).toMatchObject({ epsilonCap: 5, inSync: true });
+    expect(list.datasets.map((d: { id: string }) => d.id)).toEqual([id]);
+    expect(list.datasets[0]).toMatchObject({ budget: { epsilonCap: 5 }, indexMatchesLedger: true });
     const show = JSON.parse((await runCli(['dataset', 'show', id, '--json'])).stdout);
     // a name works wherever an id does (as in ledger show and generate --dataset)
-    expect(JSON.parse((await runCli(['dataset', 'show', 'CLI test', '--json'])).stdout).datasetId).toBe(id);
+    expect(JSON.parse((await runCli(['dataset', 'show', 'CLI test', '--json'])).stdout).id).toBe(id);
     expect(show.quarantined).toEqual([{ path: 'broken.jpg', reason: expect.stringMatching(/not an image/), retried: false }]);
     const sync = JSON.parse((await runCli(['dataset', 'sync', id, '--json'])).stdout);
-    expect(sync.counts).toMatchObject({ unchanged: 7, read: 0 });
+    expect(sync.run).toMatchObject({ created: false, counts: { unchanged: 7, read: 0 } });
     const remove = await runCli(['dataset', 'remove', id, '--json']);
     expect(remove.code).toBe(0);
     expect(JSON.parse((await runCli(['dataset', 'list', '--json'])).stdout).datasets).toEqual([]);
@@ -49,11 +49,11 @@ describe('dprdm dataset', () => {
     for (let i = 0; i < 4; i++) writeFileSync(join(a, `m${i}.png`), await (await colourImage(200 - i * 30, 60, i * 50, 32, 40 + i)).png().toBuffer());
     const added = JSON.parse((await runCli(['dataset', 'add', a, '--name', 'A', '--epsilon-cap', '3', '--json'])).stdout);
     const out = join(tempDir(), 'out');
-    const gen = await runCli(['generate', '--dataset', added.datasetId, '--prompt', 'a red star', '--epsilon', '2.5', '--images', '1', '--steps', '1', '--out', out, '--json']);
+    const gen = await runCli(['generate', '--dataset', added.id, '--prompt', 'a red star', '--epsilon', '2.5', '--images', '1', '--steps', '1', '--out', out, '--json']);
     expect(gen.code).toBe(0);
     renameSync(join(a, 'm0.png'), join(b, 'm0.png'));
     writeFileSync(join(b, 'b.png'), await (await colourImage(10, 220, 10, 32, 60)).png().toBuffer());
-    expect((await runCli(['dataset', 'sync', added.datasetId, '--json'])).code).toBe(0);
+    expect((await runCli(['dataset', 'sync', added.id, '--json'])).code).toBe(0);
     const addB = await runCli(['dataset', 'add', b, '--name', 'B', '--epsilon-cap', '3', '--json']);
     expect(addB.code).toBe(0);
     const list = JSON.parse((await runCli(['dataset', 'list', '--json'])).stdout) as { datasets: { name: string; budget: { spentEpsilon: number } }[] };
@@ -64,7 +64,7 @@ describe('dprdm dataset', () => {
     // and a dataset that would promise those images less than they were promised is refused, with what to do
     const c = tempDir();
     renameSync(join(b, 'm0.png'), join(c, 'm0.png'));
-    expect((await runCli(['dataset', 'sync', JSON.parse(addB.stdout).datasetId])).code).toBe(0);
+    expect((await runCli(['dataset', 'sync', JSON.parse(addB.stdout).id])).code).toBe(0);
     const refused = await runCli(['dataset', 'add', c, '--name', 'C', '--epsilon-cap', '1']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/cap of at least ε/);

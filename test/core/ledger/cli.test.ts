@@ -1,4 +1,4 @@
-/** `dprdm ledger list|show|verify|export`: exit codes 0 / 1 (verification failed) / 2 (bad input, one line). */
+/** `dprdm ledger list|show|verify|unlock|export`: exit codes 0 / 1 (verification failed) / 2 (bad input, one line). */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../core/cli/main.ts';
+import { ledgerCommand } from '../../../core/cli/ledger-command.ts';
 import type { CommandIO } from '../../../core/cli/io.ts';
 import { openLedger } from '../../../core/ledger/index.ts';
 import { memberHashes, tempLedger } from './helpers.ts';
@@ -108,8 +109,9 @@ describe('dprdm ledger', () => {
     db.close();
     const failed = await run('verify', datasetId, '--json');
     expect(failed.code).toBe(1);
-    const report = JSON.parse(failed.out) as { ok: boolean; firstBadRow: { seq: number } ; locked: boolean };
-    expect(report).toMatchObject({ ok: false, firstBadRow: { seq: 1 }, locked: true });
+    const report = JSON.parse(failed.out) as { ok: boolean; problems: { seq: number | null }[]; locked: boolean };
+    expect(report).toMatchObject({ ok: false, locked: true });
+    expect(report.problems[0]!.seq).toBe(1);
     expect(failed.err).toMatch(/^dprdm: verification of .* failed at charge #1/);
     const list = JSON.parse((await run('list', '--json')).out) as { datasets: { locked: boolean }[] };
     expect(list.datasets[0]!.locked).toBe(true);
@@ -121,5 +123,33 @@ describe('dprdm ledger', () => {
     expect((JSON.parse(out) as { datasets: unknown[] }).datasets).toHaveLength(1);
     const bad = spawnSync(process.execPath, [join(root, 'bin', 'dprdm.js'), 'ledger', 'verify', datasetId], { env: { ...process.env, DPRDM_HOME: temp.dir }, encoding: 'utf8' });
     expect(bad.status).toBe(1);
+  });
+
+  it('unlock needs the curator: a note, a confirmation, and a ledger that verifies (or --force, recorded)', async () => {
+    expect(JSON.parse((await run('list', '--json')).out).datasets[0].locked).toBe(true); // tampered and locked above
+    const noNote = await run('unlock', datasetId, '--yes');
+    expect(noNote.code).toBe(2);
+    expect(noNote.err).toMatch(/--note is required/);
+    const noTerminal = await run('unlock', datasetId, '--note', 'checked');
+    expect(noTerminal.code).toBe(2);
+    expect(noTerminal.err).toMatch(/needs a confirmation/);
+    const io = capture();
+    expect(await ledgerCommand(['unlock', datasetId, '--note', 'checked'], io, async () => 'ds_wrong').catch((e: Error) => e.message)).toMatch(/not confirmed/);
+    const stillBroken = await run('unlock', datasetId, '--note', 'looks fine to me', '--yes');
+    expect(stillBroken.code).toBe(1);
+    expect(stillBroken.err).toMatch(/verification still fails/);
+    expect(JSON.parse((await run('list', '--json')).out).datasets[0].locked).toBe(true);
+
+    const db = new Database(join(temp.dir, 'ledger.sqlite'));
+    db.prepare('UPDATE charges SET sigma = 1 WHERE seq = 1').run(); // the curator restores the row
+    db.close();
+    const confirmed = capture();
+    expect(await ledgerCommand(['unlock', datasetId, '--note', 'restored from backup', '--json'], confirmed, async () => datasetId)).toBe(0);
+    expect(JSON.parse(confirmed.out)).toMatchObject({ forced: false, budget: { locked: false } });
+    expect((await run('verify', datasetId)).code).toBe(0);
+    const events = (JSON.parse((await run('show', datasetId, '--json')).out) as { events: { kind: string; detail: string }[] }).events;
+    expect(events.at(-1)).toMatchObject({ kind: 'unlocked', detail: expect.stringContaining('restored from backup') });
+    const spent = JSON.parse((await run('list', '--json')).out).datasets[0];
+    expect(spent).toMatchObject({ locked: false, charges: 2 }); // the spend stays
   });
 });

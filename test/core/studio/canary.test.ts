@@ -214,9 +214,9 @@ describe('canary: nothing from the private folder leaves the process', () => {
           }
         }
       }
-      // Positive control: the curator's own dataset listing names the folder, and the search finds it there.
-      const list = await runCli(['dataset', 'list', '--json']);
-      expect(hits('dprdm dataset list', list.stdout).join()).toContain(CANARY.root);
+      // Positive control: the curator's own dataset details name the folder, and the search finds it there.
+      const shown = await runCli(['dataset', 'show', dataset.id, '--json']);
+      expect(hits('dprdm dataset show', shown.stdout).join()).toContain(CANARY.root);
     } finally {
       if (previous === undefined) delete process.env.DPRDM_HOME;
       else process.env.DPRDM_HOME = previous;
