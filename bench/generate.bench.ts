@@ -21,12 +21,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { importEmbeddings, loadPrivateStore, toNpy, type PrivateStore } from '../core/datasets/index.ts';
 import { openLedger, type Ledger } from '../core/ledger/index.ts';
-import { LEDGER_FILE_NAME } from '../core/paths.ts';
+import { homeLayout } from '../core/paths.ts';
 import { ModelHost, retrievalRange, type ModelService } from '../core/models/index.ts';
 import { privateAggregate } from '../core/privacy/index.ts';
 import { parseRequest, type StudioEvent } from '../core/contract/contract.ts';
 import { Generator, samplingBatches, type ModelSetIdentity } from '../core/generation/generator.ts';
-import { HISTORY_FILE, HistoryStore } from '../core/generation/history.ts';
+import { HistoryStore } from '../core/generation/history.ts';
 import { resolveQuery } from '../core/generation/parameters.ts';
 import { createStudioService } from '../core/studio/service.ts';
 import { emitJson, jsonMode, machineInfo, ms, say, spread, type Spread } from './report.ts';
@@ -268,7 +268,7 @@ async function main(): Promise<void> {
     let t = performance.now();
     const data = seededUnitRows(SYNTHETIC_ROWS, dim, 20240601);
     const ids = Array.from({ length: SYNTHETIC_ROWS }, (_, i) => `synthetic-${i}`);
-    const importLedger = openLedger(join(home, LEDGER_FILE_NAME));
+    const importLedger = openLedger(homeLayout(home).ledger);
     const imported = importEmbeddings({
       npy: toNpy(data, SYNTHETIC_ROWS, dim),
       ids,
@@ -304,8 +304,8 @@ async function main(): Promise<void> {
       say(`  end to end: ${d.label} …`);
       const e2e = await withService((service) => endToEnd(service, d.datasetId));
       say(`  split: ${d.label} …`);
-      const ledger = openLedger(join(home, LEDGER_FILE_NAME));
-      const history = new HistoryStore(join(home, HISTORY_FILE));
+      const ledger = openLedger(homeLayout(home).ledger);
+      const history = new HistoryStore(homeLayout(home).history);
       try {
         const info = ledger.getDataset(d.datasetId);
         const query = resolveQuery({ epsilon: EPSILON }, info, retrievalRange(models.info.manifest));

@@ -8,6 +8,7 @@
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { homeLayout } from '../core/paths.ts';
 import sharp from 'sharp';
 import { openLedger } from '../core/ledger/index.ts';
 import { addDataset, openModelEmbedder, syncDataset } from '../core/datasets/index.ts';
@@ -50,7 +51,7 @@ for (const n of counts) {
   let t = performance.now();
   await generate(folder, n);
   const genS = (performance.now() - t) / 1000;
-  const ledger = openLedger(join(home, 'ledger.sqlite'));
+  const ledger = openLedger(homeLayout(home).ledger);
   peakRss = 0;
   t = performance.now();
   const report = await addDataset({ folder, embedder, ledger, home, name: `bench ${n}` });

@@ -23,6 +23,22 @@ export function studioHome(env: NodeJS.ProcessEnv = process.env, platform: NodeJ
   return join(xdg, 'dprdm-studio');
 }
 
+/**
+ * The studio home's layout, the one statement of it: every file and folder the studio keeps under its home
+ * (docs/design.md §6). Nothing else joins names onto a home.
+ */
+export function homeLayout(home: string) {
+  return {
+    ledger: join(home, LEDGER_FILE_NAME),
+    history: join(home, 'history.sqlite'),
+    settings: join(home, 'settings.json'),
+    datasets: join(home, 'datasets'),
+    generations: join(home, 'generations'),
+    evaluations: join(home, 'evaluations'),
+    exports: join(home, 'exports'),
+  } as const;
+}
+
 /** The ledger database: `<studioHome()>/ledger.sqlite`. */
 export function defaultLedgerPath(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
   return join(studioHome(env, platform), LEDGER_FILE_NAME);

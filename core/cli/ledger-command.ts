@@ -94,21 +94,8 @@ function showCommand(argv: string[], io: CommandIO): number {
     if (flags.values.json) {
       printJson(io, {
         dataset: datasetJson(dataset),
-        charges: charges.map((c) => ({
-          seq: c.seq,
-          receiptId: c.receiptId,
-          createdAt: c.createdAt,
-          kind: c.kind,
-          q: c.q,
-          sigma: c.sigma,
-          k: c.k,
-          lambda: c.lambda,
-          purpose: c.purpose,
-          epsilonCost: c.epsilonCost,
-          cumulativeEpsilon: c.cumulativeEpsilon,
-          order: c.order,
-          hash: c.hash,
-        })),
+        // every field but the RDP vectors and the previous-row hash (`verify` recomputes those)
+        charges: charges.map(({ rdp: _rdp, cumulativeRdp: _cumulative, prevHash: _prev, ...charge }) => charge),
         events: ledger.events(id),
       });
       return 0;

@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameS
 import { join, resolve } from 'node:path';
 import { isWithin } from '../confinement.ts';
 import { DEFAULT_PLANNED_GENERATIONS, deltaForSizeClass, membershipFingerprint, planDatasetK, sizeClassOf, type DatasetInfo, type Ledger, type RetrievalRange, type SizeClass } from '../ledger/index.ts';
-import { studioHome } from '../paths.ts';
+import { homeLayout, studioHome } from '../paths.ts';
 import type { EmbeddingMatrix } from '../privacy/index.ts';
 import { buildBrowseIndex, searchBrowseIndex } from './browse.ts';
 import { folderFamiliarity, type FamiliarityReference, type FolderFamiliarity } from './familiarity.ts';
@@ -128,7 +128,7 @@ export interface IndexedDatasetDetails extends IndexedDataset {
 // ── paths ───────────────────────────────────────────────────────────────────────────────────────────────
 
 export function datasetsRoot(options: ServiceOptions = {}): string {
-  return join(options.home ?? studioHome(), 'datasets');
+  return homeLayout(options.home ?? studioHome()).datasets;
 }
 
 export function datasetDir(datasetId: string, options: ServiceOptions = {}): string {
@@ -138,7 +138,7 @@ export function datasetDir(datasetId: string, options: ServiceOptions = {}): str
 
 function realHome(options: ServiceOptions): string {
   const home = options.home ?? studioHome();
-  mkdirSync(join(home, 'datasets'), { recursive: true, mode: 0o700 });
+  mkdirSync(homeLayout(home).datasets, { recursive: true, mode: 0o700 });
   return realpathSync(home);
 }
 

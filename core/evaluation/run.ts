@@ -20,7 +20,8 @@ import { conditionVector, ModelHost, tensorToPng, type ExecutionProviderRequest,
 import { nonPrivateReferenceAggregate } from '../privacy/index.ts';
 import { GENERATION_DEFAULTS, StudioError, type EvaluateRequest, type EvaluationReport, type EvaluationRow, type StudioEvent } from '../contract/contract.ts';
 import { Generator, generationsRoot, type GenerationSpec, type ModelSetIdentity } from '../generation/generator.ts';
-import { HISTORY_FILE, HistoryStore } from '../generation/history.ts';
+import { HistoryStore } from '../generation/history.ts';
+import { homeLayout } from '../paths.ts';
 import { bootstrapFd, differenceInterval } from './bootstrap.ts';
 import { judgePngs } from './judge.ts';
 import { allRight, cosinePerRow, judgeAccuracy, mean, type ExpectedAttributes } from './metrics.ts';
@@ -51,7 +52,7 @@ export interface EvaluationDeps {
 }
 
 export function evaluationsRoot(home: string): string {
-  return join(home, 'evaluations');
+  return homeLayout(home).evaluations;
 }
 
 interface Caption {
@@ -200,7 +201,7 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
   // ── 4. generate: the studio's Generator for public-only and DP (prepaid audit receipts), the reference beside it ─
   const workHome = join(evaluationsRoot(deps.home), evaluationId, 'work');
   mkdirSync(workHome, { recursive: true, mode: 0o700 });
-  const history = new HistoryStore(join(workHome, HISTORY_FILE));
+  const history = new HistoryStore(homeLayout(workHome).history);
   const generator = new Generator({
     home: workHome,
     ledger,

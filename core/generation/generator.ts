@@ -10,6 +10,7 @@
 import { randomInt } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { homeLayout } from '../paths.ts';
 import type { PrivateStore } from '../datasets/index.ts';
 import { a1111Parameters, type ImageProvenance } from '../export/provenance.ts';
 import { insertChunksBeforeEnd, internationalTextChunk, textChunk } from '../export/png-text-chunks.ts';
@@ -101,7 +102,7 @@ export function samplingBatches(total: number): { start: number; count: number }
 }
 
 export function generationsRoot(home: string): string {
-  return join(home, 'generations');
+  return homeLayout(home).generations;
 }
 
 export function imageUrl(image: StoredImage): string {

@@ -7,7 +7,6 @@
 import { randomBytes } from 'node:crypto';
 import { openSqlite, type SqliteDatabase } from '../native/sqlite.ts';
 
-export const HISTORY_FILE = 'history.sqlite';
 
 export interface PrivacyFacts {
   readonly receiptId: string;

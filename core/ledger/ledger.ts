@@ -21,7 +21,7 @@ import { DatasetNotFoundError, DatasetOverlapError, LedgerClosedError, LedgerCor
 import { chargeHash, decodeVector, encodeVector, genesisHash, headerHash, membershipFingerprint } from './encoding.ts';
 import { isCorruption, openLedgerFile } from './file.ts';
 import { historyError, historySources, liftToSources, recordHistory, refuseHistory, refuseOverlap } from './membership.ts';
-import { addVectors, chargeRowOf, datasetInfoOf, filterOf, headerFieldsOf, parseOrders, recordOf, type ChargeRow, type DatasetRow, type StoredKind } from './rows.ts';
+import { addVectors, datasetInfoOf, fieldsOf, filterOf, headerFieldsOf, parseOrders, recordOf, type ChargeRow, type DatasetRow, type StoredKind } from './rows.ts';
 import { currentSchemaVersion } from './schema.ts';
 import { prepareStatements, type LedgerStatements } from './statements.ts';
 import { CONVERSION, MECHANISM, PRIVACY_UNIT, type ChargeRecord, type ChargeRequest, type CreateDatasetRequest, type CreateDatasetResult, type DatasetInfo, type LedgerEvent, type LedgerReceipt, type OpenLedgerOptions, type PreviewResult, type VerifyProblem, type VerifyReport } from './types.ts';
@@ -290,11 +290,11 @@ export class Ledger {
     const filter = filterOf(row);
     const index = this.orderIndex(row);
     const seq = (last?.seq ?? 0) + 1;
-    const fields = {
-      datasetId: row.id,
+    const charge: ChargeRow = {
+      dataset_id: row.id,
       seq,
-      receiptId: `rc_${randomBytes(12).toString('hex')}`,
-      createdAt: this.now(),
+      receipt_id: `rc_${randomBytes(12).toString('hex')}`,
+      created_at: this.now(),
       kind: c.kind,
       q: c.q,
       sigma: c.sigma,
@@ -302,16 +302,17 @@ export class Ledger {
       lambda: c.lambda,
       purpose: c.purpose,
       rdp: encodeVector(c.rdp),
-      cumulativeRdp: encodeVector(c.cumulative),
-      epsilonCost: epsilonOfRdp(filter, c.rdp[index]!),
-      cumulativeEpsilon: epsilonOfRdp(filter, c.cumulative[index]!),
-      epsilonOrder: filter.order,
-      prevHash: last ? last.hash : genesisHash(row.id),
+      cumulative_rdp: encodeVector(c.cumulative),
+      epsilon_this_query: epsilonOfRdp(filter, c.rdp[index]!),
+      cumulative_epsilon: epsilonOfRdp(filter, c.cumulative[index]!),
+      epsilon_order: filter.order,
+      prev_hash: last ? last.hash : genesisHash(row.id),
+      hash: '',
     };
-    const hash = chargeHash(fields);
-    this.stmt.insertCharge.run(chargeRowOf(fields, hash));
+    const hash = chargeHash(fieldsOf(charge)); // the hash covers every field but itself
+    this.stmt.insertCharge.run({ ...charge, hash });
     this.stmt.updateHead.run(seq, hash, row.id);
-    return { seq, receiptId: fields.receiptId, createdAt: fields.createdAt, cost: fields.epsilonCost, used: fields.cumulativeEpsilon, hash };
+    return { seq, receiptId: charge.receipt_id, createdAt: charge.created_at, cost: charge.epsilon_this_query, used: charge.cumulative_epsilon, hash };
   }
 
   /**

@@ -192,28 +192,3 @@ export function recordOf(c: ChargeRow, orderCount: number): ChargeRecord {
     hash: c.hash,
   });
 }
-
-export type ChargeFields = ReturnType<typeof fieldsOf>;
-
-/** The stored row of a charge's hashed fields (the inverse of fieldsOf). */
-export function chargeRowOf(f: ChargeFields, hash: string): ChargeRow {
-  return {
-    dataset_id: f.datasetId,
-    seq: f.seq,
-    receipt_id: f.receiptId,
-    created_at: f.createdAt,
-    kind: f.kind,
-    q: f.q,
-    sigma: f.sigma,
-    k: f.k,
-    lambda: f.lambda,
-    purpose: f.purpose,
-    rdp: f.rdp,
-    cumulative_rdp: f.cumulativeRdp,
-    epsilon_this_query: f.epsilonCost,
-    cumulative_epsilon: f.cumulativeEpsilon,
-    epsilon_order: f.epsilonOrder,
-    prev_hash: f.prevHash,
-    hash,
-  };
-}

@@ -8,11 +8,11 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { defaultModelDir, embedderFromModelService, listDatasets, loadPrivateStore, type ImageEmbedder, type PrivateStore } from '../datasets/index.ts';
 import { openLedger, studioHome, type Ledger, type RetrievalRange } from '../ledger/index.ts';
-import { LEDGER_FILE_NAME } from '../paths.ts';
+import { homeLayout } from '../paths.ts';
 import { ModelHost, readPublicRetrieval, retrievalRange, verifyModelSet, type Manifest, type ModelChannelSpawn, type ModelService, type PublicRetrievalSet } from '../models/index.ts';
 import { GENERATION_DEFAULTS, type StudioEvent } from '../contract/contract.ts';
 import { Generator, type ModelSetIdentity } from '../generation/generator.ts';
-import { HISTORY_FILE, HistoryStore } from '../generation/history.ts';
+import { HistoryStore } from '../generation/history.ts';
 import { DatasetCatalog } from './catalog.ts';
 import { JobRegistry, type JobHost } from './jobs.ts';
 import { KeyedSerialQueue } from './serial-queue.ts';
@@ -72,8 +72,8 @@ export async function createStudioContext(options: StudioServiceOptions = {}): P
   };
   let settings = readSettings(home);
   // Before the catalog exists: the ledger must never be created inside a private folder.
-  const ledger = openLedger(join(home, LEDGER_FILE_NAME), { forbiddenRoots: listDatasets({ home }).map((d) => d.folder) });
-  const history = new HistoryStore(join(home, HISTORY_FILE));
+  const ledger = openLedger(homeLayout(home).ledger, { forbiddenRoots: listDatasets({ home }).map((d) => d.folder) });
+  const history = new HistoryStore(homeLayout(home).history);
   const catalog = new DatasetCatalog(home, ledger);
   const listeners = new Set<(event: StudioEvent) => void>();
   const emit = (event: StudioEvent) => {

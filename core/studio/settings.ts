@@ -1,9 +1,8 @@
 /** The studio's own settings (`<home>/settings.json`): small, validated, written atomically. */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { homeLayout } from '../paths.ts';
 import { z } from 'zod';
 
-export const SETTINGS_FILE = 'settings.json';
 
 const SettingsSchema = z.object({
   executionProvider: z.enum(['auto', 'cpu', 'cuda', 'dml', 'coreml']).default('auto'),
@@ -13,7 +12,7 @@ const SettingsSchema = z.object({
 export type Settings = z.infer<typeof SettingsSchema>;
 
 export function readSettings(home: string): Settings {
-  const file = join(home, SETTINGS_FILE);
+  const file = homeLayout(home).settings;
   if (!existsSync(file)) return SettingsSchema.parse({});
   try {
     return SettingsSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
@@ -24,7 +23,7 @@ export function readSettings(home: string): Settings {
 }
 
 export function writeSettings(home: string, settings: Settings): void {
-  const file = join(home, SETTINGS_FILE);
+  const file = homeLayout(home).settings;
   writeFileSync(`${file}.tmp`, `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
   renameSync(`${file}.tmp`, file);
 }

@@ -32,7 +32,12 @@ describe('IPC registration', () => {
 
   it.each(contractChannels)('%s forwards a valid request from the app window to its handler', async (channel) => {
     const { ipc, handlers, own } = setup();
-    const samples: Partial<Record<StudioChannel, unknown>> = {
+    // Every channel, so that a new one fails to compile here until it has a sample.
+    const samples: Record<StudioChannel, unknown> = {
+      'studio.info': {},
+      'datasets.list': {},
+      'history.list': {},
+      'settings.get': {},
       'datasets.add': { folder: '/data/photos' },
       'datasets.show': { datasetId: 'demo' },
       'datasets.sync': { datasetId: 'demo' },
@@ -45,11 +50,12 @@ describe('IPC registration', () => {
       'export.images': { imageIds: ['i1'] },
       'ledger.show': { datasetId: 'demo' },
       'ledger.verify': { datasetId: 'demo' },
+      'ledger.unlock': { datasetId: 'demo', note: 'restored from backup', confirm: true },
       'ledger.export': { datasetId: 'demo', format: 'csv' },
       'settings.set': { executionProvider: 'cpu' },
       'evaluate.run': { datasetId: 'demo' },
     };
-    const reply = (await ipc.invoke(ipcChannel(channel), own, samples[channel] ?? {})) as { ok: boolean; value: { channel: string } };
+    const reply = (await ipc.invoke(ipcChannel(channel), own, samples[channel])) as { ok: boolean; value: { channel: string } };
     expect(reply.ok).toBe(true);
     expect(reply.value.channel).toBe(channel);
     expect(handlers[channel]).toHaveBeenCalledOnce();

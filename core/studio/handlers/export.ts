@@ -12,11 +12,12 @@ import { isWithin, realPathOf } from '../../confinement.ts';
 import { describeSizeClass } from '../../ledger/index.ts';
 import { StudioError, type StudioHandlers } from '../../contract/contract.ts';
 import { generationsRoot } from '../../generation/generator.ts';
+import { homeLayout } from '../../paths.ts';
 import type { StudioContext } from '../context.ts';
 
 /** The folder `export.images` would write to, or the StudioError it refuses with (checked before anything else). */
 export function exportFolderFor(ctx: Pick<StudioContext, 'home' | 'catalog' | 'exportAnywhere'>, requested: string | undefined): string {
-  const exportsRoot = join(ctx.home, 'exports');
+  const exportsRoot = homeLayout(ctx.home).exports;
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const folder = requested === undefined ? join(exportsRoot, `${stamp}-${randomUUID().slice(0, 8)}`) : isAbsolute(requested) ? resolve(requested) : resolve(exportsRoot, requested);
   // Real paths: a symlink cannot smuggle the export into a private folder.

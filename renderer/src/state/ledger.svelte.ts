@@ -46,6 +46,27 @@ export class LedgerState {
     }
   }
 
+  unlocking = $state(false);
+
+  /**
+   * The curator's unlock of a locked dataset, with their note (recorded in the ledger). The studio refuses while
+   * verification still fails; the spend is never reset.
+   */
+  async unlock(datasetId: string, note: string): Promise<boolean> {
+    this.unlocking = true;
+    try {
+      await this.api['ledger.unlock']({ datasetId, note, confirm: true });
+      this.verify = null;
+      await this.load(datasetId);
+      return true;
+    } catch (error) {
+      this.error = readableError(error, 'Unlocking the dataset');
+      return false;
+    } finally {
+      this.unlocking = false;
+    }
+  }
+
   /** Fetches the ledger export and its privacy statement; the screen offers both as downloads. */
   async export(datasetId: string, format: 'json' | 'csv'): Promise<LedgerExport | undefined> {
     try {
