@@ -187,6 +187,11 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** A new index in a staging folder: created now, its dataset id filled in once the ledger has admitted it. */
+function newIndex(dir: string, meta: Omit<Parameters<typeof IndexStore.create>[1], 'createdAt' | 'datasetId'>): IndexStore {
+  return IndexStore.create(dir, { ...meta, createdAt: new Date().toISOString(), datasetId: '' });
+}
+
 function defaultName(): string {
   return `Private images ${new Date().toISOString().slice(0, 10)}`;
 }
@@ -293,17 +298,7 @@ export async function addDataset(options: AddDatasetOptions): Promise<DatasetSyn
   }
   if (!dir) {
     dir = join(stagingRoot, randomBytes(8).toString('hex'));
-    store = IndexStore.create(dir, {
-      kind: 'folder',
-      name,
-      root,
-      modelSet: embedder.modelSet,
-      dim: embedder.dim,
-      createdAt: new Date().toISOString(),
-      datasetId: '',
-      epsilonCap,
-      delta: options.delta ?? 0,
-    });
+    store = newIndex(dir, { kind: 'folder', name, root, modelSet: embedder.modelSet, dim: embedder.dim, epsilonCap, delta: options.delta ?? 0 });
   }
   store = store!;
   const unlock = lockDir(dir);
@@ -539,17 +534,7 @@ export function importEmbeddings(options: ImportOptions): IndexedDataset {
   mkdirSync(stagingRoot, { recursive: true, mode: 0o700 });
   const dir = join(stagingRoot, randomBytes(8).toString('hex'));
   const epsilonCap = options.epsilonCap ?? DEFAULT_EPSILON_CAP;
-  const store = IndexStore.create(dir, {
-    kind: 'import',
-    name: options.name ?? defaultName(),
-    root: '',
-    modelSet: options.modelSet,
-    dim: options.dim,
-    createdAt: new Date().toISOString(),
-    datasetId: '',
-    epsilonCap,
-    delta: options.delta ?? 0,
-  });
+  const store = newIndex(dir, { kind: 'import', name: options.name ?? defaultName(), root: '', modelSet: options.modelSet, dim: options.dim, epsilonCap, delta: options.delta ?? 0 });
   try {
     store.appendEmbeddings(hashes, data, []);
     store.recordImported(options.ids.map((id, i) => ({ id, sha256: hashes[i]! })));

@@ -15,20 +15,24 @@ export interface ImageProvenance {
   readonly generationId: string;
   readonly createdAt: string;
   readonly privacy:
-    | {
+    | (PrivacyFacts & {
         readonly mode: 'private';
         /** The dataset's random id (ds_…): the same for every export of it, unrelated to its content. */
         readonly datasetId: string;
-        readonly receiptId: string;
-        readonly epsilonCost: number;
-        readonly cumulativeEpsilon: number;
-        readonly epsilonCap: number;
-        readonly delta: number;
-        /** The dataset's fixed Rényi order (its filter; absent for generations recorded before it existed). */
-        readonly order?: number;
         readonly mechanism: { readonly q: number; readonly sigma: number; readonly k: number; readonly lambda: number };
-      }
+      })
     | { readonly mode: 'public-only' };
+}
+
+/** What a private generation's ledger receipt says about it (kept in the history, carried by every export). */
+export interface PrivacyFacts {
+  readonly receiptId: string;
+  readonly epsilonCost: number;
+  readonly cumulativeEpsilon: number;
+  readonly epsilonCap: number;
+  readonly delta: number;
+  /** The dataset's fixed Rényi order (its filter; absent in rows written before schema 2 of the ledger). */
+  readonly order?: number;
 }
 
 /** The AUTOMATIC1111-style `parameters` text: prompt on the first line, settings after. */

@@ -5,18 +5,10 @@
  * it on this machine costs no privacy (it is never exported). Nothing else computed from the private images is kept.
  */
 import { randomBytes } from 'node:crypto';
+import type { PrivacyFacts } from '../export/provenance.ts';
 import { openSqlite, type SqliteDatabase } from '../native/sqlite.ts';
 
-
-export interface PrivacyFacts {
-  readonly receiptId: string;
-  readonly epsilonCost: number;
-  readonly cumulativeEpsilon: number;
-  readonly epsilonCap: number;
-  readonly delta: number;
-  /** The dataset's fixed Rényi order (absent in rows written before schema 2 of the ledger). */
-  readonly order?: number;
-}
+export type { PrivacyFacts };
 
 export interface StoredGeneration {
   readonly generationId: string;
