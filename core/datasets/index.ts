@@ -11,15 +11,13 @@ export {
   syncDataset,
   listDatasets,
   showDataset,
+  browseDataset,
+  type BrowseResult,
   readIndexedDataset,
   DATASET_ID,
   removeDataset,
   importEmbeddings,
   importMemberHash,
-  loadEmbeddingMatrix,
-  loadPrivateStore,
-  loadEvaluationStore,
-  browseDataset,
   datasetDir,
   datasetsRoot,
   DEFAULT_EPSILON_CAP,
@@ -31,7 +29,6 @@ export {
   type IndexedDataset,
   type IndexedDatasetDetails,
   type ImportOptions,
-  type PrivateStore,
-  type BrowseResult,
 } from './service.ts';
+export { loadEmbeddingMatrix, loadPrivateStore, loadEvaluationStore, type PrivateStore, type AccountedOptions } from './private-store.ts';
 export { openModelEmbedder, embedderFromModelService, defaultModelDir } from './model-embedder.ts';

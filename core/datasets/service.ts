@@ -15,10 +15,9 @@ import { join, resolve } from 'node:path';
 import { isWithin } from '../confinement.ts';
 import { DEFAULT_PLANNED_GENERATIONS, deltaForSizeClass, membershipFingerprint, planDatasetK, sizeClassOf, type DatasetInfo, type Ledger, type RetrievalRange, type SizeClass } from '../ledger/index.ts';
 import { homeLayout, studioHome } from '../paths.ts';
-import type { EmbeddingMatrix } from '../privacy/index.ts';
 import { buildBrowseIndex, searchBrowseIndex } from './browse.ts';
 import { folderFamiliarity, type FamiliarityReference, type FolderFamiliarity } from './familiarity.ts';
-import { DatasetEmptyError, DatasetIndexCorruptError, DatasetIndexNotFoundError, DatasetInputError } from './errors.ts';
+import { DatasetEmptyError, DatasetIndexNotFoundError, DatasetInputError } from './errors.ts';
 import { indexFolder, normalizeInto, type IndexCounts, type IndexRunOptions, type IndexRunReport, type StageTimings } from './indexer.ts';
 import { parseNpy } from './npy.ts';
 import { IndexStore, NORM_TOLERANCE, type DatasetKind } from './store.ts';
@@ -153,7 +152,7 @@ function resolveFolder(folder: string): string {
   return real;
 }
 
-function openIndex(datasetId: string, options: ServiceOptions): IndexStore {
+export function openIndex(datasetId: string, options: ServiceOptions): IndexStore {
   const dir = datasetDir(datasetId, options);
   if (!existsSync(join(dir, 'index.sqlite'))) throw new DatasetIndexNotFoundError(datasetId);
   return IndexStore.open(dir);
@@ -559,72 +558,6 @@ export function importEmbeddings(options: ImportOptions): IndexedDataset {
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-}
-
-// ── the private path's loader ───────────────────────────────────────────────────────────────────────────
-
-/** The members' unit-norm embeddings as the private mechanism's EmbeddingMatrix (contiguous, row-major). */
-export function loadEmbeddingMatrix(datasetId: string, options: ServiceOptions = {}): EmbeddingMatrix {
-  const store = openIndex(datasetId, options);
-  try {
-    const { data, rows, dim } = store.loadMatrix();
-    return { data, rows, dim };
-  } finally {
-    store.close();
-  }
-}
-
-export interface PrivateStore {
-  readonly matrix: EmbeddingMatrix;
-  /** The member fingerprint, checked equal to the ledger's: the ledger accounts for exactly these rows. */
-  readonly fingerprint: string;
-  readonly modelSet: string;
-}
-
-/** The member fingerprint the ledger accounts for (`Ledger.getDataset(id).fingerprint`, read after the charge). */
-export interface AccountedOptions extends ServiceOptions {
-  readonly accountedFingerprint: string;
-}
-
-/**
- * What the generation path reads: the matrix, refused unless its member set is exactly the one the ledger
- * accounts for (so a half-finished sync can never release rows the ledger does not know). Carries no names.
- */
-export function loadPrivateStore(datasetId: string, options: AccountedOptions): PrivateStore {
-  const store = openIndex(datasetId, options);
-  try {
-    return accountedMatrix(datasetId, store, options.accountedFingerprint).privateStore;
-  } finally {
-    store.close();
-  }
-}
-
-/**
- * For the curator's own utility evaluation only (never the generation path): the private store plus, per row, the
- * paths (inside the dataset folder) of the files holding that image, so held-out rows can be matched to the
- * curator's captions. These names never leave the evaluation's process.
- */
-export function loadEvaluationStore(datasetId: string, options: AccountedOptions): PrivateStore & { readonly rowNames: readonly (readonly string[])[] } {
-  const store = openIndex(datasetId, options);
-  try {
-    const { privateStore, hashes } = accountedMatrix(datasetId, store, options.accountedFingerprint);
-    return { ...privateStore, rowNames: hashes.map((h) => store.namesForHash(h)) };
-  } finally {
-    store.close();
-  }
-}
-
-function accountedMatrix(datasetId: string, store: IndexStore, accounted: string): { privateStore: PrivateStore; hashes: readonly string[] } {
-  const { data, rows, dim, hashes } = store.loadMatrix();
-  const fingerprint = membershipFingerprint([...hashes].sort());
-  if (rows === 0 || accounted !== fingerprint) {
-    throw new DatasetIndexCorruptError(
-      rows === 0
-        ? `dataset ${datasetId} has no indexed image`
-        : `the index of ${datasetId} and the privacy ledger disagree on which images it holds; sync the dataset (dprdm dataset sync ${datasetId})`,
-    );
-  }
-  return { privateStore: { matrix: { data, rows, dim }, fingerprint, modelSet: store.getMeta('model_set') }, hashes };
 }
 
 // ── curator browsing ────────────────────────────────────────────────────────────────────────────────────

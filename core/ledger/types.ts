@@ -1,7 +1,9 @@
 /** The ledger's public records and the mechanism it accounts for (docs/design.md §4–5). */
 import type { RenyiFilter } from './filter.ts';
 import type { SizeClass } from './size-class.ts';
-import type { ChargeKind } from './validate.ts';
+
+/** A query's kind: a released generation, or an evaluation's audit query (never released; costs the same). */
+export type ChargeKind = 'release' | 'audit';
 
 export const PRIVACY_UNIT = 'image';
 export const MECHANISM = 'dp-rdm-retrieval: Poisson subsampling (rate q), mean of k neighbours clipped to norm 1 (sensitivity 2/k), Gaussian noise σ';

@@ -1,7 +1,7 @@
 /** Input validation for every public ledger function. Each check is written so that NaN and ±∞ fail it. */
 import { LedgerInputError } from './errors.ts';
 import { DEFAULT_PLANNED_GENERATIONS, deltaForSizeClass, isSizeClass, sizeClassOf, type SizeClass } from './size-class.ts';
-import type { CreateDatasetRequest } from './types.ts';
+import type { ChargeKind, CreateDatasetRequest } from './types.ts';
 
 export const DATASET_ID_PATTERN = /^ds_[0-9a-f]{16}$/;
 export const RECEIPT_ID_PATTERN = /^rc_[0-9a-f]{24}$/;
@@ -14,7 +14,7 @@ export const MAX_PURPOSE_LENGTH = 4000;
 export const MAX_NAME_LENGTH = 200;
 export const MAX_MEMBERS = 50_000_000;
 
-export type ChargeKind = 'release' | 'audit';
+export type { ChargeKind };
 export const CHARGE_KINDS: readonly ChargeKind[] = ['release', 'audit'];
 
 // eslint-disable-next-line no-control-regex
