@@ -17,7 +17,6 @@ export {
   DATASET_ID,
   removeDataset,
   importEmbeddings,
-  importMemberHash,
   datasetDir,
   datasetsRoot,
   DEFAULT_EPSILON_CAP,
@@ -30,5 +29,6 @@ export {
   type IndexedDatasetDetails,
   type ImportOptions,
 } from './service.ts';
+export { importMemberHash } from './import-rows.ts';
 export { loadEmbeddingMatrix, loadPrivateStore, loadEvaluationStore, type PrivateStore, type AccountedOptions } from './private-store.ts';
 export { openModelEmbedder, embedderFromModelService, defaultModelDir } from './model-embedder.ts';

@@ -9,7 +9,7 @@
  * receives only content hashes, counts, the cap and δ; `loadPrivateStore` returns only the matrix and hashes'
  * fingerprint.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isWithin } from '../confinement.ts';
@@ -18,9 +18,10 @@ import { homeLayout, studioHome } from '../paths.ts';
 import { buildBrowseIndex, searchBrowseIndex } from './browse.ts';
 import { folderFamiliarity, type FamiliarityReference, type FolderFamiliarity } from './familiarity.ts';
 import { DatasetEmptyError, DatasetIndexNotFoundError, DatasetInputError } from './errors.ts';
-import { indexFolder, normalizeInto, type IndexCounts, type IndexRunOptions, type IndexRunReport, type StageTimings } from './indexer.ts';
+import { indexFolder, type IndexCounts, type IndexRunOptions, type IndexRunReport, type StageTimings } from './indexer.ts';
+import { validateImportedRows } from './import-rows.ts';
 import { parseNpy } from './npy.ts';
-import { IndexStore, NORM_TOLERANCE, type DatasetKind } from './store.ts';
+import { IndexStore, type DatasetKind } from './store.ts';
 
 export const DEFAULT_EPSILON_CAP = 10;
 export const DATASET_ID = /^ds_[0-9a-f]{16}$/;
@@ -485,12 +486,6 @@ export interface ImportOptions extends LedgerOptions, DatasetPlanOptions {
   readonly dim: number;
 }
 
-/** The member hash of an imported id: the id itself when it is a sha256, else sha256 of the id (identity by id). */
-export function importMemberHash(id: string): string {
-  if (/^[0-9a-fA-F]{64}$/.test(id)) return id.toLowerCase();
-  return createHash('sha256').update(`dprdm-import-id-v1\n${id}`).digest('hex');
-}
-
 export function importEmbeddings(options: ImportOptions): IndexedDataset {
   const source = typeof options.npy === 'string' ? options.npy : '.npy data';
   let bytes: Buffer;
@@ -503,31 +498,7 @@ export function importEmbeddings(options: ImportOptions): IndexedDataset {
   if (matrix.rows === 0) throw new DatasetInputError(`${source} holds no rows`);
   if (matrix.cols !== options.dim) throw new DatasetInputError(`${source} has ${matrix.cols}-dimensional rows; model set ${options.modelSet} embeds into ${options.dim}`);
   if (options.ids.length !== matrix.rows) throw new DatasetInputError(`${source} has ${matrix.rows} rows but ${options.ids.length} ids were given`);
-  const hashes: string[] = [];
-  const seen = new Map<string, number>();
-  options.ids.forEach((id, i) => {
-    // eslint-disable-next-line no-control-regex
-    if (typeof id !== 'string' || id.length === 0 || id.length > 1024 || /[\u0000-\u001f]/.test(id)) throw new DatasetInputError(`id ${i + 1} is empty, too long or holds control characters`);
-    const hash = importMemberHash(id);
-    const previous = seen.get(hash);
-    if (previous !== undefined) throw new DatasetInputError(`ids ${previous + 1} and ${i + 1} name the same image ("${id}")`);
-    seen.set(hash, i);
-    hashes.push(hash);
-  });
-  const data = new Float32Array(matrix.data.length);
-  for (let r = 0; r < matrix.rows; r++) {
-    const row = matrix.data.subarray(r * matrix.cols, (r + 1) * matrix.cols);
-    let sum = 0;
-    for (const v of row) {
-      if (!Number.isFinite(v)) throw new DatasetInputError(`row ${r} (id "${options.ids[r]}") holds a non-finite value`);
-      sum += v * v;
-    }
-    const norm = Math.sqrt(sum);
-    if (!(Math.abs(norm - 1) <= NORM_TOLERANCE)) {
-      throw new DatasetInputError(`row ${r} (id "${options.ids[r]}") has norm ${norm.toPrecision(6)}; embeddings must be unit-norm (normalise them, and check they come from model set ${options.modelSet})`);
-    }
-    normalizeInto(row, data, r * matrix.cols);
-  }
+  const { hashes, data } = validateImportedRows(matrix, options.ids, options.modelSet);
   realHome(options); // creates <home>/datasets
   const stagingRoot = join(datasetsRoot(options), STAGING);
   mkdirSync(stagingRoot, { recursive: true, mode: 0o700 });
