@@ -6,6 +6,7 @@
  * exhaust a budget → the refusal shows what is left → public-only still works. Then screenshots of
  * every screen in light and dark, an accessibility smoke check and the keyboard-only path.
  */
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -276,7 +277,9 @@ describe.skipIf(!SERVICE_READY)('the studio in a browser', () => {
     expect(atTop.remaining).not.toBe('over the cap');
     expect(await page.getByTestId('generate').isEnabled()).toBe(true);
 
-    // Another face (the CLI, another tab) spends all the rest first: this tab's Generate meets the ledger's refusal.
+    // Another face spends all the rest first: the CLI, a separate process on the same home, so nothing tells this tab
+    // (a spend through this studio would reach the tab as an event, and it would update itself). Its Generate then
+    // meets the ledger's refusal.
     const clinicId = await page.locator('#dataset-select').inputValue();
     const token = new URL(studio.loginUrl).searchParams.get('token')!;
     const api = async (channel: string, body: object) => {
@@ -285,7 +288,12 @@ describe.skipIf(!SERVICE_READY)('the studio in a browser', () => {
       return (await res.json()) as unknown;
     };
     const clinic = ((await api('datasets.list', {})) as { id: string; budget: { remainingEpsilon: number } }[]).find((d) => d.id === clinicId)!;
-    await api('generate.run', { datasetId: clinicId, prompt: 'a blue square', epsilon: clinic.budget.remainingEpsilon * (1 - 1e-9), images: 1, steps: 2 });
+    const cli = spawnSync(
+      process.execPath,
+      [path.join(ROOT, 'bin', 'dprdm.js'), 'generate', '--dataset', clinicId, '--prompt', 'a blue square', '--epsilon', String(clinic.budget.remainingEpsilon * (1 - 1e-9)), '--images', '1', '--steps', '2', '--out', path.join(work, 'cli-out')],
+      { env: { ...process.env, DPRDM_HOME: path.join(work, 'home') }, encoding: 'utf8', timeout: 120_000 },
+    );
+    expect(cli.status, cli.stderr).toBe(0);
     await page.getByTestId('generate').click();
     const refusal = page.locator('[role="alert"][data-code="BUDGET_EXCEEDED"]');
     await refusal.waitFor({ timeout: 60_000 });
