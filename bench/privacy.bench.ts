@@ -1,12 +1,20 @@
 /**
- * `npm run bench:privacy`: private query latency (Poisson subsample → exact top-k → clipped mean → noise) against
- * one exact top-k over all N rows, on seeded unit vectors of d = 512, k = 20; and the time of calibrateSigma.
- * Prints figures; asserts nothing. BENCH_SIZES (comma-separated N) overrides 10000,100000,1000000; --json prints
- * the figures as one JSON object on stdout (the table then goes to stderr).
+ * `npm run bench:privacy`: private query latency (Poisson subsample → exact top-k → clipped mean → noise) on seeded
+ * unit vectors of d = 512, k = 20, for the studio's store (in WebAssembly memory, scored by the SIMD kernel) and,
+ * in the same run, the same rows as a plain Float32Array (the scalar loop), the DP-RDM-style reference path in numpy
+ * (bench/reference_retrieval.py, when python3 with numpy is there), and one exact search over all N rows (JS and
+ * usearch); and the time of calibrateSigma. Prints figures; asserts nothing. BENCH_SIZES (comma-separated N)
+ * overrides 10000,100000,1000000; --json prints one JSON object on stdout whose `rows` are
+ * { N, d, q, k, medianMs, p95Ms, storeBytes, … } (the table then goes to stderr).
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { exactSearch, MetricKind } from 'usearch';
-import { calibrateSigma, privateAggregate, type EmbeddingMatrix } from '../core/privacy/index.ts';
+import { allocateEmbeddingMatrix, calibrateSigma, privateAggregate, simdAvailable, type EmbeddingMatrix } from '../core/privacy/index.ts';
+import { toNpy } from '../core/datasets/index.ts';
 import { exactTopK } from '../core/privacy/exact-top-k.ts';
 import { emitJson, machineInfo, say } from './report.ts';
 
@@ -17,8 +25,7 @@ const sizes = (process.env.BENCH_SIZES ?? '10000,100000,1000000').split(',').map
 const rates = [0.001, 0.01, 0.1];
 
 /** xorshift32 — fine for synthetic benchmark data (bench/ is not privacy code). */
-function seededUnitRows(rows: number, dim: number, seed: number): Float32Array {
-  const data = new Float32Array(rows * dim);
+function seededUnitRows(rows: number, dim: number, seed: number, data: Float32Array<ArrayBufferLike> = new Float32Array(rows * dim)): Float32Array<ArrayBufferLike> {
   let s = seed >>> 0 || 1;
   for (let r = 0; r < rows; r++) {
     let norm = 0;
@@ -53,28 +60,64 @@ function time(fn: () => void, repeats: number): { median: number; p95: number } 
 }
 
 const fmt = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
+
+/** The numpy reference path on the same store and query (undefined when python3 with numpy is not there). */
+function referencePath(data: Float32Array, n: number, query: number[]): Record<string, { medianMs: number; p95Ms: number }> | undefined {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dprdm-bench-ref-'));
+  try {
+    writeFileSync(path.join(dir, 'store.npy'), toNpy(data, n, DIM));
+    writeFileSync(path.join(dir, 'query.npy'), toNpy(Float32Array.from(query), 1, DIM));
+    const script = fileURLToPath(new URL('reference_retrieval.py', import.meta.url));
+    const run = spawnSync(process.env.PYTHON ?? 'python3', [script, path.join(dir, 'store.npy'), path.join(dir, 'query.npy'), String(K), rates.join(','), n >= 1_000_000 ? '30' : '100'], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' } });
+    return run.status === 0 ? (JSON.parse(run.stdout) as Record<string, { medianMs: number; p95Ms: number }>) : undefined;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 say(`# privacy benchmark — ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
-say(`d = ${DIM}, k = ${K}, σ = ${SIGMA}\n`);
-const rows: Record<string, number>[] = [];
-say('| N | store MiB | q | private median ms | private p95 ms | full exact top-k (JS) ms | full exact (usearch) ms | speed-up vs JS | speed-up vs usearch |');
-say('|---|---|---|---|---|---|---|---|---|');
+say(`d = ${DIM}, k = ${K}, σ = ${SIGMA}; the studio's store scored by the SIMD kernel: ${simdAvailable() ? 'yes' : 'no (this runtime has no WebAssembly SIMD)'}; numpy reference single-threaded\n`);
+const rows: Record<string, number | null>[] = [];
+say('| N | store MiB | q | private median ms (SIMD store) | p95 ms | scalar store median ms | numpy reference median ms | vs reference | full exact (JS) ms | full exact (usearch) ms |');
+say('|---|---|---|---|---|---|---|---|---|---|');
 for (const n of sizes) {
-  const data = seededUnitRows(n, DIM, 12345 + n);
-  const store: EmbeddingMatrix = { data, rows: n, dim: DIM };
+  const store: EmbeddingMatrix = allocateEmbeddingMatrix(n, DIM);
+  seededUnitRows(n, DIM, 12345 + n, store.data);
+  const scalarStore: EmbeddingMatrix = { data: Float32Array.from(store.data), rows: n, dim: DIM };
   const query = Array.from(seededUnitRows(1, DIM, 99));
   const queryF64 = Float64Array.from(query);
   const all = Uint32Array.from({ length: n }, (_, i) => i);
   const fullRepeats = n >= 1_000_000 ? 5 : 15;
-  const fullJs = time(() => void exactTopK(store, queryF64, all, K), fullRepeats);
+  const fullJs = time(() => void exactTopK(scalarStore, queryF64, all, K), fullRepeats);
   const queryF32 = Float32Array.from(query);
-  const fullUsearch = time(() => void exactSearch(data, queryF32, DIM, K, MetricKind.IP, 1), fullRepeats);
+  const fullUsearch = time(() => void exactSearch(scalarStore.data, queryF32, DIM, K, MetricKind.IP, 1), fullRepeats);
+  const reference = referencePath(scalarStore.data, n, query);
   for (const q of rates) {
-    for (let i = 0; i < 5; i++) privateAggregate(query, store, { k: K, q, sigma: SIGMA }); // warm-up
     const repeats = Math.max(30, Math.min(300, Math.floor(2e8 / (n * q * DIM + 1e5))));
-    const priv = time(() => void privateAggregate(query, store, { k: K, q, sigma: SIGMA }), repeats);
-    rows.push({ n, storeMiB: data.byteLength / 2 ** 20, q, privateMedianMs: priv.median, privateP95Ms: priv.p95, fullJsMs: fullJs.median, fullUsearchMs: fullUsearch.median });
+    const measure = (s: EmbeddingMatrix) => {
+      for (let i = 0; i < 5; i++) privateAggregate(query, s, { k: K, q, sigma: SIGMA }); // warm-up
+      return time(() => void privateAggregate(query, s, { k: K, q, sigma: SIGMA }), repeats);
+    };
+    const priv = measure(store);
+    const scalar = measure(scalarStore);
+    const ref = reference?.[String(q)];
+    rows.push({
+      N: n,
+      d: DIM,
+      q,
+      k: K,
+      medianMs: priv.median,
+      p95Ms: priv.p95,
+      storeBytes: store.data.byteLength,
+      scalarMedianMs: scalar.median,
+      scalarP95Ms: scalar.p95,
+      referenceMedianMs: ref?.medianMs ?? null,
+      referenceP95Ms: ref?.p95Ms ?? null,
+      fullJsMs: fullJs.median,
+      fullUsearchMs: fullUsearch.median,
+    });
     say(
-      `| ${n.toLocaleString('en')} | ${(data.byteLength / 2 ** 20).toFixed(0)} | ${q} | ${fmt(priv.median)} | ${fmt(priv.p95)} | ${fmt(fullJs.median)} | ${fmt(fullUsearch.median)} | ${(fullJs.median / priv.median).toFixed(1)}× | ${(fullUsearch.median / priv.median).toFixed(1)}× |`,
+      `| ${n.toLocaleString('en')} | ${(store.data.byteLength / 2 ** 20).toFixed(0)} | ${q} | ${fmt(priv.median)} | ${fmt(priv.p95)} | ${fmt(scalar.median)} | ${ref ? fmt(ref.medianMs) : '—'} | ${ref ? `${(ref.medianMs / priv.median).toFixed(1)}×` : '—'} | ${fmt(fullJs.median)} | ${fmt(fullUsearch.median)} |`,
     );
   }
 }

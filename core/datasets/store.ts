@@ -13,6 +13,7 @@ import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, 
 import { join } from 'node:path';
 import { openSqlite, type SqliteDatabase } from '../native/sqlite.ts';
 import { DatasetIndexCorruptError } from './errors.ts';
+import { allocateEmbeddingMatrix } from '../privacy/index.ts';
 
 export const INDEX_FILE = 'index.sqlite';
 export const EMBEDDINGS_FILE = 'embeddings.f32';
@@ -335,8 +336,9 @@ export class IndexStore {
   loadMatrix(): { data: Float32Array; rows: number; dim: number; hashes: string[] } {
     const members = this.memberRows();
     const all = members.length === this.rowCount && members.every((m, i) => m.row === i);
-    const data = new Float32Array(members.length * this.dim);
-    const target = Buffer.from(data.buffer);
+    // The private path scores these rows with the SIMD kernel, which reads them where they are allocated.
+    const { data } = allocateEmbeddingMatrix(members.length, this.dim);
+    const target = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const rowBytes = this.dim * 4;
     if (all) {
       readFully(this.fd, target, 0);

@@ -2,8 +2,10 @@
  * Exact top-k by inner product over a given set of rows (the Poisson subsample). Exact, never approximate:
  * an HNSW/IVF answer depends on rows that were not sampled and would break the sensitivity argument
  * (docs/design.md §3 step 3). Ties are broken by the lower row index; a non-finite score ranks below every finite one.
+ * Scores come from the SIMD kernel (./simd-scores.ts) for stores it allocated, from the scalar loop otherwise.
  */
 import type { EmbeddingMatrix } from './embedding-matrix.ts';
+import { simdScores } from './simd-scores.ts';
 
 export function innerProduct(data: Float32Array, offset: number, query: Float64Array, dim: number): number {
   let s0 = 0;
@@ -32,11 +34,12 @@ function ranksBefore(scoreA: number, rowA: number, scoreB: number, rowB: number)
  */
 export function exactTopK(matrix: EmbeddingMatrix, query: Float64Array, rows: ArrayLike<number>, k: number): number[] {
   const { data, dim } = matrix;
+  const simd = rowsInRange(rows, matrix.rows) ? simdScores(matrix, query, rows) : undefined;
   const bestRows: number[] = [];
   const bestScores: number[] = [];
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r]!;
-    let score = innerProduct(data, row * dim, query, dim);
+    let score = simd ? simd[r]! : innerProduct(data, row * dim, query, dim);
     if (!Number.isFinite(score)) score = -Infinity;
     const size = bestRows.length;
     if (size === k && !ranksBefore(score, row, bestScores[size - 1]!, bestRows[size - 1]!)) continue;
@@ -51,4 +54,13 @@ export function exactTopK(matrix: EmbeddingMatrix, query: Float64Array, rows: Ar
     bestRows[at] = row;
   }
   return bestRows;
+}
+
+/** The SIMD kernel reads rows in place: every index must name a row of the store. */
+function rowsInRange(rows: ArrayLike<number>, count: number): boolean {
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!;
+    if (!(Number.isInteger(row) && row >= 0 && row < count)) return false;
+  }
+  return true;
 }

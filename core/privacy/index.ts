@@ -11,3 +11,5 @@ export { publicAggregate } from './public-aggregate.ts';
 export { nonPrivateReferenceAggregate } from './reference-aggregate.ts';
 export { privateAggregate, type AggregateParameters, type NoisyAggregate, type AggregateOptions } from './private-aggregate.ts';
 export { type EmbeddingMatrix, validateMatrixShape } from './embedding-matrix.ts';
+// Where a private store's rows live: in WebAssembly memory the SIMD kernel scores in place (./simd-scores.ts).
+export { allocateEmbeddingMatrix, simdAvailable } from './simd-scores.ts';
