@@ -8,6 +8,7 @@ export const STUDIO_CHANNELS = [
   'studio.info',
   'datasets.list',
   'datasets.add',
+  'datasets.import',
   'datasets.show',
   'datasets.sync',
   'datasets.remove',

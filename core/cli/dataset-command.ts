@@ -1,11 +1,12 @@
-/** `dprdm dataset add|sync|list|show|remove`: index private folders, through the studio façade like every face. */
+/** `dprdm dataset add|import|sync|list|show|remove`: index private folders, through the studio façade like every face. */
 import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
 import { describeSizeClass, isSizeClass, type SizeClass } from '../ledger/index.ts';
 import { parseRequest, type DatasetSummary, type IndexedSummary, type StudioChannel, type StudioEvent, type StudioResponses } from '../contract/contract.ts';
 import type { StudioService } from '../studio/service.ts';
 import { optionalNumber, optionalString, parseFlags } from './flags.ts';
 import { forPeople, printJson, type CommandIO } from './io.ts';
-import { indexProgress } from './progress-bar.ts';
+import { indexProgress, progressBar } from './progress-bar.ts';
 import { UsageError } from './usage-error.ts';
 import { withStudioService } from './with-studio-service.ts';
 
@@ -78,6 +79,35 @@ export async function datasetCommand(argv: string[], io: CommandIO): Promise<num
       }
     });
   }
+  if (sub === 'import') {
+    const flags = parseFlags(rest, { ids: { type: 'string' }, name: { type: 'string' }, 'epsilon-cap': { type: 'string' }, 'planned-generations': { type: 'string' }, 'size-class': { type: 'string' }, json: { type: 'boolean' } }, 1);
+    const file = flags.positionals[0];
+    if (file === undefined) throw new UsageError('usage: dprdm dataset import <embeddings.parquet | embeddings.npy --ids ids.txt> [--name NAME] [--epsilon-cap E] [--size-class L-U] [--planned-generations G]');
+    const ids = optionalString(flags, 'ids');
+    const request = {
+      file: resolve(file),
+      ...(ids !== undefined ? { ids: resolve(ids) } : {}),
+      ...sizeClassFlag(optionalString(flags, 'size-class')),
+      ...(optionalString(flags, 'name') !== undefined ? { name: optionalString(flags, 'name') } : {}),
+      ...(optionalNumber(flags, 'epsilon-cap') !== undefined ? { epsilonCap: optionalNumber(flags, 'epsilon-cap') } : {}),
+      ...(optionalNumber(flags, 'planned-generations') !== undefined ? { plannedGenerations: optionalNumber(flags, 'planned-generations') } : {}),
+    };
+    return withStudioService(io, {}, async (service) => {
+      const jobId = randomUUID();
+      const bar = progressBar(io, 'importing');
+      const unsubscribe = service.subscribe((e: StudioEvent) => {
+        if (e.type === 'progress' && e.jobId === jobId) bar?.(e.done, e.total);
+      });
+      try {
+        const imported = await call(service, 'datasets.import', { ...request, jobId });
+        if (flags.values.json) printJson(io, imported);
+        else io.stdout(`${imported.id} "${imported.name}": ${count(imported.importedRows, 'image')} imported in ${imported.seconds.toFixed(1)} s\n` + planLine(imported));
+        return 0;
+      } finally {
+        unsubscribe();
+      }
+    });
+  }
   if (sub === 'list' || sub === 'show' || sub === 'remove') {
     const flags = parseFlags(rest, { json: { type: 'boolean' } }, sub === 'list' ? 0 : 1);
     const ref = flags.positionals[0];
@@ -109,5 +139,5 @@ export async function datasetCommand(argv: string[], io: CommandIO): Promise<num
       return 0;
     });
   }
-  throw new UsageError(`usage: dprdm dataset add|sync|list|show|remove${sub === undefined ? '' : ` (unknown "${sub}")`}`);
+  throw new UsageError(`usage: dprdm dataset add|import|sync|list|show|remove${sub === undefined ? '' : ` (unknown "${sub}")`}`);
 }

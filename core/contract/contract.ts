@@ -113,6 +113,20 @@ export const studioChannels = {
     plannedGenerations: z.number().int().min(1).max(1_000_000).optional(),
     jobId,
   }),
+  /**
+   * Embeddings computed elsewhere (a cluster job with the model set's image encoder): a Parquet file of (id, embedding)
+   * rows, or an `.npy` matrix with `ids`, a text file of one id per row. The id is the image's sha256 (or any unique
+   * name); every row must be finite and unit-norm with the model set's dimension.
+   */
+  'datasets.import': z.strictObject({
+    file: folderPath,
+    ids: folderPath.optional(),
+    name: z.string().trim().min(1).max(120).optional(),
+    epsilonCap: finitePositive.max(100).optional(),
+    sizeClass: z.strictObject({ lower: z.number().int().min(1), upper: z.number().int().min(2) }).optional(),
+    plannedGenerations: z.number().int().min(1).max(1_000_000).optional(),
+    jobId,
+  }),
   'datasets.show': z.strictObject({ datasetId: id }),
   'datasets.sync': z.strictObject({ datasetId: id, jobId }),
   'datasets.remove': z.strictObject({ datasetId: id }),
@@ -449,6 +463,7 @@ export interface StudioResponses {
   'studio.info': StudioInfo;
   'datasets.list': readonly DatasetSummary[];
   'datasets.add': IndexedSummary;
+  'datasets.import': DatasetSummary & { readonly importedRows: number; readonly seconds: number };
   'datasets.show': DatasetDetail;
   'datasets.sync': IndexedSummary;
   'datasets.remove': { readonly removed: true };

@@ -31,4 +31,5 @@ export {
 } from './service.ts';
 export { importMemberHash } from './import-rows.ts';
 export { loadEmbeddingMatrix, loadPrivateStore, loadEvaluationStore, type PrivateStore, type AccountedOptions } from './private-store.ts';
-export { openModelEmbedder, embedderFromModelService, defaultModelDir } from './model-embedder.ts';
+export { openModelEmbedder, embedderFromModelService, embeddingSpaceOf, defaultModelDir } from './model-embedder.ts';
+export { readParquetEmbeddings, ID_COLUMNS, EMBEDDING_COLUMNS, type ParquetEmbeddings } from './parquet-import.ts';

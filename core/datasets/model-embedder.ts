@@ -4,12 +4,17 @@
  */
 import { fileURLToPath } from 'node:url';
 import { outsideAsar } from '../paths.ts';
-import { ModelHost, retrievalRange, type ModelRuntimeOptions, type ModelService } from '../models/index.ts';
+import { ModelHost, retrievalRange, type Manifest, type ModelRuntimeOptions, type ModelService } from '../models/index.ts';
 import type { ImageEmbedder } from './embedder.ts';
 
 /** The embedded default model set shipped in the repository (in a packaged app: its unpacked copy). */
 export function defaultModelDir(): string {
   return outsideAsar(fileURLToPath(new URL('../../native-models/looks-v1/', import.meta.url)));
+}
+
+/** Which embedding space a store's rows are in: the model set and its image encoder's hash (recorded per index). */
+export function embeddingSpaceOf(manifest: Manifest): string {
+  return `${manifest.name}@${manifest.version}#${manifest.files.imageEncoder.sha256.slice(0, 16)}`;
 }
 
 /**
@@ -24,7 +29,7 @@ export function embedderFromModelService(service: ModelService, publicSet?: { re
     imageSpec: manifest.image,
     retrievalRange: retrievalRange(manifest),
     ...(publicSet && warnBelow !== undefined ? { familiarity: { data: publicSet.data, count: publicSet.count, dim: publicSet.dim, warnBelow } } : {}),
-    modelSet: `${manifest.name}@${manifest.version}#${manifest.files.imageEncoder.sha256.slice(0, 16)}`,
+    modelSet: embeddingSpaceOf(manifest),
     async embed(tensors) {
       const batch = await service.embedImages(tensors);
       return batch.data;

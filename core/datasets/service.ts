@@ -476,8 +476,10 @@ export function removeDataset(datasetId: string, options: ServiceOptions = {}): 
 // ── import ──────────────────────────────────────────────────────────────────────────────────────────────
 
 export interface ImportOptions extends LedgerOptions, DatasetPlanOptions {
-  /** The `.npy` float32 matrix (path or bytes), one unit-norm row per image. */
-  readonly npy: string | Buffer;
+  /** The `.npy` float32 matrix (path or bytes), one unit-norm row per image; or `matrix`, already read. */
+  readonly npy?: string | Buffer;
+  /** Rows read elsewhere (a Parquet file: ./parquet-import.ts), row-major; `source` names them in errors. */
+  readonly matrix?: { readonly data: Float32Array; readonly rows: number; readonly cols: number; readonly source: string };
   /** One id per row: the image's sha256 (lower-case hex; then it matches a local index of the same file) or any unique name. */
   readonly ids: readonly string[];
   readonly name?: string;
@@ -486,15 +488,20 @@ export interface ImportOptions extends LedgerOptions, DatasetPlanOptions {
   readonly dim: number;
 }
 
-export function importEmbeddings(options: ImportOptions): IndexedDataset {
-  const source = typeof options.npy === 'string' ? options.npy : '.npy data';
+function readNpy(npy: string | Buffer | undefined): { matrix: { data: Float32Array; rows: number; cols: number }; source: string } {
+  if (npy === undefined) throw new DatasetInputError('an import needs its embeddings: an .npy file or rows already read');
+  const source = typeof npy === 'string' ? npy : '.npy data';
   let bytes: Buffer;
   try {
-    bytes = typeof options.npy === 'string' ? readFileSync(options.npy) : options.npy;
+    bytes = typeof npy === 'string' ? readFileSync(npy) : npy;
   } catch (error) {
     throw new DatasetInputError(`cannot read ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  const matrix = parseNpy(bytes, source);
+  return { matrix: parseNpy(bytes, source), source };
+}
+
+export function importEmbeddings(options: ImportOptions): IndexedDataset {
+  const { matrix, source } = options.matrix ? { matrix: options.matrix, source: options.matrix.source } : readNpy(options.npy);
   if (matrix.rows === 0) throw new DatasetInputError(`${source} holds no rows`);
   if (matrix.cols !== options.dim) throw new DatasetInputError(`${source} has ${matrix.cols}-dimensional rows; model set ${options.modelSet} embeds into ${options.dim}`);
   if (options.ids.length !== matrix.rows) throw new DatasetInputError(`${source} has ${matrix.rows} rows but ${options.ids.length} ids were given`);
@@ -519,7 +526,8 @@ export function importEmbeddings(options: ImportOptions): IndexedDataset {
       store.setMeta('delta', String(info.delta));
       store.setMeta('last_sync_at', new Date().toISOString());
     });
-    refreshBrowse(store);
+    // The curator's browsing index is built on the first browse (browseDataset): for a cluster-sized import the
+    // graph build would take minutes, and nothing else needs it.
     const summary = summaryOf(info.id, store, options.ledger);
     store.close();
     renameSync(dir, finalDir);

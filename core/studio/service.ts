@@ -48,6 +48,7 @@ const SCOPES: { readonly [C in StudioChannel]: ErrorScope } = {
   'datasets.list': 'curator',
   'datasets.show': 'curator',
   'datasets.add': 'curator',
+  'datasets.import': 'curator',
   'datasets.sync': 'curator',
   'datasets.remove': 'curator',
   'prompt.check': 'generation',

@@ -39,6 +39,7 @@ describe('IPC registration', () => {
       'history.list': {},
       'settings.get': {},
       'datasets.add': { folder: '/data/photos' },
+      'datasets.import': { file: '/data/embeddings.parquet' },
       'datasets.show': { datasetId: 'demo' },
       'datasets.sync': { datasetId: 'demo' },
       'datasets.remove': { datasetId: 'demo' },
