@@ -198,9 +198,8 @@ function defaultName(): string {
 
 function summaryOf(datasetId: string, store: IndexStore, ledger?: Ledger): IndexedDataset {
   const meta = store.meta();
-  const members = store.memberHashes();
+  const { count: members, fingerprint } = store.memberDigest();
   const counts = store.fileCounts();
-  const fingerprint = membershipFingerprint(members);
   let budget: IndexedDataset['budget'];
   if (ledger && DATASET_ID.test(datasetId)) {
     try {
@@ -217,10 +216,10 @@ function summaryOf(datasetId: string, store: IndexStore, ledger?: Ledger): Index
     folder: meta.root,
     modelSet: meta.modelSet,
     dim: meta.dim,
-    members: members.length,
+    members,
     filesIndexed: counts.indexed,
     filesQuarantined: counts.quarantined,
-    duplicateFiles: meta.kind === 'folder' ? counts.indexed - members.length : 0,
+    duplicateFiles: meta.kind === 'folder' ? counts.indexed - members : 0,
     fingerprint,
     createdAt: meta.createdAt,
     lastSyncAt: meta.lastSyncAt,

@@ -14,6 +14,9 @@ import { join } from 'node:path';
 import { openSqlite, type SqliteDatabase } from '../native/sqlite.ts';
 import { DatasetIndexCorruptError } from './errors.ts';
 import { allocateEmbeddingMatrix } from '../privacy/index.ts';
+import { membershipFingerprint } from '../ledger/index.ts';
+
+const MEMBER_DIGEST = 'member_digest';
 
 export const INDEX_FILE = 'index.sqlite';
 export const EMBEDDINGS_FILE = 'embeddings.f32';
@@ -254,6 +257,7 @@ export class IndexStore {
   writeFiles(rows: readonly FileRow[], deletedPaths: readonly string[] = []): void {
     if (rows.length === 0 && deletedPaths.length === 0) return;
     this.db.transaction(() => {
+      this.forgetMemberDigest();
       for (const path of deletedPaths) this.stmt.deleteFile.run(path);
       for (const row of rows) this.stmt.upsertFile.run(toRecord(row));
     })();
@@ -306,6 +310,7 @@ export class IndexStore {
     }
     const first = this.rowCount;
     this.db.transaction(() => {
+      this.forgetMemberDigest();
       hashes.forEach((hash, i) => this.stmt.insertRow.run(first + i, hash));
       for (const row of fileRows) this.stmt.upsertFile.run(toRecord(row));
       if (hashes.length > 0) this.bumpVersion();
@@ -315,8 +320,30 @@ export class IndexStore {
 
   recordImported(pairs: readonly { id: string; sha256: string }[]): void {
     this.db.transaction(() => {
+      this.forgetMemberDigest();
       for (const { id, sha256 } of pairs) this.stmt.insertImported.run(id, sha256);
     })();
+  }
+
+  /**
+   * How many members there are and their fingerprint (the ledger's membershipFingerprint), without reading every
+   * member hash when nothing changed: kept in the index's meta, cleared in the same transaction as every change of
+   * the member set (writeFiles, appendEmbeddings, recordImported) and recomputed on the next read. It serves the
+   * check before a charge (is the index still the one the ledger accounts for?); the private store recomputes the
+   * fingerprint from the rows it loads after the charge (docs/design.md §5), so a digest edited by hand can cost a
+   * charge but never release rows the ledger does not account for.
+   */
+  memberDigest(): { count: number; fingerprint: string } {
+    const stored = /^(\d+):([0-9a-f]{64})$/.exec(this.getMeta(MEMBER_DIGEST));
+    if (stored) return { count: Number(stored[1]), fingerprint: stored[2]! };
+    const members = this.memberHashes();
+    const digest = { count: members.length, fingerprint: membershipFingerprint(members) };
+    this.setMeta(MEMBER_DIGEST, `${digest.count}:${digest.fingerprint}`);
+    return digest;
+  }
+
+  private forgetMemberDigest(): void {
+    this.stmt.setMeta.run(MEMBER_DIGEST, '');
   }
 
   /** The dataset's members (content hashes), sorted: what the ledger's fingerprint covers. */

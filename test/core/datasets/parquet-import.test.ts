@@ -82,7 +82,7 @@ describe('Parquet import', () => {
     const noIds = join(dir, 'noids.parquet');
     writeFileSync(noIds, Buffer.from(parquetWriteBuffer({ columnData: [{ name: 'vector_id', data: ['x'] }] })));
     await expect(readParquetEmbeddings(noIds, { dim: DIM })).rejects.toThrow(/no id column \(looked for sha256, content_hash, hash, id; it has vector_id\)/);
-    await expect(readParquetEmbeddings(join(dir, 'missing.parquet'), { dim: DIM })).rejects.toThrow(/cannot read .* as Parquet: ENOENT/);
+    await expect(readParquetEmbeddings(join(dir, 'missing.parquet'), { dim: DIM })).rejects.toThrow(/cannot read .*missing.parquet: ENOENT/);
   });
 
   it('dprdm dataset import indexes it through the studio, refuses bad rows (exit 2, one line), and the dataset generates', { timeout: 120_000 }, async () => {

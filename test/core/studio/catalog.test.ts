@@ -1,9 +1,11 @@
 // The dataset catalog: it sees what another process did to an index (by the index files' stamp), and its guard
-// refuses a private query whose index and ledger disagree, before anything is charged.
+// refuses a private query whose index and ledger disagree, before anything is charged; the private store checks
+// the same agreement again after the charge, from the rows it loads.
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { importEmbeddings, removeDataset, toNpy } from '../../../core/datasets/index.ts';
+import { importEmbeddings, importMemberHash, loadPrivateStore, removeDataset, toNpy } from '../../../core/datasets/index.ts';
+import { IndexStore } from '../../../core/datasets/store.ts';
 import { DatasetCatalog } from '../../../core/studio/catalog.ts';
 import { tempHome, type TempHome } from '../datasets/helpers.ts';
 
@@ -46,10 +48,27 @@ describe('DatasetCatalog', () => {
     const catalog = new DatasetCatalog(env.home, env.ledger);
     const a = add('Alpha', 5);
     expect(catalog.requireAccounted(a.datasetId)).toMatchObject({ id: a.datasetId, memberCount: 5, charges: 0 });
-    const db = new Database(join(env.home, 'datasets', a.datasetId, 'index.sqlite'));
-    db.prepare('DELETE FROM imported WHERE id = ?').run('Alpha-0'); // a half-finished change by another process
-    db.close();
+    // A half-finished change by another process (rows recorded in the index, the ledger not yet told).
+    const store = IndexStore.open(join(env.home, 'datasets', a.datasetId));
+    const extra = new Float32Array(8);
+    extra[7] = 1;
+    store.appendEmbeddings([importMemberHash('Alpha-new')], extra, []);
+    store.recordImported([{ id: 'Alpha-new', sha256: importMemberHash('Alpha-new') }]);
+    store.close();
     expect(() => catalog.requireAccounted(a.datasetId)).toThrow(/disagree on which images it holds.*nothing was charged/);
     expect(env.ledger.getDataset(a.datasetId).charges).toBe(0);
+  });
+
+  it('reads the member digest instead of every hash, and a digest edited by hand cannot release rows after the charge', () => {
+    env = tempHome();
+    const catalog = new DatasetCatalog(env.home, env.ledger);
+    const a = add('Alpha', 5);
+    const file = join(env.home, 'datasets', a.datasetId, 'index.sqlite');
+    const db = new Database(file);
+    expect(db.prepare("SELECT value FROM meta WHERE key = 'member_digest'").get()).toMatchObject({ value: expect.stringMatching(/^5:[0-9a-f]{64}$/) });
+    db.prepare('DELETE FROM imported WHERE id = ?').run('Alpha-0'); // behind IndexStore's back: the digest stays
+    db.close();
+    const info = catalog.requireAccounted(a.datasetId); // the stale digest still matches the ledger…
+    expect(() => loadPrivateStore(a.datasetId, { home: env!.home, accountedFingerprint: info.fingerprint })).toThrow(/disagree on which images it holds/); // …the store does not
   });
 });
