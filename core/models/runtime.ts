@@ -3,7 +3,7 @@
  * the tokenizer, and the operations built on them. Use it directly in scripts and benchmarks; the studio uses
  * it through `ModelHost` (model-host.ts), which keeps it in a worker thread.
  */
-import { ddimSample, type DdimProgress, type EpsFunction } from './ddim.ts';
+import { ddimSample, type DdimProgress, type EpsFunction, type SamplerKind } from './ddim.ts';
 import { type EmbeddingBatch, ImageEncoderModel, TextEncoderModel, type TextEmbeddingBatch } from './encoders.ts';
 import type { ExecutionOptions, ExecutionProviderName } from './execution-provider.ts';
 import type { Manifest } from './manifest.ts';
@@ -30,8 +30,10 @@ export interface GenerateRequest {
   seeds?: readonly Seed[];
   /** Explicit x_T [count, C,H,W] instead of seeds (tests). */
   initialNoise?: Float32Array;
-  /** DDIM steps (default: manifest sampler default, else 25). */
+  /** Sampler steps (default: manifest sampler default, else 25). */
   steps?: number;
+  /** 'ddim' (the manifest's sampler, default) or 'dpmpp-2m' (DPM-Solver++(2M), ddim.ts: fewer steps for the same ODE). */
+  sampler?: SamplerKind;
   /** Classifier-free guidance scale (default: manifest sampler default, else 3). */
   guidance?: number;
   /** Images per UNet batch (default 16); larger requests are sampled batch after batch. */
@@ -180,6 +182,7 @@ export class ModelRuntime {
         imageValues: V,
         steps,
         guidance,
+        ...(request.sampler ? { sampler: request.sampler } : {}),
         alphasCumprod: m.decoder.schedule.alphasCumprod,
         ...(m.decoder.sampler.clipX0 ? { clipX0: m.decoder.outputRange } : {}),
         ...(retrievalGuidance !== undefined ? { retrievalGuidance: { scale: retrievalGuidance, textValues: m.embedding.dim } } : {}),
