@@ -1,23 +1,13 @@
-import { flushSync, mount, unmount } from 'svelte';
-import { afterEach, describe, expect, it } from 'vitest';
+import { flushSync } from 'svelte';
+import { describe, expect, it } from 'vitest';
 import BudgetScreen from '../../renderer/src/components/BudgetScreen.svelte';
 import { StudioError, type StudioRequest } from '../../core/contract/contract.ts';
 import { LedgerState } from '../../renderer/src/state/ledger.svelte.ts';
 import { Studio } from '../../renderer/src/state/studio.svelte.ts';
+import { mounted } from './dom.ts';
 import { budget, dataset, fakeApi } from './fake-api.ts';
 
-globalThis.ResizeObserver ??= class {
-  observe(): void {}
-  unobserve(): void {}
-  disconnect(): void {}
-} as unknown as typeof ResizeObserver;
-
-let component: ReturnType<typeof mount> | undefined;
-afterEach(() => {
-  if (component) unmount(component);
-  component = undefined;
-  document.body.innerHTML = '';
-});
+const page = mounted();
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
@@ -40,7 +30,7 @@ describe('unlocking a locked dataset on the Budget screen', () => {
     const studio = new Studio(api);
     await studio.refreshDatasets();
     const ledger = new LedgerState(api);
-    component = mount(BudgetScreen, { target: document.body, props: { studio, ledger } });
+    page.mount(BudgetScreen, { target: document.body, props: { studio, ledger } });
     await tick();
     flushSync();
     const form = document.querySelector<HTMLFormElement>('[data-testid="unlock"]')!;
