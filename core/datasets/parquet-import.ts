@@ -5,7 +5,10 @@
  * unique name) and an embedding column (a list of float or double, or a fixed-length binary of float32
  * little-endian values). The rows are checked as every import's are (./import-rows.ts) before anything is indexed.
  */
-import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, parquetSchema, type FileMetaData } from 'hyparquet';
+import { open, type FileHandle } from 'node:fs/promises';
+// The package's platform-neutral entry: its Node entry only adds a file reader (on the bare 'fs' specifier, which the
+// desktop bundle must not carry); fileBuffer below is that reader on node:fs.
+import { parquetMetadataAsync, parquetRead, parquetSchema, type AsyncBuffer, type FileMetaData } from 'hyparquet/src/index.js';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatasetInputError } from './errors.ts';
@@ -95,15 +98,47 @@ export async function readParquetEmbeddings(path: string, options: ParquetReadOp
   return { data, rows, cols: options.dim, ids, source: path };
 }
 
+/** hyparquet's view of a file: byte ranges read on demand from one open handle. */
+async function fileBuffer(handle: FileHandle): Promise<AsyncBuffer> {
+  const { size } = await handle.stat();
+  return {
+    byteLength: size,
+    async slice(start: number, end?: number): Promise<ArrayBuffer> {
+      const length = (end ?? size) - start;
+      const bytes = new Uint8Array(length);
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await handle.read(bytes, done, length - done, start + done);
+        if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${start + done}`);
+        done += bytesRead;
+      }
+      return bytes.buffer;
+    },
+  };
+}
+
 async function readParquetFile(file: string, options: ParquetReadOptions): Promise<ParquetEmbeddings> {
-  let buffer: Awaited<ReturnType<typeof asyncBufferFromFile>>;
+  let handle: FileHandle;
+  try {
+    handle = await open(file, 'r');
+  } catch (error) {
+    throw new DatasetInputError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  try {
+    return await readOpenFile(file, handle, options);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readOpenFile(file: string, handle: FileHandle, options: ParquetReadOptions): Promise<ParquetEmbeddings> {
+  let buffer: AsyncBuffer;
   let metadata: FileMetaData;
   try {
-    buffer = await asyncBufferFromFile(file);
+    buffer = await fileBuffer(handle);
     metadata = await parquetMetadataAsync(buffer);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new DatasetInputError(`cannot read ${file} as Parquet: ${code ?? (error as Error).message}`);
+    throw new DatasetInputError(`cannot read ${file} as Parquet: ${(error as Error).message}`);
   }
   const names = parquetSchema(metadata).children.map((c) => c.element.name);
   const idColumn = pickColumn(names, options.idColumn, ID_COLUMNS, 'id', file);
