@@ -11,7 +11,7 @@
  * private store, after the service is closed. Everything runs in a temporary
  * DPRDM home that is removed at the end. Prints figures; asserts nothing.
  *
- * Usage: tsx bench/generate.bench.ts [--quick] [--json] [--reps N] [--rows N]
+ * Usage: tsx bench/generate.bench.ts [--quick] [--json] [--reps N] [--rows N] [--sampler ddim|dpmpp-2m] [--steps N]
  *   --quick: 3 repetitions and 20 private-step repetitions (default 7 and 100); --rows: synthetic store size.
  */
 import { createHash, randomUUID } from 'node:crypto';
@@ -45,7 +45,9 @@ const PRIVATE_REPS = quick ? 20 : 100;
 const SYNTHETIC_ROWS = Number(flag('--rows') ?? 100_000);
 /** Images per generation (the generator samples the first alone, then batches of 4, with its previews). */
 const IMAGES = 16;
-const STEPS = 25;
+const SAMPLER = (flag('--sampler') ?? 'ddim') as 'ddim' | 'dpmpp-2m';
+if (SAMPLER !== 'ddim' && SAMPLER !== 'dpmpp-2m') throw new Error(`--sampler must be ddim or dpmpp-2m, got ${String(SAMPLER)}`);
+const STEPS = Number(flag('--steps') ?? (SAMPLER === 'ddim' ? 25 : 15));
 const GUIDANCE = 3;
 const EPSILON = 2;
 const LAMBDA = 1;
@@ -138,7 +140,7 @@ async function endToEnd(service: Awaited<ReturnType<typeof createStudioService>>
   const once = async (prompt: string) => {
     watching = `bench-${randomUUID()}`;
     firstAt = undefined;
-    const request = parseRequest('generate.run', { datasetId, prompt, epsilon: EPSILON, lambda: LAMBDA, images: IMAGES, guidance: GUIDANCE, steps: STEPS, seeds: SEEDS, jobId: watching });
+    const request = parseRequest('generate.run', { datasetId, prompt, epsilon: EPSILON, lambda: LAMBDA, images: IMAGES, guidance: GUIDANCE, steps: STEPS, sampler: SAMPLER, seeds: SEEDS, jobId: watching });
     const t0 = performance.now();
     const result = await service.handlers['generate.run'](request, {});
     const total = performance.now() - t0;
@@ -210,7 +212,7 @@ async function split(ctx: SplitContext, dataset: BenchDataset): Promise<Split> {
     const query: Query = resolveQuery({ epsilon: EPSILON }, ledger.getDataset(dataset.datasetId), retrievalRange(manifest));
     steps.calibrate = performance.now() - t0;
     const out = await generator.generate(
-      { prompt, lambda: LAMBDA, source: { kind: 'private', datasetId: dataset.datasetId, k: query.k, q: query.q, sigma: query.sigma }, render: { images: IMAGES, guidance: GUIDANCE, steps: STEPS, seeds: SEEDS } },
+      { prompt, lambda: LAMBDA, source: { kind: 'private', datasetId: dataset.datasetId, k: query.k, q: query.q, sigma: query.sigma }, render: { images: IMAGES, guidance: GUIDANCE, steps: STEPS, sampler: SAMPLER, seeds: SEEDS } },
       `bench-${randomUUID()}`,
       new AbortController().signal,
     );
@@ -284,7 +286,7 @@ async function main(): Promise<void> {
 
     // One model host (the service's own defaults: provider auto, 1 intra-op thread), shared by both phases.
     models = await ModelHost.start(SET, { provider: 'auto' });
-    say(`model set ${models.info.manifest.name} ${models.info.manifest.version} on ${models.info.provider}; ${IMAGES} images, DDIM ${STEPS} steps, CFG ${GUIDANCE}, ε ${EPSILON} per query, λ ${LAMBDA}; ${REPS} repetitions after one warm-up${quick ? ' (--quick)' : ''}`);
+    say(`model set ${models.info.manifest.name} ${models.info.manifest.version} on ${models.info.provider}; ${IMAGES} images, ${SAMPLER === "ddim" ? "DDIM" : "DPM-Solver++(2M)"} ${STEPS} steps, CFG ${GUIDANCE}, ε ${EPSILON} per query, λ ${LAMBDA}; ${REPS} repetitions after one warm-up${quick ? ' (--quick)' : ''}`);
     const withService = async <T>(body: (service: Awaited<ReturnType<typeof createStudioService>>) => Promise<T>): Promise<T> => {
       const service = await createStudioService({ home, modelDir: SET, models });
       try {
@@ -369,7 +371,7 @@ function report(machine: ReturnType<typeof machineInfo>, results: DatasetResult[
   emitJson({
     bench: 'generate',
     machine,
-    settings: { images: IMAGES, batches: samplingBatches(IMAGES).map((b) => b.count), steps: STEPS, guidance: GUIDANCE, epsilonPerQuery: EPSILON, lambda: LAMBDA, reps: REPS, privateReps: PRIVATE_REPS, syntheticRows: SYNTHETIC_ROWS, quick },
+    settings: { images: IMAGES, batches: samplingBatches(IMAGES).map((b) => b.count), sampler: SAMPLER, steps: STEPS, guidance: GUIDANCE, epsilonPerQuery: EPSILON, lambda: LAMBDA, reps: REPS, privateReps: PRIVATE_REPS, syntheticRows: SYNTHETIC_ROWS, quick },
     datasets: results,
   });
   if (!jsonMode) say(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);

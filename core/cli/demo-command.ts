@@ -44,7 +44,7 @@ export async function demoCommand(argv: string[], io: CommandIO): Promise<number
     const imageIds: string[] = [];
     let last;
     for (const [row, prompt] of prompts.entries()) {
-      last = await service.handlers['generate.run']({ datasetId, prompt, ...(epsilon !== undefined ? { epsilon } : {}), ...(lambda !== undefined ? { lambda } : {}), images: 4, guidance: GENERATION_DEFAULTS.guidance, steps, publicOnly: false }, {});
+      last = await service.handlers['generate.run']({ datasetId, prompt, ...(epsilon !== undefined ? { epsilon } : {}), ...(lambda !== undefined ? { lambda } : {}), images: 4, guidance: GENERATION_DEFAULTS.guidance, steps, sampler: GENERATION_DEFAULTS.sampler, publicOnly: false }, {});
       imageIds.push(...last.images.map((i) => i.imageId));
       bar?.(row + 1, prompts.length);
     }

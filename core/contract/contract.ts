@@ -32,7 +32,12 @@ const folderPath = z.string().min(1).max(4096);
  * (manifest retrieval.lambda) where it states one; this λ = 1 is for a set that does not: with a text slot of its
  * own, the retrieval slot can hold the noisy aggregate alone.
  */
-export const GENERATION_DEFAULTS = { lambda: 1, images: 4, guidance: 3, steps: 25 } as const;
+export const GENERATION_DEFAULTS = { lambda: 1, images: 4, guidance: 3, steps: 25, sampler: 'ddim' } as const;
+
+/** The samplers: DDIM (the trainer's reference) and DPM-Solver++(2M), a second-order solver of the same ODE (at most 100 steps). */
+export const SAMPLERS = ['ddim', 'dpmpp-2m'] as const;
+export type Sampler = (typeof SAMPLERS)[number];
+export const DPM_MAX_STEPS = 100;
 
 export const generateRequest = z
   .strictObject({
@@ -49,12 +54,14 @@ export const generateRequest = z
     images: z.number().int().min(1).max(16).default(GENERATION_DEFAULTS.images),
     guidance: z.number().finite().min(0).max(20).default(GENERATION_DEFAULTS.guidance),
     steps: z.number().int().min(1).max(200).default(GENERATION_DEFAULTS.steps),
+    sampler: z.enum(SAMPLERS).default(GENERATION_DEFAULTS.sampler),
     seeds: z.array(seed).max(16).optional(),
     publicOnly: z.boolean().default(false),
     jobId,
   })
   .refine((r) => !(r.epsilon !== undefined && r.sigma !== undefined), { message: 'give epsilon or sigma, not both' })
-  .refine((r) => r.seeds === undefined || r.seeds.length === r.images, { message: 'seeds must list one seed per image' });
+  .refine((r) => r.seeds === undefined || r.seeds.length === r.images, { message: 'seeds must list one seed per image' })
+  .refine((r) => r.sampler !== 'dpmpp-2m' || r.steps <= DPM_MAX_STEPS, { message: `DPM-Solver++ takes at most ${DPM_MAX_STEPS} steps` });
 
 export const previewRequest = z
   .strictObject({
@@ -88,6 +95,7 @@ export const evaluateRequest = z.strictObject({
   prompts: z.number().int().min(2).max(2000).default(EVALUATION_DEFAULTS.prompts),
   seeds: z.number().int().min(1).max(10).default(EVALUATION_DEFAULTS.seeds),
   steps: z.number().int().min(1).max(200).default(EVALUATION_DEFAULTS.steps),
+  sampler: z.enum(SAMPLERS).default(GENERATION_DEFAULTS.sampler),
   guidance: z.number().finite().min(0).max(20).default(EVALUATION_DEFAULTS.guidance),
   heldOutFraction: z.number().finite().min(0.01).max(0.5).default(EVALUATION_DEFAULTS.heldOutFraction),
   splitSeed: seed.default(EVALUATION_DEFAULTS.splitSeed),
@@ -139,6 +147,7 @@ export const studioChannels = {
     seeds: z.array(seed).min(1).max(16).optional(),
     guidance: z.number().finite().min(0).max(20).optional(),
     steps: z.number().int().min(1).max(200).optional(),
+    sampler: z.enum(SAMPLERS).optional(),
     jobId,
   }),
   'history.list': z.strictObject({ datasetId: id.optional() }),
@@ -271,6 +280,7 @@ export interface GeneratedImage {
   readonly seed: number;
   readonly guidance: number;
   readonly steps: number;
+  readonly sampler: Sampler;
   /** Path on the studio host: GET it with the session's token (HTTP) or the studio protocol (Electron). */
   readonly url: string;
 }

@@ -226,7 +226,7 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
     for (let s = 0; s < S; s++) {
       for (let p = 0; p < P; p++) {
         const imageSeed = 1_000_003 * (s + 1) + p;
-        const render = { images: 1, guidance: request.guidance, steps: request.steps, seeds: [imageSeed] };
+        const render = { images: 1, guidance: request.guidance, steps: request.steps, sampler: request.sampler, seeds: [imageSeed] };
         const viaGenerator = async (spec: GenerationSpec): Promise<Buffer> => {
           const out = await generator.generate(spec, jobId, signal);
           if (out.cancelled || out.images.length !== 1) throw new StudioError('CANCELLED', `evaluation cancelled; its ${charged} audit queries were charged before it started`);

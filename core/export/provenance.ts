@@ -7,6 +7,7 @@ export interface ImageProvenance {
   readonly prompt: string;
   readonly seed: number;
   readonly steps: number;
+  readonly sampler: 'ddim' | 'dpmpp-2m';
   readonly guidance: number;
   readonly width: number;
   readonly height: number;
@@ -39,7 +40,7 @@ export interface PrivacyFacts {
 export function a1111Parameters(p: ImageProvenance): string {
   const settings = [
     `Steps: ${p.steps}`,
-    'Sampler: DDIM',
+    `Sampler: ${p.sampler === 'dpmpp-2m' ? 'DPM++ 2M' : 'DDIM'}`,
     `CFG scale: ${p.guidance}`,
     `Seed: ${p.seed}`,
     `Size: ${p.width}x${p.height}`,

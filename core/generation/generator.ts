@@ -18,6 +18,7 @@ import type { Ledger, LedgerReceipt } from '../ledger/index.ts';
 import { conditionVector, ModelAbortError, tensorToPng, type GenerateProgress, type ModelService, type PublicRetrievalSet } from '../models/index.ts';
 import { privateAggregate, publicAggregate } from '../privacy/index.ts';
 import { StudioError, type GeneratedImage, type StudioEvent } from '../contract/contract.ts';
+import type { Sampler } from '../contract/contract.ts';
 import { HistoryStore, newId, type PrivacyFacts, type StoredGeneration, type StoredImage } from './history.ts';
 
 /** Images sampled per decoder call: small enough that the grid fills progressively. */
@@ -38,6 +39,7 @@ export interface RenderSettings {
   readonly images: number;
   readonly guidance: number;
   readonly steps: number;
+  readonly sampler: Sampler;
   readonly seeds?: readonly number[] | undefined;
 }
 
@@ -110,7 +112,7 @@ export function imageUrl(image: StoredImage): string {
 }
 
 export function toGeneratedImage(image: StoredImage): GeneratedImage {
-  return { imageId: image.imageId, index: image.index, seed: image.seed, guidance: image.guidance, steps: image.steps, url: imageUrl(image) };
+  return { imageId: image.imageId, index: image.index, seed: image.seed, guidance: image.guidance, steps: image.steps, sampler: image.sampler, url: imageUrl(image) };
 }
 
 function unitVector(data: Float32Array): Float64Array {
@@ -269,7 +271,7 @@ export class Generator {
     try {
       for (const { start, count: n } of samplingBatches(render.images)) {
         const out = await models.generate(
-          { cond, count: n, seeds: seeds.slice(start, start + n), steps: render.steps, guidance: render.guidance, previewEvery: PREVIEW_EVERY },
+          { cond, count: n, seeds: seeds.slice(start, start + n), steps: render.steps, guidance: render.guidance, sampler: render.sampler, previewEvery: PREVIEW_EVERY },
           { signal, onProgress: (p) => void (previews = previews.then(() => this.preview(p, start, n, size, range, jobId)).catch(() => undefined)) },
         );
         await previews;
@@ -284,6 +286,7 @@ export class Generator {
             seed: seeds[index]!,
             guidance: render.guidance,
             steps: render.steps,
+            sampler: render.sampler,
             file: `${String(index + 1).padStart(2, '0')}.png`,
           };
           const png = await tensorToPng(out.images.subarray(b * V, (b + 1) * V), size, range);
@@ -319,6 +322,7 @@ export class Generator {
       prompt: g.prompt,
       seed: image.seed,
       steps: image.steps,
+      sampler: image.sampler,
       guidance: image.guidance,
       width: size,
       height: size,

@@ -5,6 +5,7 @@
  * it on this machine costs no privacy (it is never exported). Nothing else computed from the private images is kept.
  */
 import { randomBytes } from 'node:crypto';
+import type { Sampler } from '../contract/contract.ts';
 import type { PrivacyFacts } from '../export/provenance.ts';
 import { openSqlite, type SqliteDatabase } from '../native/sqlite.ts';
 
@@ -36,6 +37,8 @@ export interface StoredImage {
   readonly seed: number;
   readonly guidance: number;
   readonly steps: number;
+  /** The sampler its pixels came from (images recorded before there was a choice: DDIM). */
+  readonly sampler: Sampler;
   /** File name inside `<home>/generations/<generationId>/`. */
   readonly file: string;
 }
@@ -75,6 +78,7 @@ CREATE TABLE IF NOT EXISTS images (
   guidance REAL NOT NULL,
   steps INTEGER NOT NULL,
   file TEXT NOT NULL,
+  sampler TEXT NOT NULL DEFAULT 'ddim',
   UNIQUE (generation_id, idx)
 );
 `;
@@ -103,6 +107,7 @@ interface ImageRow {
   guidance: number;
   steps: number;
   file: string;
+  sampler: string;
 }
 
 export function newId(prefix: 'gen' | 'img'): string {
@@ -128,7 +133,7 @@ function toGeneration(r: GenerationRow): StoredGeneration {
 }
 
 function toImage(r: ImageRow): StoredImage {
-  return { imageId: r.id, generationId: r.generation_id, index: r.idx, seed: r.seed, guidance: r.guidance, steps: r.steps, file: r.file };
+  return { imageId: r.id, generationId: r.generation_id, index: r.idx, seed: r.seed, guidance: r.guidance, steps: r.steps, sampler: r.sampler === 'dpmpp-2m' ? 'dpmpp-2m' : 'ddim', file: r.file };
 }
 
 export class HistoryStore {
@@ -139,6 +144,9 @@ export class HistoryStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('foreign_keys = ON');
     this.db.exec(SCHEMA);
+    // Histories written before the sampler was a choice: their images are DDIM's.
+    const columns = this.db.prepare('SELECT name FROM pragma_table_info(?)').all('images') as { name: string }[];
+    if (!columns.some((c) => c.name === 'sampler')) this.db.exec("ALTER TABLE images ADD COLUMN sampler TEXT NOT NULL DEFAULT 'ddim'");
   }
 
   addGeneration(g: StoredGeneration): void {
@@ -166,7 +174,7 @@ export class HistoryStore {
   }
 
   addImage(image: StoredImage): void {
-    this.db.prepare('INSERT INTO images (id, generation_id, idx, seed, guidance, steps, file) VALUES (?, ?, ?, ?, ?, ?, ?)').run(image.imageId, image.generationId, image.index, image.seed, image.guidance, image.steps, image.file);
+    this.db.prepare('INSERT INTO images (id, generation_id, idx, seed, guidance, steps, file, sampler) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(image.imageId, image.generationId, image.index, image.seed, image.guidance, image.steps, image.file, image.sampler);
   }
 
   markCancelled(generationId: string): void {

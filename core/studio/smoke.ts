@@ -54,7 +54,7 @@ export async function runSmoke(options: SmokeOptions = {}): Promise<SmokeReport>
     const info = await h['studio.info']({}, {});
     await timed('index-demo', () => service.ensureDemoDataset(undefined, { evenIfRemoved: true }));
     const datasetId = service.resolveDatasetRef(DEMO_DATASET_NAME);
-    const render = { images: 1, guidance: 3, steps: options.steps ?? 5, lambda: 0.5 };
+    const render = { images: 1, guidance: 3, steps: options.steps ?? 5, sampler: 'ddim' as const, lambda: 0.5 };
     const publicOnly = await timed('generate-public', () => h['generate.run']({ datasetId, prompt: 'a red star', publicOnly: true, ...render }, {}));
     const privateRun = await timed('generate-private', () => h['generate.run']({ datasetId, prompt: 'a red star', publicOnly: false, ...render }, {}));
     const exported = await timed('export', () => h['export.images']({ imageIds: [...publicOnly.images, ...privateRun.images].map((i) => i.imageId) }, {}));

@@ -43,7 +43,7 @@ function studioApi() {
         publicOnly: false,
         receiptId: 'r1',
         parameters: { sigma: 1, k: 8, q: 0.4, lambda: 1, epsilonCost: request.epsilon ?? 0, influence: 'some' },
-        images: (request.seeds ?? []).map((seed, index) => ({ imageId: `i${index}`, index, seed, guidance: 3, steps: 25, url: `/files/g1/${index}.png` })),
+        images: (request.seeds ?? []).map((seed, index) => ({ imageId: `i${index}`, index, seed, guidance: 3, steps: 25, sampler: 'ddim', url: `/files/g1/${index}.png` })),
         conditionHeld: true,
         cumulativeEpsilon: 10 - remaining,
         remainingEpsilon: remaining,
@@ -217,9 +217,9 @@ describe('Recall', () => {
     const record = {
       generationId: 'g7', datasetId: 'demo', createdAt: '2026-11-28T10:00:00.000Z', prompt: 'a red star', publicOnly: false, receiptId: 'r7', cancelled: false, conditionHeld: true,
       parameters: { sigma: 0.03, k: 8, q: 0.4, lambda: 1, epsilonCost: 0.25, influence: 'strong' as const },
-      images: [{ imageId: 'i1', index: 0, seed: 41, guidance: 3, steps: 25, url: '/files/g7/1.png' }, { imageId: 'i2', index: 1, seed: 42, guidance: 3, steps: 25, url: '/files/g7/2.png' }],
+      images: [{ imageId: 'i1', index: 0, seed: 41, guidance: 3, steps: 25, sampler: 'ddim' as const, url: '/files/g7/1.png' }, { imageId: 'i2', index: 1, seed: 42, guidance: 3, steps: 25, sampler: 'ddim' as const, url: '/files/g7/2.png' }],
     };
-    vi.mocked(api['generate.rerender']).mockImplementation(async (r: StudioRequest<'generate.rerender'>) => ({ ...record, generationId: 'g8', receiptId: null, chargeSpent: false, cumulativeEpsilon: 2, remainingEpsilon: 8, images: (r.seeds ?? []).map((seed, index) => ({ imageId: `j${index}`, index, seed, guidance: 3, steps: 25, url: `/files/g8/${index}.png` })) }));
+    vi.mocked(api['generate.rerender']).mockImplementation(async (r: StudioRequest<'generate.rerender'>) => ({ ...record, generationId: 'g8', receiptId: null, chargeSpent: false, cumulativeEpsilon: 2, remainingEpsilon: 8, images: (r.seeds ?? []).map((seed, index) => ({ imageId: `j${index}`, index, seed, guidance: 3, steps: 25, sampler: 'ddim', url: `/files/g8/${index}.png` })) }));
     const app = createAppState(api);
     component = mount(App, { target: document.body, props: { app } });
     await settle();

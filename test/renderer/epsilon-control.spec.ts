@@ -135,7 +135,7 @@ describe('GenerateForm requests', () => {
     form.seed = 2 ** 32 - 2;
     form.k = 12;
     const request = form.request('demo', 'job-1');
-    expect(request).toEqual({ datasetId: 'demo', prompt: 'a red circle', images: 3, guidance: 3, steps: 25, seeds: [2 ** 32 - 2, 2 ** 32 - 1, 0], jobId: 'job-1', publicOnly: false, epsilon: 0.5, lambda: 1, k: 12 });
+    expect(request).toEqual({ datasetId: 'demo', prompt: 'a red circle', images: 3, guidance: 3, steps: 25, sampler: 'ddim', seeds: [2 ** 32 - 2, 2 ** 32 - 1, 0], jobId: 'job-1', publicOnly: false, epsilon: 0.5, lambda: 1, k: 12 });
   });
 
   it('builds a public-only request without ε', () => {
@@ -159,7 +159,7 @@ describe('GenerateForm requests', () => {
         publicOnly: false,
         receiptId: 'r',
         parameters: { sigma: 1, k: 9, q: 0.3, lambda: 0.8, epsilonCost: 0.25, influence: 'weak' },
-        images: [{ imageId: 'i', index: 0, seed: 77, guidance: 5, steps: 30, url: '' }],
+        images: [{ imageId: 'i', index: 0, seed: 77, guidance: 5, steps: 30, sampler: 'ddim', url: '' }],
         conditionHeld: true,
         cancelled: false,
       },

@@ -4,7 +4,7 @@ import SampleGridView from '../../renderer/src/components/SampleGrid.svelte';
 import { SampleGrid, cancelNotice, gridProgress } from '../../renderer/src/state/grid.svelte.ts';
 import { StudioError, type GeneratedImage, type GenerationResult } from '../../core/contract/contract.ts';
 
-const image = (index: number, seed = 100 + index): GeneratedImage => ({ imageId: `img${index}`, index, seed, guidance: 3, steps: 10, url: `/files/g1/${index}.png` });
+const image = (index: number, seed = 100 + index): GeneratedImage => ({ imageId: `img${index}`, index, seed, guidance: 3, steps: 10, sampler: 'ddim', url: `/files/g1/${index}.png` });
 
 function result(over: Partial<GenerationResult> = {}): GenerationResult {
   return {

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { folderInfluence } from '../../ledger/index.ts';
-import { StudioError, type GenerationRecord, type GenerateRequest, type GenerationResult, type StudioHandlers } from '../../contract/contract.ts';
+import { DPM_MAX_STEPS, GENERATION_DEFAULTS, StudioError, type GenerationRecord, type GenerateRequest, type GenerationResult, type StudioHandlers } from '../../contract/contract.ts';
 import { toGeneratedImage, type GenerationOutcome, type GenerationSpec } from '../../generation/generator.ts';
 import type { StoredGeneration } from '../../generation/history.ts';
 import { resolveQuery } from '../../generation/parameters.ts';
@@ -45,7 +45,7 @@ export function generationHandlers(ctx: StudioContext): Pick<StudioHandlers, Gen
 
   const specFor = (r: GenerateRequest): GenerationSpec => {
     const lambda = r.lambda ?? ctx.defaultLambda;
-    const render = { images: r.images, guidance: r.guidance, steps: r.steps, seeds: r.seeds };
+    const render = { images: r.images, guidance: r.guidance, steps: r.steps, sampler: r.sampler, seeds: r.seeds };
     if (r.publicOnly || r.datasetId === null) {
       // Public-only generations are filed under their dataset when there is one (history), else under none.
       const known = r.datasetId !== null && catalog.find(r.datasetId) !== undefined;
@@ -98,8 +98,10 @@ export function generationHandlers(ctx: StudioContext): Pick<StudioHandlers, Gen
         images: r.seeds?.length ?? Math.max(1, previous.length),
         guidance: r.guidance ?? previous[0]?.guidance ?? 3,
         steps: r.steps ?? previous[0]?.steps ?? manifest.decoder.sampler.defaultSteps,
+        sampler: r.sampler ?? previous[0]?.sampler ?? GENERATION_DEFAULTS.sampler,
         seeds: r.seeds,
       };
+      if (render.sampler === 'dpmpp-2m' && render.steps > DPM_MAX_STEPS) throw new StudioError('INVALID_REQUEST', `DPM-Solver++ takes at most ${DPM_MAX_STEPS} steps; ask for fewer`);
       const key = base.publicOnly || base.datasetId === null ? `public:${base.generationId}` : base.datasetId;
       return generationJob(key, r.jobId, hctx, (jobId, signal) => {
         if (generator.holds(base.generationId)) return generator.rerender(base.generationId, render, jobId, signal);

@@ -1,4 +1,4 @@
-import { GENERATION_DEFAULTS, type GenerationPreview, type GenerationRecord, type PromptCheck, type StudioApi, type StudioRequest } from '../../../core/contract/contract.ts';
+import { GENERATION_DEFAULTS, type GenerationPreview, type GenerationRecord, type PromptCheck, type Sampler, type StudioApi, type StudioRequest } from '../../../core/contract/contract.ts';
 import { readableError, type ReadableError } from '../lib/errors.ts';
 import { EPSILON_MAX, EPSILON_MIN, epsilonFromSlider, randomSeed, sliderFromEpsilon } from '../lib/format.ts';
 
@@ -24,6 +24,7 @@ export class GenerateForm {
   lambda = $state<number>(GENERATION_DEFAULTS.lambda);
   guidance = $state<number>(GENERATION_DEFAULTS.guidance);
   steps = $state<number>(GENERATION_DEFAULTS.steps);
+  sampler = $state<Sampler>(GENERATION_DEFAULTS.sampler);
   images = $state<number>(GENERATION_DEFAULTS.images);
   /** Empty = fresh random seeds; a number = seeds seed, seed+1, … */
   seed = $state<number | undefined>(undefined);
@@ -137,7 +138,7 @@ export class GenerateForm {
   /** The request for `generate.run`, with explicit seeds so every tile can show its own. */
   request(datasetId: string, jobId: string): StudioRequest<'generate.run'> {
     const seeds = this.seedList();
-    const common = { datasetId, prompt: this.prompt.trim(), images: this.images, guidance: this.guidance, steps: this.steps, seeds, jobId };
+    const common = { datasetId, prompt: this.prompt.trim(), images: this.images, guidance: this.guidance, steps: this.steps, sampler: this.sampler, seeds, jobId };
     if (this.publicOnly) return { ...common, publicOnly: true };
     return { ...common, publicOnly: false, epsilon: this.epsilon, lambda: this.lambda, ...this.mechanismOverrides() };
   }
@@ -166,6 +167,7 @@ export class GenerateForm {
     if (first) {
       this.guidance = first.guidance;
       this.steps = first.steps;
+      this.sampler = first.sampler;
     }
     this.images = imageSeed !== undefined ? 1 : Math.max(1, record.images.length);
     this.seed = imageSeed ?? first?.seed;
@@ -181,6 +183,7 @@ export class GenerateForm {
     this.lambda = GENERATION_DEFAULTS.lambda;
     this.guidance = GENERATION_DEFAULTS.guidance;
     this.steps = GENERATION_DEFAULTS.steps;
+    this.sampler = GENERATION_DEFAULTS.sampler;
     this.images = GENERATION_DEFAULTS.images;
     this.seed = undefined;
   }

@@ -42,7 +42,7 @@ export class GenerateSession {
     if (this.form.reusesCondition(datasetId)) {
       // Nothing private changed since the recall: draw from the kept condition (free, exact for the same seed).
       const seeds = this.form.seedList();
-      return this.runRerender({ generationId: this.form.recalled!.generationId, seeds, steps: this.form.steps, guidance: this.form.guidance, jobId }, datasetId, { images: seeds.length, steps: this.form.steps, seeds, publicOnly: false, epsilon: this.form.epsilon, label: this.form.prompt.trim() });
+      return this.runRerender({ generationId: this.form.recalled!.generationId, seeds, steps: this.form.steps, sampler: this.form.sampler, guidance: this.form.guidance, jobId }, datasetId, { images: seeds.length, steps: this.form.steps, seeds, publicOnly: false, epsilon: this.form.epsilon, label: this.form.prompt.trim() });
     }
     const request = this.form.request(datasetId, jobId);
     this.grid.begin({

@@ -43,7 +43,7 @@ describe('Generator probe', () => {
         },
         probe: (stage, ms) => laps.push([stage, ms]),
       });
-      const out = await generator.generate({ prompt: 'a red star', lambda: 1, source: { kind: 'public', datasetId: null, k: 8 }, render: { images: 2, guidance: 3, steps: 2, seeds: [1, 2] } }, 'job', new AbortController().signal);
+      const out = await generator.generate({ prompt: 'a red star', lambda: 1, source: { kind: 'public', datasetId: null, k: 8 }, render: { images: 2, guidance: 3, steps: 2, sampler: 'ddim', seeds: [1, 2] } }, 'job', new AbortController().signal);
       expect(out.images).toHaveLength(2);
       // 2 images = batches of 1 and 1: bookkeeping, then sampling and a PNG write per batch
       expect(laps.map(([s]) => s)).toEqual(['textEncode', 'aggregate', 'pngWrite', 'sampling', 'pngWrite', 'sampling', 'pngWrite']);

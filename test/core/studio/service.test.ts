@@ -224,6 +224,22 @@ describe('studio service end to end (real models)', () => {
     expect(readdirSync(elsewhere)).toHaveLength(4);
   });
 
+  it('renders with DPM-Solver++ when asked: recorded per image, in the provenance, kept by a re-render; more than 100 steps refused', async () => {
+    const dpm = await call('generate.run', { datasetId: dataset.id, prompt: PROMPT, publicOnly: true, images: 1, steps: 4, sampler: 'dpmpp-2m', seeds: [7] });
+    expect(dpm.images[0]).toMatchObject({ sampler: 'dpmpp-2m', steps: 4, seed: 7 });
+    const file = service.resolveFile(dpm.images[0]!.url.split('?')[0]!.split('/').slice(2))!;
+    expect(pngProvenance(readFileSync(file)).parameters).toMatch(/Steps: 4, Sampler: DPM\+\+ 2M,/);
+    const ddim = await call('generate.run', { datasetId: dataset.id, prompt: PROMPT, publicOnly: true, images: 1, steps: 4, seeds: [7] });
+    expect(ddim.images[0]!.sampler).toBe('ddim');
+    const pixels = (url: string) => sharp(readFileSync(service.resolveFile(url.split('?')[0]!.split('/').slice(2))!)).raw().toBuffer();
+    expect((await pixels(dpm.images[0]!.url)).equals(await pixels(ddim.images[0]!.url))).toBe(false); // another solver, other pixels
+    const again = await call('generate.rerender', { generationId: dpm.generationId, seeds: [7] });
+    expect(again.images[0]).toMatchObject({ sampler: 'dpmpp-2m', steps: 4 });
+    expect((await pixels(again.images[0]!.url)).equals(await pixels(dpm.images[0]!.url))).toBe(true);
+    expect((await rejectionOf(call('generate.run', { datasetId: dataset.id, prompt: PROMPT, publicOnly: true, steps: 101, sampler: 'dpmpp-2m' }))).code).toBe('INVALID_REQUEST');
+    expect((await rejectionOf(call('generate.rerender', { generationId: ddim.generationId, steps: 150, sampler: 'dpmpp-2m' }))).code).toBe('INVALID_REQUEST');
+  });
+
   it('refuses a query over the budget with the remaining ε and charges nothing; public-only still works', async () => {
     // Spend until the filter refuses (each ε ≈ 1 query composes sublinearly, so a few fit in the cap of 3).
     let refusal: Awaited<ReturnType<typeof rejectionOf>> | undefined;
