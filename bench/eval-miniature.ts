@@ -20,7 +20,7 @@ import { judgePngs } from '../core/evaluation/judge.ts';
 import { allRight, type ExpectedAttributes } from '../core/evaluation/metrics.ts';
 import { sizeClassOf } from '../core/ledger/index.ts';
 import { ModelHost, readManifest } from '../core/models/index.ts';
-import { parseRequest, type EvaluationReport, type EvaluationRow, type StudioChannel, type StudioResponses } from '../core/contract/contract.ts';
+import { GENERATION_DEFAULTS, SAMPLERS, parseRequest, type Sampler, type EvaluationReport, type EvaluationRow, type StudioChannel, type StudioResponses } from '../core/contract/contract.ts';
 import { createStudioService, DEMO_DATASET_NAME, type StudioService } from '../core/studio/service.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -36,18 +36,23 @@ interface Options {
   readonly python: string;
   /** Re-measure only the interactive figures into an existing DIR/evaluation.json. */
   readonly interactiveOnly: boolean;
+  /** The sampler and its steps for every image (default DDIM, 25). */
+  readonly sampler: Sampler;
+  readonly steps: number;
 }
 
 function options(argv: string[]): Options {
-  const flags = parseFlags(argv, { out: { type: 'string' }, images: { type: 'string' }, prompts: { type: 'string' }, seeds: { type: 'string' }, python: { type: 'string' }, 'interactive-only': { type: 'boolean' } });
+  const flags = parseFlags(argv, { out: { type: 'string' }, images: { type: 'string' }, prompts: { type: 'string' }, seeds: { type: 'string' }, python: { type: 'string' }, 'interactive-only': { type: 'boolean' }, sampler: { type: 'string' }, steps: { type: 'string' } });
   const out = optionalString(flags, 'out');
-  if (out === undefined) throw new UsageError('usage: npm run eval:miniature -- --out DIR [--images 50000] [--prompts 120] [--seeds 2] [--interactive-only]');
+  if (out === undefined) throw new UsageError('usage: npm run eval:miniature -- --out DIR [--images 50000] [--prompts 120] [--seeds 2] [--sampler ddim|dpmpp-2m] [--steps N] [--interactive-only]');
+  const sampler = optionalString(flags, 'sampler') ?? GENERATION_DEFAULTS.sampler;
+  if (!(SAMPLERS as readonly string[]).includes(sampler)) throw new UsageError(`--sampler must be one of ${SAMPLERS.join(', ')}, got ${sampler}`);
   const whole = (name: string, fallback: number, min: number) => {
     const v = optionalNumber(flags, name) ?? fallback;
     if (!(Number.isSafeInteger(v) && v >= min)) throw new UsageError(`--${name} must be a whole number ≥ ${min}, got ${v}`);
     return v;
   };
-  return { out: resolve(out), images: whole('images', 50_000, 1000), prompts: whole('prompts', 120, 2), seeds: whole('seeds', 2, 1), python: optionalString(flags, 'python') ?? process.env.PYTHON ?? 'python3', interactiveOnly: flags.values['interactive-only'] === true };
+  return { out: resolve(out), images: whole('images', 50_000, 1000), prompts: whole('prompts', 120, 2), seeds: whole('seeds', 2, 1), python: optionalString(flags, 'python') ?? process.env.PYTHON ?? 'python3', interactiveOnly: flags.values['interactive-only'] === true, sampler: sampler as Sampler, steps: whole('steps', GENERATION_DEFAULTS.steps, 1) };
 }
 
 /** A request as a transport sends it: validated, defaults filled in, then handled. */
@@ -57,7 +62,7 @@ function call<C extends StudioChannel>(service: StudioService, channel: C, paylo
 
 const say = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 
-async function interactive(work: string): Promise<EvaluationJson['interactive']> {
+async function interactive(work: string, render: { sampler: Sampler; steps: number }): Promise<EvaluationJson['interactive']> {
   const manifest = await readManifest(MODEL_DIR);
   const judge = manifest.judge as { attributes: Record<string, string[]>; lookAttributes?: string[]; houseLook?: Record<string, string> };
   const look = judge.lookAttributes ?? [];
@@ -81,7 +86,7 @@ async function interactive(work: string): Promise<EvaluationJson['interactive']>
       const pngs: Buffer[] = [];
       const expected: ExpectedAttributes[] = [];
       for (const [i, p] of prompts.entries()) {
-        const result = await call(service, 'generate.run', { datasetId: demo, prompt: p.prompt, images: 2, seeds: [2 * i + 1, 2 * i + 2], publicOnly: mode === 'public' });
+        const result = await call(service, 'generate.run', { datasetId: demo, prompt: p.prompt, images: 2, seeds: [2 * i + 1, 2 * i + 2], publicOnly: mode === 'public', ...render });
         for (const image of result.images) {
           pngs.push(readFileSync(service.resolveFile(image.url.split('?')[0]!.split('/').slice(2))!));
           expected.push(p.expected);
@@ -100,6 +105,8 @@ async function interactive(work: string): Promise<EvaluationJson['interactive']>
       generationsPerBudget: preview.generationsThatFit,
       defaultSpend: { epsilon: preview.epsilonCost, sigma: preview.sigma, k: preview.k, q: preview.q, influence: preview.influence },
       images: 2 * prompts.length,
+      sampler: render.sampler,
+      steps: render.steps,
     };
   } finally {
     await judgeHost.close();
@@ -119,6 +126,8 @@ interface EvaluationJson {
     generationsPerBudget: number;
     defaultSpend: { epsilon: number; sigma: number; k: number; q: number; influence: string };
     images: number;
+    sampler: Sampler;
+    steps: number;
   };
   readonly setup: Record<string, unknown>;
   readonly verdict: EvaluationReport['verdict'];
@@ -147,7 +156,7 @@ async function main(): Promise<void> {
   try {
     if (o.interactiveOnly) {
       const previous = JSON.parse(readFileSync(join(o.out, 'evaluation.json'), 'utf8')) as EvaluationJson;
-      const json = { ...previous, interactive: await interactive(work) };
+      const json = { ...previous, interactive: await interactive(work, { sampler: o.sampler, steps: o.steps }) };
       writeFileSync(join(o.out, 'evaluation.json'), `${JSON.stringify(json, null, 2)}\n`);
       writeFileSync(join(o.out, 'evaluation.md'), table(json));
       process.stdout.write(table(json));
@@ -174,7 +183,7 @@ async function main(): Promise<void> {
       });
       const captions = JSON.parse(readFileSync(captionsPath, 'utf8')) as Record<string, unknown>;
       try {
-        report = await call(service, 'evaluate.run', { datasetId: dataset.id, budgets: BUDGETS, plannedQueries: PLANNED_QUERIES, prompts: o.prompts, seeds: o.seeds, lambda: 1, guidance: 3, steps: 25, captions, confirmNonPrivate: true });
+        report = await call(service, 'evaluate.run', { datasetId: dataset.id, budgets: BUDGETS, plannedQueries: PLANNED_QUERIES, prompts: o.prompts, seeds: o.seeds, lambda: 1, guidance: 3, steps: o.steps, sampler: o.sampler, captions, confirmNonPrivate: true });
       } finally {
         unsubscribe();
       }
@@ -182,7 +191,7 @@ async function main(): Promise<void> {
       await service.close();
     }
     say('interactive figures on the Demo folder…');
-    const inter = await interactive(work);
+    const inter = await interactive(work, { sampler: o.sampler, steps: o.steps });
     const dp10 = report.rows.find((r) => r.setting === 'dp' && r.epsilonTotal === 10)!;
     const json: EvaluationJson = {
       rows: report.rows.map((r) => ({ setting: r.setting, epsilon: r.epsilonTotal, sigma: r.sigma, fd: r.fd, fdLow: r.fdInterval.low, fdHigh: r.fdInterval.high, folderInfluence: r.folderInfluence, fidelity: r.fidelity })),

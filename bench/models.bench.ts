@@ -3,11 +3,14 @@
  * studio uses (and in-thread for comparison):
  *   - image embedding throughput from PNG files on disk (decode + preprocess + encoder), demo-private folder;
  *   - text embedding latency (one prompt; and a batch of 64);
- *   - ms per generated image, DDIM 25 steps + CFG, at batch 1 and batch 16.
+ *   - ms per generated image, DDIM 25 steps + CFG, at batch 1 and batch 16, and DPM-Solver++(2M) at 15 and 10 steps;
+ *   - one UNet call at the studio's batch shape (in-thread), beside Python onnxruntime running the same file on the
+ *     same shapes in the same run (bench/reference_unet.py: the floor for the sampler's loop).
  * Targets (issue 4): ≥ 200 images/s embedding; ≤ 1 s per image at batch 1. Prints figures; asserts nothing.
  * Env: BENCH_THREADS (onnxruntime intra-op threads, default 1), BENCH_IMAGES (default 2000), BENCH_PROVIDER.
  * --json: the figures as one JSON object on stdout (the lines then go to stderr).
  */
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -88,6 +91,13 @@ async function main(): Promise<void> {
     figures[`msPerImageBatch${batchSize}`] = ms;
     say(`DDIM 25 + CFG (${rows * batchSize} UNet rows per step): ${ms.toFixed(0)} ms per image at batch ${batchSize} (${count} images)${batchSize === 1 ? '   [target ≤ 1000]' : ''}`);
   }
+  for (const steps of [15, 10]) {
+    const t0 = performance.now();
+    await host.generate({ cond, count: 16, seeds: Array.from({ length: 16 }, (_, i) => i), steps, guidance: 3, batchSize: 16, sampler: 'dpmpp-2m' });
+    const ms = (performance.now() - t0) / 16;
+    figures[`msPerImageDpm${steps}Batch16`] = ms;
+    say(`DPM-Solver++(2M) ${steps} + CFG: ${ms.toFixed(0)} ms per image at batch 16 (${((100 * ms) / (figures.msPerImageBatch16 as number)).toFixed(0)} % of DDIM 25's)`);
+  }
   await host.close();
 
   // the same image throughput without the worker hop, for comparison
@@ -96,6 +106,27 @@ async function main(): Promise<void> {
   const inThread = await embedFolder((p) => rt.embedImageFiles(p), files);
   say(`image embedding (in-thread, for comparison): ${inThread.toFixed(0)} images/s`);
   figures.imagesPerSecondInThread = inThread;
+
+  // One UNet call at the batch-16 shape, in-thread, beside Python onnxruntime on the same file and shapes.
+  const m = rt.manifest.decoder;
+  const unetRows = rows * 16;
+  const V = 3 * m.imageSize * m.imageSize;
+  const eps = rt.epsFunction();
+  const x = Float32Array.from({ length: unetRows * V }, (_, i) => Math.sin(i));
+  const tIn = new Float32Array(unetRows).fill(500);
+  const cIn = Float32Array.from({ length: unetRows * m.condDim }, (_, i) => Math.cos(i));
+  await eps(x, tIn, cIn, unetRows);
+  const calls: number[] = [];
+  for (let i = 0; i < 25; i++) {
+    const t0 = performance.now();
+    await eps(x, tIn, cIn, unetRows);
+    calls.push(performance.now() - t0);
+  }
+  figures.unetMsPerCall = median(calls);
+  const python = spawnSync(process.env.PYTHON ?? 'python3', [fileURLToPath(new URL('reference_unet.py', import.meta.url)), join(SET, rt.manifest.files.decoder.path), String(unetRows), '3', String(m.imageSize), String(m.condDim), '25'], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+  const reference = python.status === 0 ? (JSON.parse(python.stdout) as { msPerCall: number; version: string }) : undefined;
+  figures.unetMsPerCallPython = reference?.msPerCall ?? null;
+  say(`one UNet call (${unetRows} rows): ${median(calls).toFixed(1)} ms here; Python onnxruntime ${reference ? `${reference.version}: ${reference.msPerCall.toFixed(1)} ms (${(median(calls) / reference.msPerCall).toFixed(2)}×)` : 'not available (python3 with onnxruntime and numpy)'}`);
   await rt.release();
   emitJson({ bench: 'models', machine: machineInfo(), settings: { threads, provider, maxImages, chunk: CHUNK, steps: 25 }, ...figures });
 }

@@ -24,6 +24,7 @@ const FLAGS = {
   images: { type: 'string' },
   guidance: { type: 'string' },
   steps: { type: 'string' },
+  sampler: { type: 'string' },
   seeds: { type: 'string' },
   out: { type: 'string' },
   'public-only': { type: 'boolean' },
@@ -68,6 +69,7 @@ export async function generateCommand(argv: string[], io: CommandIO): Promise<nu
     images: optionalNumber(flags, 'images'),
     guidance: optionalNumber(flags, 'guidance'),
     steps: optionalNumber(flags, 'steps'),
+    sampler: optionalString(flags, 'sampler'),
     seeds: seedList(optionalString(flags, 'seeds')),
     publicOnly,
   };

@@ -1,5 +1,5 @@
 /**
- * `dprdm rerender <generationId> [--seeds a,b,…] [--steps N] [--guidance G] [--out DIR] [--json]`: new images from a
+ * `dprdm rerender <generationId> [--seeds a,b,…] [--steps N] [--guidance G] [--sampler ddim|dpmpp-2m] [--out DIR] [--json]`: new images from a
  * generation's kept condition — post-processing of its DP release, so nothing is charged and nothing private is
  * read — exported like `dprdm generate` exports. The same seed gives the same pixels.
  */
@@ -13,11 +13,11 @@ import { withStudioService } from './with-studio-service.ts';
 import { runFolder } from './out-folder.ts';
 
 export async function rerenderCommand(argv: string[], io: CommandIO): Promise<number> {
-  const flags = parseFlags(argv, { seeds: { type: 'string' }, steps: { type: 'string' }, guidance: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } }, 1);
+  const flags = parseFlags(argv, { seeds: { type: 'string' }, steps: { type: 'string' }, guidance: { type: 'string' }, sampler: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } }, 1);
   const generationId = flags.positionals[0];
-  if (generationId === undefined) throw new UsageError('usage: dprdm rerender <generationId> [--seeds a,b,…] [--steps N] [--guidance G] [--out DIR] [--json]');
+  if (generationId === undefined) throw new UsageError('usage: dprdm rerender <generationId> [--seeds a,b,…] [--steps N] [--guidance G] [--sampler ddim|dpmpp-2m] [--out DIR] [--json]');
   const request = asUsage(() =>
-    parseRequest('generate.rerender', JSON.parse(JSON.stringify({ generationId, seeds: seedList(optionalString(flags, 'seeds')), steps: optionalNumber(flags, 'steps'), guidance: optionalNumber(flags, 'guidance') })) as unknown),
+    parseRequest('generate.rerender', JSON.parse(JSON.stringify({ generationId, seeds: seedList(optionalString(flags, 'seeds')), steps: optionalNumber(flags, 'steps'), guidance: optionalNumber(flags, 'guidance'), sampler: optionalString(flags, 'sampler') })) as unknown),
   );
   const out = resolve(optionalString(flags, 'out') ?? runFolder('dprdm-out'));
   return withStudioService(io, { exportAnywhere: true }, async (service) => {

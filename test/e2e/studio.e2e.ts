@@ -234,7 +234,8 @@ describe.skipIf(!SERVICE_READY)('the studio in a browser', () => {
   it('cancelling a private generation mid-way says its charge stays spent', async () => {
     await page.locator('#prompt').fill('a green triangle');
     await page.locator('#adv-images').fill('4');
-    await page.locator('#adv-steps').fill('200'); // slow enough to catch it drawing
+    await page.locator('#adv-sampler').selectOption('ddim');
+    await page.locator('#adv-steps').fill('200'); // slow enough to catch it drawing (DDIM: DPM-Solver++ takes at most 100)
     await setEpsilon(page, 0.5);
     const preview = await settledPreview(page, 0.5);
     await page.getByTestId('generate').click();
@@ -250,6 +251,7 @@ describe.skipIf(!SERVICE_READY)('the studio in a browser', () => {
     await expect.poll(() => page.locator('.history-item').first().innerText()).toMatch(/ε 0\.5 spent · \d+ images? \(cancelled\)/);
     await expect.poll(() => sidebarRemaining(page)).toBe(`${preview.remaining} left`);
     await page.screenshot({ path: screenshotPath('cancelled-light', false), fullPage: true });
+    await page.locator('#adv-sampler').selectOption('dpmpp-2m');
     await page.locator('#adv-steps').fill('10');
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { StudioError, studioChannels, type StudioChannel } from '../../core/contract/contract.ts';
+import { GENERATION_DEFAULTS, StudioError, studioChannels, type StudioChannel } from '../../core/contract/contract.ts';
 import { ipcChannel, IPC_PICK_FOLDER } from '../../electron/bridge.ts';
 import { STUDIO_CHANNELS } from '../../electron/channels.ts';
 import { registerShellIpc, registerStudioIpc, toEnvelopeError, trustedSender } from '../../electron/ipc.ts';
@@ -112,7 +112,7 @@ describe('the handle() wrapper', () => {
     registerStudioIpc(ipc, handlers, trustedSender(() => contents as never), closing.signal);
     await ipc.invoke(ipcChannel('generate.run'), eventFrom(contents, contents.mainFrame), { datasetId: 'demo', prompt: '  a red circle ', epsilon: 0.5 });
     const [request, context] = handlers['generate.run'].mock.calls[0] as [Record<string, unknown>, { signal: AbortSignal }];
-    expect(request).toMatchObject({ prompt: 'a red circle', images: 4, steps: 25, guidance: 3, publicOnly: false });
+    expect(request).toMatchObject({ prompt: 'a red circle', images: 4, steps: GENERATION_DEFAULTS.steps, sampler: GENERATION_DEFAULTS.sampler, guidance: 3, publicOnly: false });
     expect(request.lambda).toBeUndefined(); // the model set's default, chosen by the studio
     expect(context.signal).toBe(closing.signal);
   });

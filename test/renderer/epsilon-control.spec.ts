@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import EpsilonControl from '../../renderer/src/components/EpsilonControl.svelte';
 import { DEBOUNCE_MS, GenerateForm } from '../../renderer/src/state/generate.svelte.ts';
 import { epsilonFromSlider, sliderFromEpsilon } from '../../renderer/src/lib/format.ts';
-import { StudioError, type StudioRequest } from '../../core/contract/contract.ts';
+import { GENERATION_DEFAULTS, StudioError, type StudioRequest } from '../../core/contract/contract.ts';
 import { fakeApi, previewFor } from './fake-api.ts';
 
 let component: ReturnType<typeof mount> | undefined;
@@ -135,7 +135,7 @@ describe('GenerateForm requests', () => {
     form.seed = 2 ** 32 - 2;
     form.k = 12;
     const request = form.request('demo', 'job-1');
-    expect(request).toEqual({ datasetId: 'demo', prompt: 'a red circle', images: 3, guidance: 3, steps: 25, sampler: 'ddim', seeds: [2 ** 32 - 2, 2 ** 32 - 1, 0], jobId: 'job-1', publicOnly: false, epsilon: 0.5, lambda: 1, k: 12 });
+    expect(request).toEqual({ datasetId: 'demo', prompt: 'a red circle', images: 3, guidance: 3, steps: GENERATION_DEFAULTS.steps, sampler: GENERATION_DEFAULTS.sampler, seeds: [2 ** 32 - 2, 2 ** 32 - 1, 0], jobId: 'job-1', publicOnly: false, epsilon: 0.5, lambda: 1, k: 12 });
   });
 
   it('builds a public-only request without ε', () => {

@@ -68,7 +68,7 @@ describe('cancelling generations', () => {
 
   it('cancelling during sampling (after the charge) returns cancelled with chargeSpent, and the ledger keeps the row', async () => {
     const before = await entries();
-    const running = call('generate.run', { datasetId: dataset.id, prompt: 'a green circle', epsilon: 0.5, images: 8, steps: 200, jobId: 'sampling-1' });
+    const running = call('generate.run', { datasetId: dataset.id, prompt: 'a green circle', epsilon: 0.5, images: 8, steps: 200, sampler: 'ddim', jobId: 'sampling-1' });
     await events.next((e) => e.jobId === 'sampling-1' && (e.type === 'preview' || e.type === 'progress'));
     expect(await call('generate.cancel', { jobId: 'sampling-1' })).toEqual({ cancelled: true });
     const result: GenerationResult = await running;
@@ -90,11 +90,11 @@ describe('cancelling generations', () => {
   it('cancelling a free re-render or a public-only generation spends nothing', async () => {
     const base = (await call('history.list', { datasetId: dataset.id }))[0]!;
     const rows = (await entries()).length;
-    const rerender = call('generate.rerender', { generationId: base.generationId, seeds: [1, 2, 3, 4, 5, 6, 7, 8], steps: 200, jobId: 'rerender-1' });
+    const rerender = call('generate.rerender', { generationId: base.generationId, seeds: [1, 2, 3, 4, 5, 6, 7, 8], steps: 200, sampler: 'ddim', jobId: 'rerender-1' });
     await events.next((e) => e.jobId === 'rerender-1' && e.type === 'progress');
     await call('generate.cancel', { jobId: 'rerender-1' });
     expect(await rerender).toMatchObject({ cancelled: true, chargeSpent: false });
-    const pub = call('generate.run', { datasetId: dataset.id, prompt: 'a green circle', publicOnly: true, images: 8, steps: 200, jobId: 'public-1' });
+    const pub = call('generate.run', { datasetId: dataset.id, prompt: 'a green circle', publicOnly: true, images: 8, steps: 200, sampler: 'ddim', jobId: 'public-1' });
     await events.next((e) => e.jobId === 'public-1' && e.type === 'progress');
     await call('generate.cancel', { jobId: 'public-1' });
     expect(await pub).toMatchObject({ cancelled: true, chargeSpent: false, receiptId: null });

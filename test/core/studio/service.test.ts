@@ -77,7 +77,7 @@ describe('studio service end to end (real models)', () => {
       expect([meta.format, meta.width, meta.height]).toEqual(['png', 32, 32]);
       const { parameters, dprdm } = pngProvenance(bytes);
       expect(parameters.split('\n')[0]).toBe(PROMPT);
-      for (const part of [`Steps: 5`, 'Sampler: DDIM', 'CFG scale: 3', `Seed: ${image.seed}`, 'Size: 32x32', 'Model: looks-v1-1.0.0', `Model hash: ${manifestSha.slice(0, 10)}`, `Ledger receipt: ${first.receiptId}`, `Version: DP-RDM Studio ${STUDIO_VERSION}`]) {
+      for (const part of [`Steps: 5`, 'Sampler: DPM++ 2M', 'CFG scale: 3', `Seed: ${image.seed}`, 'Size: 32x32', 'Model: looks-v1-1.0.0', `Model hash: ${manifestSha.slice(0, 10)}`, `Ledger receipt: ${first.receiptId}`, `Version: DP-RDM Studio ${STUDIO_VERSION}`]) {
         expect(parameters).toContain(part);
       }
       expect(dprdm).toMatchObject({
@@ -229,7 +229,7 @@ describe('studio service end to end (real models)', () => {
     expect(dpm.images[0]).toMatchObject({ sampler: 'dpmpp-2m', steps: 4, seed: 7 });
     const file = service.resolveFile(dpm.images[0]!.url.split('?')[0]!.split('/').slice(2))!;
     expect(pngProvenance(readFileSync(file)).parameters).toMatch(/Steps: 4, Sampler: DPM\+\+ 2M,/);
-    const ddim = await call('generate.run', { datasetId: dataset.id, prompt: PROMPT, publicOnly: true, images: 1, steps: 4, seeds: [7] });
+    const ddim = await call('generate.run', { datasetId: dataset.id, prompt: PROMPT, publicOnly: true, images: 1, steps: 4, sampler: 'ddim', seeds: [7] });
     expect(ddim.images[0]!.sampler).toBe('ddim');
     const pixels = (url: string) => sharp(readFileSync(service.resolveFile(url.split('?')[0]!.split('/').slice(2))!)).raw().toBuffer();
     expect((await pixels(dpm.images[0]!.url)).equals(await pixels(ddim.images[0]!.url))).toBe(false); // another solver, other pixels
