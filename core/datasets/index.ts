@@ -16,7 +16,6 @@ export {
   readIndexedDataset,
   DATASET_ID,
   removeDataset,
-  importEmbeddings,
   datasetDir,
   datasetsRoot,
   DEFAULT_EPSILON_CAP,
@@ -27,9 +26,9 @@ export {
   type DatasetSyncReport,
   type IndexedDataset,
   type IndexedDatasetDetails,
-  type ImportOptions,
 } from './service.ts';
 export { importMemberHash } from './import-rows.ts';
+export { importEmbeddings, type ImportOptions } from './import.ts';
 export { loadEmbeddingMatrix, loadPrivateStore, loadEvaluationStore, type PrivateStore, type AccountedOptions } from './private-store.ts';
 export { openModelEmbedder, embedderFromModelService, embeddingSpaceOf, defaultModelDir } from './model-embedder.ts';
 export { readParquetEmbeddings, ID_COLUMNS, EMBEDDING_COLUMNS, type ParquetEmbeddings } from './parquet-import.ts';

@@ -19,13 +19,11 @@ import { buildBrowseIndex, searchBrowseIndex } from './browse.ts';
 import { folderFamiliarity, type FamiliarityReference, type FolderFamiliarity } from './familiarity.ts';
 import { DatasetEmptyError, DatasetIndexNotFoundError, DatasetInputError } from './errors.ts';
 import { indexFolder, type IndexCounts, type IndexRunOptions, type IndexRunReport, type StageTimings } from './indexer.ts';
-import { validateImportedRows } from './import-rows.ts';
-import { parseNpy } from './npy.ts';
 import { IndexStore, type DatasetKind } from './store.ts';
 
 export const DEFAULT_EPSILON_CAP = 10;
 export const DATASET_ID = /^ds_[0-9a-f]{16}$/;
-const STAGING = '.staging';
+export const STAGING = '.staging';
 
 export interface ServiceOptions {
   /** The studio's home (default studioHome(), which honours DPRDM_HOME). */
@@ -71,7 +69,7 @@ function plannedK(memberCount: number, options: DatasetPlanOptions, range: Retri
   )?.k;
 }
 
-function planOf(options: DatasetPlanOptions): Pick<DatasetPlanOptions, 'sizeClass' | 'k' | 'plannedGenerations' | 'delta'> {
+export function planOf(options: DatasetPlanOptions): Pick<DatasetPlanOptions, 'sizeClass' | 'k' | 'plannedGenerations' | 'delta'> {
   return {
     ...(options.sizeClass ? { sizeClass: options.sizeClass } : {}),
     ...(options.k !== undefined ? { k: options.k } : {}),
@@ -136,7 +134,7 @@ export function datasetDir(datasetId: string, options: ServiceOptions = {}): str
   return join(datasetsRoot(options), datasetId);
 }
 
-function realHome(options: ServiceOptions): string {
+export function realHome(options: ServiceOptions): string {
   const home = options.home ?? studioHome();
   mkdirSync(homeLayout(home).datasets, { recursive: true, mode: 0o700 });
   return realpathSync(home);
@@ -188,15 +186,15 @@ function processAlive(pid: number): boolean {
 }
 
 /** A new index in a staging folder: created now, its dataset id filled in once the ledger has admitted it. */
-function newIndex(dir: string, meta: Omit<Parameters<typeof IndexStore.create>[1], 'createdAt' | 'datasetId'>): IndexStore {
+export function newIndex(dir: string, meta: Omit<Parameters<typeof IndexStore.create>[1], 'createdAt' | 'datasetId'>): IndexStore {
   return IndexStore.create(dir, { ...meta, createdAt: new Date().toISOString(), datasetId: '' });
 }
 
-function defaultName(): string {
+export function defaultName(): string {
   return `Private images ${new Date().toISOString().slice(0, 10)}`;
 }
 
-function summaryOf(datasetId: string, store: IndexStore, ledger?: Ledger): IndexedDataset {
+export function summaryOf(datasetId: string, store: IndexStore, ledger?: Ledger): IndexedDataset {
   const meta = store.meta();
   const { count: members, fingerprint } = store.memberDigest();
   const counts = store.fileCounts();
@@ -470,72 +468,6 @@ export function removeDataset(datasetId: string, options: ServiceOptions = {}): 
   unlock();
   rmSync(dir, { recursive: true, force: true });
   return { datasetId, removedIndex: dir };
-}
-
-// ── import ──────────────────────────────────────────────────────────────────────────────────────────────
-
-export interface ImportOptions extends LedgerOptions, DatasetPlanOptions {
-  /** The `.npy` float32 matrix (path or bytes), one unit-norm row per image; or `matrix`, already read. */
-  readonly npy?: string | Buffer;
-  /** Rows read elsewhere (a Parquet file: ./parquet-import.ts), row-major; `source` names them in errors. */
-  readonly matrix?: { readonly data: Float32Array; readonly rows: number; readonly cols: number; readonly source: string };
-  /** One id per row: the image's sha256 (lower-case hex; then it matches a local index of the same file) or any unique name. */
-  readonly ids: readonly string[];
-  readonly name?: string;
-  /** The model set the embeddings came from; its dimension must match. */
-  readonly modelSet: string;
-  readonly dim: number;
-}
-
-function readNpy(npy: string | Buffer | undefined): { matrix: { data: Float32Array; rows: number; cols: number }; source: string } {
-  if (npy === undefined) throw new DatasetInputError('an import needs its embeddings: an .npy file or rows already read');
-  const source = typeof npy === 'string' ? npy : '.npy data';
-  let bytes: Buffer;
-  try {
-    bytes = typeof npy === 'string' ? readFileSync(npy) : npy;
-  } catch (error) {
-    throw new DatasetInputError(`cannot read ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-  return { matrix: parseNpy(bytes, source), source };
-}
-
-export function importEmbeddings(options: ImportOptions): IndexedDataset {
-  const { matrix, source } = options.matrix ? { matrix: options.matrix, source: options.matrix.source } : readNpy(options.npy);
-  if (matrix.rows === 0) throw new DatasetInputError(`${source} holds no rows`);
-  if (matrix.cols !== options.dim) throw new DatasetInputError(`${source} has ${matrix.cols}-dimensional rows; model set ${options.modelSet} embeds into ${options.dim}`);
-  if (options.ids.length !== matrix.rows) throw new DatasetInputError(`${source} has ${matrix.rows} rows but ${options.ids.length} ids were given`);
-  const { hashes, data } = validateImportedRows(matrix, options.ids, options.modelSet);
-  realHome(options); // creates <home>/datasets
-  const stagingRoot = join(datasetsRoot(options), STAGING);
-  mkdirSync(stagingRoot, { recursive: true, mode: 0o700 });
-  const dir = join(stagingRoot, randomBytes(8).toString('hex'));
-  const epsilonCap = options.epsilonCap ?? DEFAULT_EPSILON_CAP;
-  const store = newIndex(dir, { kind: 'import', name: options.name ?? defaultName(), root: '', modelSet: options.modelSet, dim: options.dim, epsilonCap, delta: options.delta ?? 0 });
-  try {
-    store.appendEmbeddings(hashes, data, []);
-    store.recordImported(options.ids.map((id, i) => ({ id, sha256: hashes[i]! })));
-    const members = store.memberHashes();
-    const info = options.ledger.createDataset({ name: store.getMeta('name'), memberHashes: members, epsilonCap, ...planOf(options) });
-    const finalDir = datasetDir(info.id, options);
-    if (existsSync(finalDir)) throw new DatasetInputError(`exactly these images are already indexed as ${info.id}`);
-    store.transaction(() => {
-      store.setMeta('dataset_id', info.id);
-      store.setMeta('name', info.name);
-      store.setMeta('epsilon_cap', String(info.epsilonCap));
-      store.setMeta('delta', String(info.delta));
-      store.setMeta('last_sync_at', new Date().toISOString());
-    });
-    // The curator's browsing index is built on the first browse (browseDataset): for a cluster-sized import the
-    // graph build would take minutes, and nothing else needs it.
-    const summary = summaryOf(info.id, store, options.ledger);
-    store.close();
-    renameSync(dir, finalDir);
-    return summary;
-  } catch (error) {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
-    throw error;
-  }
 }
 
 // ── curator browsing ────────────────────────────────────────────────────────────────────────────────────
