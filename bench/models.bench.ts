@@ -3,7 +3,8 @@
  * studio uses (and in-thread for comparison):
  *   - image embedding throughput from PNG files on disk (decode + preprocess + encoder), demo-private folder;
  *   - text embedding latency (one prompt; and a batch of 64);
- *   - ms per generated image, DDIM 25 steps + CFG, at batch 1 and batch 16, and DPM-Solver++(2M) at 15 and 10 steps;
+ *   - ms per generated image, DDIM 25 steps + CFG, at batch 1 and batch 16, and DPM-Solver++(2M) at the studio's default
+ *     steps, 15 and 10;
  *   - one UNet call at the studio's batch shape (in-thread), beside Python onnxruntime running the same file on the
  *     same shapes in the same run (bench/reference_unet.py: the floor for the sampler's loop).
  * Targets (issue 4): ≥ 200 images/s embedding; ≤ 1 s per image at batch 1. Prints figures; asserts nothing.
@@ -16,6 +17,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { conditionVector, type ExecutionProviderRequest, ModelHost, ModelRuntime } from '../core/models/index.ts';
+import { GENERATION_DEFAULTS } from '../core/contract/contract.ts';
 import { emitJson, machineInfo, say } from './report.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -91,7 +93,7 @@ async function main(): Promise<void> {
     figures[`msPerImageBatch${batchSize}`] = ms;
     say(`DDIM 25 + CFG (${rows * batchSize} UNet rows per step): ${ms.toFixed(0)} ms per image at batch ${batchSize} (${count} images)${batchSize === 1 ? '   [target ≤ 1000]' : ''}`);
   }
-  for (const steps of [15, 10]) {
+  for (const steps of [GENERATION_DEFAULTS.steps, 15, 10]) {
     const t0 = performance.now();
     await host.generate({ cond, count: 16, seeds: Array.from({ length: 16 }, (_, i) => i), steps, guidance: 3, batchSize: 16, sampler: 'dpmpp-2m' });
     const ms = (performance.now() - t0) / 16;

@@ -36,6 +36,8 @@ export function homeLayout(home: string) {
     generations: join(home, 'generations'),
     evaluations: join(home, 'evaluations'),
     exports: join(home, 'exports'),
+    /** The local host's access token (0600): the browser address stays the same across restarts. */
+    hostToken: join(home, 'host-token'),
   } as const;
 }
 

@@ -6,9 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startHttpHost } from '../server/http-host.ts';
+import { homeLayout } from '../paths.ts';
 import { createStudioService, type StudioService } from '../studio/service.ts';
 import { indexProgress } from './progress-bar.ts';
 import { optionalNumber, parseFlags } from './flags.ts';
@@ -26,11 +26,10 @@ export interface RunningStudio {
 export const DEFAULT_STUDIO_PORT = 8765;
 /** How many ports after the default are tried before a random free one. */
 const PORT_FALLBACKS = 10;
-const TOKEN_FILE = 'host-token';
 
 /** The studio home's access token: created once (0600), then the same on every start. */
 export function hostToken(home: string): string {
-  const file = join(home, TOKEN_FILE);
+  const file = homeLayout(home).hostToken;
   if (existsSync(file)) {
     const token = readFileSync(file, 'utf8').trim();
     if (/^[A-Za-z0-9_-]{32,}$/.test(token)) {

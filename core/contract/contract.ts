@@ -44,6 +44,9 @@ export const GENERATION_DEFAULTS = { lambda: 1, images: 4, guidance: 3, steps: 1
 export const SAMPLERS = ['ddim', 'dpmpp-2m'] as const satisfies readonly Sampler[];
 export const DPM_MAX_STEPS = 100;
 
+/** What the settings may ask for: the best available (auto), the CPU, or one accelerator. */
+export const EXECUTION_PROVIDERS = ['auto', 'cpu', 'cuda', 'dml', 'coreml'] as const;
+
 export const generateRequest = z
   .strictObject({
     datasetId: id,
@@ -168,7 +171,7 @@ export const studioChannels = {
   'ledger.export': z.strictObject({ datasetId: id, format: z.enum(['json', 'csv']) }),
   'evaluate.run': evaluateRequest,
   'settings.get': z.strictObject({}),
-  'settings.set': z.strictObject({ executionProvider: z.enum(['auto', 'cpu', 'cuda', 'dml', 'coreml']).optional() }),
+  'settings.set': z.strictObject({ executionProvider: z.enum(EXECUTION_PROVIDERS).optional() }),
 } as const;
 
 export type StudioChannel = keyof typeof studioChannels;

@@ -16,8 +16,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import { ModelSetError } from './errors.ts';
+import type { EXECUTION_PROVIDERS } from '../contract/contract.ts';
 
-export const ACCELERATORS = ['cuda', 'dml', 'coreml'] as const;
+export const ACCELERATORS = ['cuda', 'dml', 'coreml'] as const satisfies readonly (typeof EXECUTION_PROVIDERS)[number][];
 export type Accelerator = (typeof ACCELERATORS)[number];
 export type ExecutionProviderName = 'cpu' | Accelerator;
 export type ExecutionProviderRequest = ExecutionProviderName | 'auto';

@@ -80,7 +80,7 @@ function sendError(res: ServerResponse, error: StudioError): void {
 }
 
 /** Unexpected failures are reported without their message: it could mention internal state. */
-function toStudioError(error: unknown): StudioError {
+function responseError(error: unknown): StudioError {
   if (error instanceof StudioError) return error;
   return new StudioError('INTERNAL', 'the studio hit an internal error; the request did nothing visible. Try again, and check the studio log if it repeats.');
 }
@@ -240,7 +240,7 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) sendError(res, toStudioError(error));
+      if (!res.headersSent) sendError(res, responseError(error));
       else res.end();
     });
   });

@@ -2,10 +2,11 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homeLayout } from '../paths.ts';
 import { z } from 'zod';
+import { EXECUTION_PROVIDERS } from '../contract/contract.ts';
 
 
 const SettingsSchema = z.object({
-  executionProvider: z.enum(['auto', 'cpu', 'cuda', 'dml', 'coreml']).default('auto'),
+  executionProvider: z.enum(EXECUTION_PROVIDERS).default('auto'),
   /** Set once the Demo dataset was created, so that a curator who removes it does not get it back. */
   demoCreated: z.boolean().default(false),
 });
