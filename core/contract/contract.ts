@@ -35,7 +35,7 @@ const folderPath = z.string().min(1).max(4096);
  * own, the retrieval slot can hold the noisy aggregate alone.
  */
 /**
- * The sampler default: DPM-Solver++(2M) at 12 steps, 46 % of DDIM 25's time per image on this project's 2-core CPU,
+ * The sampler default: DPM-Solver++(2M) at 12 steps, 48 % of DDIM 25's time per image on this project's 2-core CPU,
  * with the judge's fidelity within 2 points of DDIM 25 and the Demo's house look as often (docs/evaluation/README.md).
  */
 export const GENERATION_DEFAULTS = { lambda: 1, images: 4, guidance: 3, steps: 12, sampler: 'dpmpp-2m' } as const;
