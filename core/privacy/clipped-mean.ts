@@ -4,19 +4,22 @@
  * result by at most 2/k in L2 norm. A row with non-finite values contributes zero instead of raising an error,
  * because an error that depends on private rows would itself leak.
  */
-import type { EmbeddingMatrix } from './embedding-matrix.ts';
+import type { EmbeddingMatrix, EmbeddingRows } from './embedding-matrix.ts';
+import { rowsOf } from './resident-store.ts';
 
-export function clippedMean(matrix: EmbeddingMatrix, neighbours: readonly number[], k: number): Float64Array {
-  const { data, dim } = matrix;
+export function clippedMean(input: EmbeddingMatrix | EmbeddingRows, neighbours: readonly number[], k: number): Float64Array {
+  const store = rowsOf(input);
+  const { dim } = store;
   const sum = new Float64Array(dim);
-  for (const row of neighbours) {
-    const offset = row * dim;
+  const row = new Float64Array(dim);
+  for (const index of neighbours) {
+    store.readRow(index, row);
     let squared = 0;
-    for (let j = 0; j < dim; j++) squared += data[offset + j]! * data[offset + j]!;
+    for (let j = 0; j < dim; j++) squared += row[j]! * row[j]!;
     const norm = Math.sqrt(squared);
     if (!Number.isFinite(norm)) continue;
     const scale = norm > 1 ? 1 / norm : 1;
-    for (let j = 0; j < dim; j++) sum[j]! += data[offset + j]! * scale;
+    for (let j = 0; j < dim; j++) sum[j]! += row[j]! * scale;
   }
   for (let j = 0; j < dim; j++) sum[j]! /= k;
   return sum;

@@ -10,6 +10,9 @@ export { publicAggregate } from './public-aggregate.ts';
 // NOT private: the σ = 0 reference of the curator's utility evaluation (core/evaluation only; never released).
 export { nonPrivateReferenceAggregate } from './reference-aggregate.ts';
 export { privateAggregate, type AggregateParameters, type NoisyAggregate, type AggregateOptions } from './private-aggregate.ts';
-export { type EmbeddingMatrix, validateMatrixShape } from './embedding-matrix.ts';
-// Where a private store's rows live: in WebAssembly memory the SIMD kernel scores in place (./simd-scores.ts).
-export { allocateEmbeddingMatrix, simdAvailable } from './simd-scores.ts';
+export { type EmbeddingMatrix, type EmbeddingRows, type StorePrecision, validateMatrixShape } from './embedding-matrix.ts';
+// Where a private store's rows live: resident (in WebAssembly memory the SIMD kernel scores in place, float32 or
+// float16), or read by row ranges into an arena's gather buffer (core/datasets/paged-store.ts).
+export { allocateEmbeddingMatrix, allocateResidentStore, ResidentStore } from './resident-store.ts';
+export { allocateArena, simdAvailable, type ScoringArena } from './simd-scores.ts';
+export { decodeFloat16, encodeFloat16, float16Bits } from './float16.ts';

@@ -7,7 +7,8 @@
  * no timing; every intermediate stays in this function's frame.
  */
 import { clippedMean } from './clipped-mean.ts';
-import { validateMatrixShape, type EmbeddingMatrix } from './embedding-matrix.ts';
+import type { EmbeddingMatrix, EmbeddingRows } from './embedding-matrix.ts';
+import { rowsOf } from './resident-store.ts';
 import { RandomStream, roundToNoiseGrid, type EntropySource } from './entropy.ts';
 import { PrivacyParameterError } from './errors.ts';
 import { exactTopK } from './exact-top-k.ts';
@@ -38,11 +39,11 @@ export function validateQueryVector(query: ArrayLike<number>, dim: number): Floa
 
 export function privateAggregate(
   query: ArrayLike<number>,
-  store: EmbeddingMatrix,
+  input: EmbeddingMatrix | EmbeddingRows,
   params: AggregateParameters,
   options: AggregateOptions = {},
 ): NoisyAggregate {
-  validateMatrixShape(store);
+  const store = rowsOf(input);
   const k = requireCount('k', params.k, 1);
   const q = requireProbability('q', params.q);
   const sigma = requirePositiveFinite('sigma', params.sigma);

@@ -6,14 +6,15 @@
  * never calls this; only core/evaluation does, to draw the "non-private" reference line.
  */
 import { clippedMean } from './clipped-mean.ts';
-import { validateMatrixShape, type EmbeddingMatrix } from './embedding-matrix.ts';
+import type { EmbeddingMatrix, EmbeddingRows } from './embedding-matrix.ts';
+import { rowsOf } from './resident-store.ts';
 import { RandomStream } from './entropy.ts';
 import { exactTopK } from './exact-top-k.ts';
 import { validateQueryVector } from './private-aggregate.ts';
 import { requireCount, requireProbability } from './validate.ts';
 
-export function nonPrivateReferenceAggregate(query: ArrayLike<number>, store: EmbeddingMatrix, params: { readonly k: number; readonly q: number }): Float64Array {
-  validateMatrixShape(store);
+export function nonPrivateReferenceAggregate(query: ArrayLike<number>, input: EmbeddingMatrix | EmbeddingRows, params: { readonly k: number; readonly q: number }): Float64Array {
+  const store = rowsOf(input);
   const k = requireCount('k', params.k, 1);
   const q = requireProbability('q', params.q);
   const t = validateQueryVector(query, store.dim);

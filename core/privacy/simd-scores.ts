@@ -27,7 +27,7 @@
  *       (f32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (lane0 + lane1 + lane2 + lane3 of a0))
  *       (local.set $i (i32.add (local.get $i) (i32.const 1))) (br $row))))
  */
-import type { EmbeddingMatrix } from './embedding-matrix.ts';
+import type { StorePrecision } from './embedding-matrix.ts';
 
 const PAGE = 65536;
 const MAX_BYTES = 65536 * PAGE - PAGE; // wasm32: under 4 GiB
@@ -81,27 +81,54 @@ const op = {
   i32Mul: [0x6c],
   i32Shl: [0x74],
   f32Add: [0x92],
+  i32ShrU: [0x76],
   v128Load: (offset: number) => [0xfd, ...uleb(0x00), 0x04, ...uleb(offset)],
+  v128Load16x4U: (offset: number) => [0xfd, ...uleb(0x04), 0x03, ...uleb(offset)],
+  v128I32Splat: (value: number) => [0xfd, ...uleb(0x0c), ...Array.from({ length: 4 }, () => [value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, (value >>> 24) & 0xff]).flat()],
+  v128And: [0xfd, ...uleb(0x4e)],
+  v128Or: [0xfd, ...uleb(0x50)],
+  i32x4Eq: [0xfd, ...uleb(0x37)],
+  i32x4Shl: [0xfd, ...uleb(0xab)],
   v128Zero: [0xfd, ...uleb(0x0c), ...new Array<number>(16).fill(0)],
   f32x4Add: [0xfd, ...uleb(0xe4)],
   f32x4Mul: [0xfd, ...uleb(0xe6)],
   lane: (lane: number) => [0xfd, ...uleb(0x1f), lane],
 };
 
-function scoresModule(): Uint8Array {
-  const [data, dim, rows, n, query, out, i, base, j, end, a0] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-  const shl2 = [...op.i32(2), ...op.i32Shl];
+/**
+ * The scoring module for one precision. float32 rows are read four values per v128.load; float16 rows four
+ * patterns per v128.load16x4_u, widened to float32 exactly (fraction and exponent shifted into place and scaled by
+ * 2^112, which also gets subnormals right; exponent 31 set to all ones, so ∞ and NaN stay what they are; the sign
+ * put back), then multiplied and summed like float32 rows.
+ */
+function scoresModule(precision: StorePrecision): Uint8Array {
+  const [data, dim, rows, n, query, out, i, base, j, end, a0, h, c] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 14, 15];
+  const half = precision === 'float16';
+  const shl = (bits: number) => [...op.i32(bits), ...op.i32Shl];
+  const shl2 = shl(2);
+  // float16 decoding constants, kept in locals c+0 … c+4
+  const constants = [0x0fffe000, 0x77800000, 0x00007c00, 0x7f800000, 0x80000000];
+  const decoded = [
+    ...op.get(h), ...op.i32(13), ...op.i32x4Shl, ...op.get(c), ...op.v128And, ...op.get(c + 1), ...op.f32x4Mul,
+    ...op.get(h), ...op.get(c + 2), ...op.v128And, ...op.get(c + 2), ...op.i32x4Eq, ...op.get(c + 3), ...op.v128And, ...op.v128Or,
+    ...op.get(h), ...op.i32(16), ...op.i32x4Shl, ...op.get(c + 4), ...op.v128And, ...op.v128Or,
+  ];
+  const rowValues = (m: number) =>
+    half
+      ? [...op.get(base), ...op.get(j), ...op.i32(1), ...op.i32ShrU, ...op.i32Add, ...op.v128Load16x4U(8 * m), ...op.set(h), ...decoded]
+      : [...op.get(base), ...op.get(j), ...op.i32Add, ...op.v128Load(16 * m)];
   const accumulate = (m: number) => [
     ...op.get(a0 + m),
-    ...op.get(base), ...op.get(j), ...op.i32Add, ...op.v128Load(16 * m),
+    ...rowValues(m),
     ...op.get(query), ...op.get(j), ...op.i32Add, ...op.v128Load(16 * m),
     ...op.f32x4Mul, ...op.f32x4Add, ...op.set(a0 + m),
   ];
   const body = [
+    ...(half ? constants.flatMap((value, m) => [...op.v128I32Splat(value), ...op.set(c + m)]) : []),
     ...op.get(dim), ...shl2, ...op.set(end),
     ...op.block, ...op.loop,
     ...op.get(i), ...op.get(n), ...op.i32GeU, ...op.brIf(1),
-    ...op.get(data), ...op.get(rows), ...op.get(i), ...shl2, ...op.i32Add, ...op.i32Load, ...op.get(dim), ...op.i32Mul, ...shl2, ...op.i32Add, ...op.set(base),
+    ...op.get(data), ...op.get(rows), ...op.get(i), ...shl2, ...op.i32Add, ...op.i32Load, ...op.get(dim), ...op.i32Mul, ...shl(half ? 1 : 2), ...op.i32Add, ...op.set(base),
     ...[0, 1, 2, 3].flatMap((m) => [...op.v128Zero, ...op.set(a0 + m)]),
     ...op.i32(0), ...op.set(j),
     ...op.block, ...op.loop,
@@ -117,7 +144,8 @@ function scoresModule(): Uint8Array {
     ...op.end, ...op.end,
     ...op.end,
   ];
-  const locals = vec([[...uleb(4), I32], [...uleb(4), V128]]);
+  // locals after the 6 parameters: i, base, j, end (i32); a0…a3, h, c0…c4 (v128)
+  const locals = vec([[...uleb(4), I32], [...uleb(10), V128]]);
   const code = [...locals, ...body];
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
@@ -129,7 +157,7 @@ function scoresModule(): Uint8Array {
   ]);
 }
 
-// ── stores in WebAssembly memory ────────────────────────────────────────────────────────────────────────────
+// ── arenas: a store (or a gather buffer) and the kernel's buffers in one WebAssembly memory ─────────────────
 
 /** The part of the WebAssembly API used here (the Node tsconfig carries no DOM or WebAssembly library types). */
 interface WasmApi {
@@ -140,72 +168,79 @@ interface WasmApi {
 }
 const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
-interface Kernel {
-  readonly scores: (data: number, dim: number, rows: number, n: number, query: number, out: number) => void;
-  readonly queryView: Float32Array;
-  readonly rowsView: Uint32Array;
-  readonly scoresView: Float32Array;
-  readonly offsets: { readonly query: number; readonly rows: number; readonly scores: number };
-}
-
-let compiled: object | null | undefined;
-function module(): object | null {
-  if (compiled === undefined) {
-    const bytes = scoresModule();
-    compiled = wasmApi && wasmApi.validate(bytes) ? new wasmApi.Module(bytes) : null;
+const compiled = new Map<StorePrecision, object | null>();
+function module(precision: StorePrecision): object | null {
+  if (!compiled.has(precision)) {
+    const bytes = scoresModule(precision);
+    compiled.set(precision, wasmApi && wasmApi.validate(bytes) ? new wasmApi.Module(bytes) : null);
   }
-  return compiled;
+  return compiled.get(precision)!;
 }
 
-const kernels = new WeakMap<Float32Array, Kernel>();
 const align = (bytes: number) => Math.ceil(bytes / ALIGN) * ALIGN;
+const BYTES: Record<StorePrecision, number> = { float32: 4, float16: 2 };
 
 /** Whether this runtime runs the SIMD kernel (false: every store takes the scalar path). */
 export function simdAvailable(): boolean {
-  return module() !== null;
+  return module('float32') !== null && module('float16') !== null;
 }
 
 /**
- * A zeroed store of `rows` × `dim` float32 values for the private path: in its own WebAssembly memory when the
- * kernel can score it, else a plain Float32Array. Fill `data` in place.
+ * `capacity` rows of `dim` values in one precision, in WebAssembly memory next to the kernel's buffers: a whole
+ * resident store, or the gather buffer of a store read by row ranges. `score` ranks rows of this region only.
  */
-export function allocateEmbeddingMatrix(rows: number, dim: number): EmbeddingMatrix {
-  const plain = (): EmbeddingMatrix => ({ data: new Float32Array(rows * dim), rows, dim });
-  const wasm = module();
-  if (!wasm || !wasmApi || rows === 0 || dim % 16 !== 0) return plain();
-  const dataBytes = align(rows * dim * 4);
-  const offsets = { query: dataBytes, rows: dataBytes + align(dim * 4), scores: dataBytes + align(dim * 4) + align(rows * 4) };
-  const total = offsets.scores + align(rows * 4);
-  if (total > MAX_BYTES) return plain();
+export interface ScoringArena {
+  readonly precision: StorePrecision;
+  readonly dim: number;
+  readonly capacity: number;
+  /** The rows' values: float32, or binary16 patterns. Fill in place. */
+  readonly values: Float32Array | Uint16Array;
+  /** The same region as bytes (for reading a file straight into it). */
+  readonly bytes: Uint8Array;
+  /**
+   * The inner products of `query` with each listed row of the region (float32 products and sums); every index
+   * must be an integer below `capacity` and at most `capacity` rows may be listed. The returned view is
+   * overwritten by the next call.
+   */
+  score(query: Float64Array, rows: ArrayLike<number>): Float32Array;
+}
+
+/** An arena, or undefined where the kernel cannot serve (no SIMD here, a dimension not a multiple of 16, over 4 GiB). */
+export function allocateArena(precision: StorePrecision, capacity: number, dim: number): ScoringArena | undefined {
+  const wasm = module(precision);
+  if (!wasm || !wasmApi || capacity < 1 || dim % 16 !== 0) return undefined;
+  const dataBytes = align(capacity * dim * BYTES[precision]);
+  const offsets = { query: dataBytes, rows: dataBytes + align(dim * 4), scores: dataBytes + align(dim * 4) + align(capacity * 4) };
+  const total = offsets.scores + align(capacity * 4);
+  if (total > MAX_BYTES) return undefined;
   let memory: { readonly buffer: ArrayBuffer };
   try {
     memory = new wasmApi.Memory({ initial: Math.ceil(total / PAGE), maximum: Math.ceil(total / PAGE) });
   } catch {
-    return plain(); // the runtime would not reserve that much: the scalar path still works
+    return undefined; // the runtime would not reserve that much: the scalar path still works
   }
-  const instance = new wasmApi.Instance(wasm, { env: { memory } });
+  const scores = new wasmApi.Instance(wasm, { env: { memory } }).exports.scores as (data: number, dim: number, rows: number, n: number, query: number, out: number) => void;
   const buffer = memory.buffer;
-  const data = new Float32Array(buffer, 0, rows * dim);
-  kernels.set(data, {
-    scores: instance.exports.scores as Kernel['scores'],
-    queryView: new Float32Array(buffer, offsets.query, dim),
-    rowsView: new Uint32Array(buffer, offsets.rows, rows),
-    scoresView: new Float32Array(buffer, offsets.scores, rows),
-    offsets,
-  });
-  return { data, rows, dim };
-}
-
-/**
- * The inner products of `query` with each listed row, by the SIMD kernel; undefined when the store was not
- * allocated by allocateEmbeddingMatrix (the caller scores it with the scalar loop). The returned view is
- * overwritten by the next call on the same store.
- */
-export function simdScores(matrix: EmbeddingMatrix, query: Float64Array, rows: ArrayLike<number>): Float32Array | undefined {
-  const kernel = kernels.get(matrix.data);
-  if (!kernel || rows.length > kernel.rowsView.length) return undefined;
-  kernel.queryView.set(query);
-  kernel.rowsView.set(rows);
-  kernel.scores(0, matrix.dim, kernel.offsets.rows, rows.length, kernel.offsets.query, kernel.offsets.scores);
-  return kernel.scoresView.subarray(0, rows.length);
+  const queryView = new Float32Array(buffer, offsets.query, dim);
+  const rowsView = new Uint32Array(buffer, offsets.rows, capacity);
+  const scoresView = new Float32Array(buffer, offsets.scores, capacity);
+  return {
+    precision,
+    dim,
+    capacity,
+    values: precision === 'float16' ? new Uint16Array(buffer, 0, capacity * dim) : new Float32Array(buffer, 0, capacity * dim),
+    bytes: new Uint8Array(buffer, 0, capacity * dim * BYTES[precision]),
+    score(query, rows) {
+      if (rows.length > capacity) throw new RangeError(`at most ${capacity} rows per call`);
+      for (let r = 0; r < rows.length; r++) {
+        const row = rows[r]!;
+        // The kernel reads rows in place: an index outside the region would read other memory.
+        if (!(Number.isInteger(row) && row >= 0 && row < capacity)) throw new RangeError(`row ${row} is not in this store`);
+        rowsView[r] = row;
+      }
+      queryView.set(query);
+      scores(0, dim, offsets.rows, rows.length, offsets.query, offsets.scores);
+      return scoresView.subarray(0, rows.length);
+    },
+  };
 }

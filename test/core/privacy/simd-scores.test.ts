@@ -2,7 +2,7 @@
 // non-finite below finite), on random stores and on crafted ties; stores it cannot hold take the scalar path.
 import { describe, expect, it } from 'vitest';
 import { exactTopK, innerProduct } from '../../../core/privacy/exact-top-k.ts';
-import { allocateEmbeddingMatrix, simdAvailable } from '../../../core/privacy/index.ts';
+import { allocateEmbeddingMatrix, allocateResidentStore, decodeFloat16, encodeFloat16, float16Bits, ResidentStore, simdAvailable } from '../../../core/privacy/index.ts';
 import type { EmbeddingMatrix } from '../../../core/privacy/index.ts';
 
 function xorshift(seed: number): () => number {
@@ -94,10 +94,114 @@ describe('SIMD scoring of the subsample', () => {
     expect(exactTopK(simd, q, new Uint32Array(0), 4)).toEqual([]);
   });
 
-  it('leaves an index outside the store to the scalar path (no read outside the rows)', () => {
+  it('refuses an index outside the store on every path (the kernel never reads outside the rows)', () => {
     const { simd, plain } = stores(50, 64, 9);
     const q = unitQuery(64, 10);
-    const rows = [3, 60, 7];
-    expect(exactTopK(simd, q, rows, 3)).toEqual(exactTopK(plain, q, rows, 3));
+    for (const rows of [[3, 60, 7], [3, -1], [2.5]]) {
+      expect(() => exactTopK(simd, q, rows, 3)).toThrow(RangeError);
+      expect(() => exactTopK(plain, q, rows, 3)).toThrow(RangeError);
+    }
+  });
+});
+
+/** A float16 store of the same seeded rows, in a SIMD arena and as a plain array (the scalar path). */
+function halfStores(rows: number, dim: number, seed: number): { simd: ResidentStore; plain: ResidentStore } {
+  const { plain } = stores(rows, dim, seed);
+  const simd = allocateResidentStore(rows, dim, 'float16');
+  encodeFloat16(plain.data, simd.values as Uint16Array);
+  return { simd, plain: new ResidentStore(rows, dim, 'float16', undefined, Uint16Array.from(simd.values)) };
+}
+
+describe('SIMD scoring of a float16 store', () => {
+  it('holds the store in an arena at half the bytes of float32', () => {
+    const { simd, plain } = halfStores(100, 64, 4);
+    expect(simd.simd).toBe(true);
+    expect(plain.simd).toBe(false);
+    expect(simd.values).toBeInstanceOf(Uint16Array);
+    expect(simd.bytes.byteLength).toBe(100 * 64 * 2);
+  });
+
+  it('gives the exact decoded inner products within float32 rounding, and the same ranking', () => {
+    const { simd, plain } = halfStores(300, 512, 11);
+    const q = unitQuery(512, 12);
+    const rows = Uint32Array.from({ length: 300 }, (_, i) => 299 - i);
+    const fast = simd.scores(q, rows);
+    const exact = plain.scores(q, rows);
+    for (let r = 0; r < rows.length; r++) expect(Math.abs(fast[r]! - exact[r]!)).toBeLessThan(1e-5);
+    expect(exactTopK(simd, q, rows, 300)).toEqual(exactTopK(plain, q, rows, 300));
+  });
+
+  it('selects the same top-k as the scalar float16 path on random stores, subsamples and k', () => {
+    for (const [rows, dim, seed] of [[2000, 64, 21], [1500, 512, 22], [40, 16, 23]] as const) {
+      const { simd, plain } = halfStores(rows, dim, seed);
+      const random = xorshift(seed * 7);
+      for (let trial = 0; trial < 20; trial++) {
+        const q = unitQuery(dim, seed * 1000 + trial);
+        const rate = [0.01, 0.1, 0.5, 1][trial % 4]!;
+        const subsample = Uint32Array.from(Array.from({ length: rows }, (_, i) => i).filter(() => random() < rate));
+        const k = [1, 8, 20, 64][trial % 4]!;
+        expect(exactTopK(simd, q, subsample, k)).toEqual(exactTopK(plain, q, subsample, k));
+      }
+    }
+  });
+
+  it('decodes subnormals, signs, ∞ and NaN exactly: ties by the lower row, non-finite rows last', () => {
+    const dim = 16;
+    const simd = allocateResidentStore(8, dim, 'float16');
+    const bits = simd.values as Uint16Array;
+    const row = (r: number, first: number) => bits.set([first, ...new Array<number>(dim - 1).fill(0)], r * dim);
+    row(0, 0x0001); // the smallest subnormal, 2^-24
+    row(1, 0x3c00); // 1
+    row(2, 0x3c00); // 1 again: a tie, row 1 first
+    row(3, 0x7c00); // +∞
+    row(4, 0xfc00); // −∞
+    row(5, 0x7e00); // NaN
+    row(6, 0xbc00); // −1
+    row(7, 0x03ff); // the largest subnormal
+    const q = Float64Array.from([1, ...new Array<number>(dim - 1).fill(0)]);
+    const all = [0, 1, 2, 3, 4, 5, 6, 7];
+    const scores = simd.scores(q, all);
+    expect(Array.from(scores)).toEqual([2 ** -24, 1, 1, Infinity, -Infinity, Number.NaN, -1, 1023 * 2 ** -24]);
+    const plain = new ResidentStore(8, dim, 'float16', undefined, Uint16Array.from(bits));
+    expect(exactTopK(simd, q, all, 8)).toEqual([1, 2, 7, 0, 6, 3, 4, 5]);
+    expect(exactTopK(plain, q, all, 8)).toEqual([1, 2, 7, 0, 6, 3, 4, 5]);
+    const out = new Float64Array(dim);
+    simd.readRow(7, out);
+    expect(out[0]).toBe(1023 * 2 ** -24);
+  });
+});
+
+describe('float16 patterns', () => {
+  it('round-trips every non-NaN pattern, and keeps NaN a NaN', () => {
+    const all = Uint16Array.from({ length: 65536 }, (_, h) => h);
+    const values = decodeFloat16(all);
+    for (let h = 0; h < 65536; h++) {
+      if (Number.isNaN(values[h])) expect(Number.isNaN(decodeFloat16([float16Bits(values[h]!)])[0])).toBe(true);
+      else expect(float16Bits(values[h]!)).toBe(h);
+    }
+  });
+
+  it('rounds to nearest, ties to even, overflow to ∞ and underflow to a signed zero', () => {
+    expect(float16Bits(1 + 2 ** -11)).toBe(0x3c00); // halfway between 1 and the next: to even (1)
+    expect(float16Bits(1 + 3 * 2 ** -11)).toBe(0x3c02); // halfway, to even (upwards)
+    expect(float16Bits(1 + 2 ** -11 + 2 ** -20)).toBe(0x3c01);
+    expect(float16Bits(65520)).toBe(0x7c00); // halfway between 65504 and 65536: rounds to ∞
+    expect(float16Bits(65519)).toBe(0x7bff);
+    expect(float16Bits(2 ** -25)).toBe(0x0000); // half the smallest subnormal: to even (zero)
+    expect(float16Bits(3 * 2 ** -25)).toBe(0x0002);
+    expect(float16Bits(-(2 ** -30))).toBe(0x8000);
+    expect(float16Bits(-Infinity)).toBe(0xfc00);
+  });
+
+  it('keeps unit rows within the store tolerance: |norm − 1| ≤ 1e-3 at d = 64 and 512', () => {
+    for (const dim of [64, 512]) {
+      const { plain } = stores(500, dim, dim);
+      const decoded = decodeFloat16(encodeFloat16(plain.data));
+      for (let r = 0; r < 500; r++) {
+        let sum = 0;
+        for (let j = 0; j < dim; j++) sum += decoded[r * dim + j]! ** 2;
+        expect(Math.abs(Math.sqrt(sum) - 1)).toBeLessThan(1e-3);
+      }
+    }
   });
 });
