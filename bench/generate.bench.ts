@@ -236,7 +236,7 @@ async function split(ctx: SplitContext, dataset: BenchDataset): Promise<Split> {
     ledger.charge(dataset.datasetId, { q: query.q, sigma: query.sigma, k: query.k, lambda: LAMBDA, purpose: 'bench:generate private steps', kind: 'release' });
     chargeMs.push(performance.now() - t);
     t = performance.now();
-    privateAggregate(unit, privateStore().matrix, { k: query.k, q: query.q, sigma: query.sigma });
+    privateAggregate(unit, privateStore().rows, { k: query.k, q: query.q, sigma: query.sigma });
     aggregateMs.push(performance.now() - t);
   }
 

@@ -2,7 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { describeSizeClass, isSizeClass, type SizeClass } from '../ledger/index.ts';
-import { parseRequest, type DatasetSummary, type IndexedSummary, type StudioChannel, type StudioEvent, type StudioResponses } from '../contract/contract.ts';
+import { parseRequest, STORE_PRECISIONS, type DatasetSummary, type IndexedSummary, type StudioChannel, type StudioEvent, type StudioResponses } from '../contract/contract.ts';
+import type { StorePrecision } from '../privacy/index.ts';
 import type { StudioService } from '../studio/service.ts';
 import { optionalNumber, optionalString, parseFlags } from './flags.ts';
 import { forPeople, printJson, type CommandIO } from './io.ts';
@@ -14,6 +15,12 @@ import { withStudioService } from './with-studio-service.ts';
 const count = (n: number, word: string) => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 
 /** `--size-class 2000-5000`: the class the curator declares (public; fixes δ and q). */
+function precisionFlag(text: string | undefined): { precision?: StorePrecision } {
+  if (text === undefined) return {};
+  if (!(STORE_PRECISIONS as readonly string[]).includes(text)) throw new UsageError(`--precision must be ${STORE_PRECISIONS.join(' or ')}, got "${text}"`);
+  return { precision: text as StorePrecision };
+}
+
 function sizeClassFlag(text: string | undefined): { sizeClass?: SizeClass } {
   if (text === undefined) return {};
   const m = /^(\d+)-(\d+)$/.exec(text.trim());
@@ -53,11 +60,13 @@ function printIndexed(io: CommandIO, d: IndexedSummary): void {
 export async function datasetCommand(argv: string[], io: CommandIO): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'add' || sub === 'sync') {
-    const flags = parseFlags(rest, { name: { type: 'string' }, 'epsilon-cap': { type: 'string' }, 'planned-generations': { type: 'string' }, 'size-class': { type: 'string' }, model: { type: 'string' }, json: { type: 'boolean' } }, 1);
+    const flags = parseFlags(rest, { name: { type: 'string' }, 'epsilon-cap': { type: 'string' }, 'planned-generations': { type: 'string' }, 'size-class': { type: 'string' }, precision: { type: 'string' }, model: { type: 'string' }, json: { type: 'boolean' } }, 1);
     const target = flags.positionals[0];
     if (target === undefined) throw new UsageError(`usage: dprdm dataset ${sub} <${sub === 'add' ? 'folder' : 'id or name'}>`);
+    if (sub === 'sync' && flags.values.precision !== undefined) throw new UsageError('--precision is chosen when a dataset is added; sync keeps it');
     const request = {
       ...sizeClassFlag(optionalString(flags, 'size-class')),
+      ...precisionFlag(optionalString(flags, 'precision')),
       ...(optionalString(flags, 'name') !== undefined ? { name: optionalString(flags, 'name') } : {}),
       ...(optionalNumber(flags, 'epsilon-cap') !== undefined ? { epsilonCap: optionalNumber(flags, 'epsilon-cap') } : {}),
       ...(optionalNumber(flags, 'planned-generations') !== undefined ? { plannedGenerations: optionalNumber(flags, 'planned-generations') } : {}),
@@ -80,14 +89,15 @@ export async function datasetCommand(argv: string[], io: CommandIO): Promise<num
     });
   }
   if (sub === 'import') {
-    const flags = parseFlags(rest, { ids: { type: 'string' }, name: { type: 'string' }, 'epsilon-cap': { type: 'string' }, 'planned-generations': { type: 'string' }, 'size-class': { type: 'string' }, json: { type: 'boolean' } }, 1);
+    const flags = parseFlags(rest, { ids: { type: 'string' }, name: { type: 'string' }, 'epsilon-cap': { type: 'string' }, 'planned-generations': { type: 'string' }, 'size-class': { type: 'string' }, precision: { type: 'string' }, json: { type: 'boolean' } }, 1);
     const file = flags.positionals[0];
-    if (file === undefined) throw new UsageError('usage: dprdm dataset import <embeddings.parquet | embeddings.npy --ids ids.txt> [--name NAME] [--epsilon-cap E] [--size-class L-U] [--planned-generations G]');
+    if (file === undefined) throw new UsageError('usage: dprdm dataset import <embeddings.parquet | embeddings.npy --ids ids.txt> [--name NAME] [--epsilon-cap E] [--size-class L-U] [--planned-generations G] [--precision float32|float16]');
     const ids = optionalString(flags, 'ids');
     const request = {
       file: resolve(file),
       ...(ids !== undefined ? { ids: resolve(ids) } : {}),
       ...sizeClassFlag(optionalString(flags, 'size-class')),
+      ...precisionFlag(optionalString(flags, 'precision')),
       ...(optionalString(flags, 'name') !== undefined ? { name: optionalString(flags, 'name') } : {}),
       ...(optionalNumber(flags, 'epsilon-cap') !== undefined ? { epsilonCap: optionalNumber(flags, 'epsilon-cap') } : {}),
       ...(optionalNumber(flags, 'planned-generations') !== undefined ? { plannedGenerations: optionalNumber(flags, 'planned-generations') } : {}),

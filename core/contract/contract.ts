@@ -46,6 +46,9 @@ export const DPM_MAX_STEPS = 100;
 
 /** What the settings may ask for: the best available (auto), the CPU, or one accelerator. */
 export const EXECUTION_PROVIDERS = ['auto', 'cpu', 'cuda', 'dml', 'coreml'] as const;
+/** How a dataset's private store keeps its embeddings (float16: half the bytes; products still summed in float32). */
+export const STORE_PRECISIONS = ['float32', 'float16'] as const;
+const storePrecision = z.enum(STORE_PRECISIONS);
 
 export const generateRequest = z
   .strictObject({
@@ -127,6 +130,8 @@ export const studioChannels = {
     sizeClass: z.strictObject({ lower: z.number().int().min(1), upper: z.number().int().min(2) }).optional(),
     /** How many generations the cap is planned for (fixes the Rényi order). */
     plannedGenerations: z.number().int().min(1).max(1_000_000).optional(),
+    /** The private store's precision; default: the model set's (its manifest's retrieval.storePrecision). */
+    precision: storePrecision.optional(),
     jobId,
   }),
   /**
@@ -141,6 +146,7 @@ export const studioChannels = {
     epsilonCap: finitePositive.max(100).optional(),
     sizeClass: z.strictObject({ lower: z.number().int().min(1), upper: z.number().int().min(2) }).optional(),
     plannedGenerations: z.number().int().min(1).max(1_000_000).optional(),
+    precision: storePrecision.optional(),
     jobId,
   }),
   'datasets.show': z.strictObject({ datasetId: id }),

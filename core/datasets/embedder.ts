@@ -5,6 +5,7 @@
  */
 import type { RetrievalRange } from '../ledger/index.ts';
 import type { ImageSpec } from '../models/index.ts';
+import type { StorePrecision } from '../privacy/index.ts';
 
 import type { FamiliarityReference } from './familiarity.ts';
 
@@ -17,6 +18,8 @@ export interface ImageEmbedder {
   readonly retrievalRange?: RetrievalRange;
   /** The model set's public images, to tell the curator when a folder is unlike anything it knows (familiarity.ts). */
   readonly familiarity?: FamiliarityReference;
+  /** The precision a new dataset's private store is kept in (the model set's; default float32). */
+  readonly storePrecision?: StorePrecision;
   /** Identifies the model set (name, version, encoder hash): an index is only ever extended by the same one. */
   readonly modelSet: string;
   /** Embeds preprocessed images (each 3·S·S, NCHW); returns [count, D] row-major float32. */

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { StorePrecision } from '../privacy/index.ts';
 import { DatasetInputError } from './errors.ts';
 import { validateImportedRows } from './import-rows.ts';
 import { parseNpy } from './npy.ts';
@@ -22,6 +23,8 @@ export interface ImportOptions extends LedgerOptions, DatasetPlanOptions {
   /** The model set the embeddings came from; its dimension must match. */
   readonly modelSet: string;
   readonly dim: number;
+  /** The private store's precision (default float32). */
+  readonly precision?: StorePrecision;
 }
 
 function readNpy(npy: string | Buffer | undefined): { matrix: { data: Float32Array; rows: number; cols: number }; source: string } {
@@ -47,7 +50,7 @@ export function importEmbeddings(options: ImportOptions): IndexedDataset {
   mkdirSync(stagingRoot, { recursive: true, mode: 0o700 });
   const dir = join(stagingRoot, randomBytes(8).toString('hex'));
   const epsilonCap = options.epsilonCap ?? DEFAULT_EPSILON_CAP;
-  const store = newIndex(dir, { kind: 'import', name: options.name ?? defaultName(), root: '', modelSet: options.modelSet, dim: options.dim, epsilonCap, delta: options.delta ?? 0 });
+  const store = newIndex(dir, { kind: 'import', name: options.name ?? defaultName(), root: '', modelSet: options.modelSet, dim: options.dim, precision: options.precision ?? 'float32', epsilonCap, delta: options.delta ?? 0 });
   try {
     store.appendEmbeddings(hashes, data, []);
     store.recordImported(options.ids.map((id, i) => ({ id, sha256: hashes[i]! })));

@@ -28,6 +28,7 @@ export function embedderFromModelService(service: ModelService, publicSet?: { re
     dim: manifest.embedding.dim,
     imageSpec: manifest.image,
     retrievalRange: retrievalRange(manifest),
+    storePrecision: manifest.retrieval.storePrecision,
     ...(publicSet && warnBelow !== undefined ? { familiarity: { data: publicSet.data, count: publicSet.count, dim: publicSet.dim, warnBelow } } : {}),
     modelSet: embeddingSpaceOf(manifest),
     async embed(tensors) {

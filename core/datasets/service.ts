@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { isWithin } from '../confinement.ts';
 import { DEFAULT_PLANNED_GENERATIONS, deltaForSizeClass, membershipFingerprint, planDatasetK, sizeClassOf, type DatasetInfo, type Ledger, type RetrievalRange, type SizeClass } from '../ledger/index.ts';
 import { homeLayout, studioHome } from '../paths.ts';
+import type { StorePrecision } from '../privacy/index.ts';
 import { buildBrowseIndex, searchBrowseIndex } from './browse.ts';
 import { folderFamiliarity, type FamiliarityReference, type FolderFamiliarity } from './familiarity.ts';
 import { DatasetEmptyError, DatasetIndexNotFoundError, DatasetInputError } from './errors.ts';
@@ -52,6 +53,8 @@ export interface AddDatasetOptions extends RunOptions, DatasetPlanOptions {
   readonly folder: string;
   /** Shown in the ledger; never derived from the folder's path. Default "Private images <date>". */
   readonly name?: string;
+  /** The private store's precision; default the embedder's (its model set's). */
+  readonly precision?: StorePrecision;
 }
 
 /** A new dataset's k: the one asked for, else the planner's choice among the k the model set was trained with. */
@@ -295,7 +298,7 @@ export async function addDataset(options: AddDatasetOptions): Promise<DatasetSyn
   }
   if (!dir) {
     dir = join(stagingRoot, randomBytes(8).toString('hex'));
-    store = newIndex(dir, { kind: 'folder', name, root, modelSet: embedder.modelSet, dim: embedder.dim, epsilonCap, delta: options.delta ?? 0 });
+    store = newIndex(dir, { kind: 'folder', name, root, modelSet: embedder.modelSet, dim: embedder.dim, precision: options.precision ?? embedder.storePrecision ?? 'float32', epsilonCap, delta: options.delta ?? 0 });
   }
   store = store!;
   const unlock = lockDir(dir);

@@ -2,7 +2,10 @@
  * One dataset's index on disk, in `<studioHome>/datasets/<id>/`:
  *  - `index.sqlite`: meta, every file seen (relative path, size, mtime, inode, sha256, status, quarantine reason),
  *    and the row order of the embedding store (row → sha256);
- *  - `embeddings.f32`: the unit-norm embeddings, N×D little-endian float32, contiguous and row-major;
+ *  - `embeddings.f32` or `embeddings.f16`: the unit-norm embeddings, N×D little-endian float32 or IEEE binary16 (the
+ *    index's `precision`, fixed when it is created), contiguous and row-major;
+ *  - in `index.sqlite` too, the member digest and member row list (`memberRows`): what the private path reads
+ *    instead of every member hash;
  *  - `browse.usearch`: an HNSW index for the curator's own browsing (see browse.ts), never for the private path.
  *
  * Crash safety: embeddings are appended (and fsynced) before the SQLite transaction that records their rows, so
@@ -13,14 +16,15 @@ import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, 
 import { join } from 'node:path';
 import { openSqlite, type SqliteDatabase } from '../native/sqlite.ts';
 import { DatasetIndexCorruptError } from './errors.ts';
-import { allocateEmbeddingMatrix } from '../privacy/index.ts';
+import { decodeFloat16, encodeFloat16, type StorePrecision } from '../privacy/index.ts';
 import { membershipFingerprint } from '../ledger/index.ts';
 
 const MEMBER_DIGEST = 'member_digest';
 
 export const INDEX_FILE = 'index.sqlite';
-export const EMBEDDINGS_FILE = 'embeddings.f32';
-const COMPACT_FILE = 'embeddings.f32.compact';
+/** The embedding file of an index of each precision. */
+export const EMBEDDINGS_FILES: Record<StorePrecision, string> = { float32: 'embeddings.f32', float16: 'embeddings.f16' };
+export const BYTES_PER_VALUE: Record<StorePrecision, number> = { float32: 4, float16: 2 };
 const SCHEMA_VERSION = 1;
 /** A stored row must have |norm − 1| below this (they are normalised in float64 before storing). */
 export const NORM_TOLERANCE = 1e-3;
@@ -50,6 +54,8 @@ export interface IndexMeta {
   readonly root: string;
   readonly modelSet: string;
   readonly dim: number;
+  /** How the embedding file keeps values ('float32' for indexes made before float16 stores existed). */
+  readonly precision: StorePrecision;
   readonly createdAt: string;
   /** The ledger dataset id ('' while a first `add` is still staging). */
   readonly datasetId: string;
@@ -95,10 +101,27 @@ const SCHEMA = `
   CREATE TABLE embeddings (row INTEGER PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE) STRICT;
   CREATE TABLE imported (id TEXT PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE) STRICT;
 `;
+// Added after schema version 1 shipped: created on open where missing (an empty table means "recompute").
+const MEMBER_ROWS_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS member_rows (id INTEGER PRIMARY KEY CHECK (id = 0), digest TEXT NOT NULL, rows BLOB NOT NULL) STRICT;
+`;
+
+/** The members as the private path reads them: their digest and their stored rows, in row order. */
+export interface MemberRows {
+  readonly count: number;
+  readonly fingerprint: string;
+  /** Stored row of member i, increasing. */
+  readonly rows: Uint32Array;
+  /** Whether member i is stored row i for every i (no orphan rows). */
+  readonly identity: boolean;
+}
 
 export class IndexStore {
   readonly dir: string;
   readonly dim: number;
+  readonly precision: StorePrecision;
+  /** Bytes of one stored row. */
+  readonly rowBytes: number;
   private readonly db: SqliteDatabase;
   private fd: number;
   private rowCount: number;
@@ -138,13 +161,24 @@ export class IndexStore {
       pathsForHash: db.prepare<[string], { path: string }>("SELECT path FROM files WHERE sha256 = ? AND status = 'indexed' ORDER BY path"),
       insertImported: db.prepare('INSERT INTO imported (id, sha256) VALUES (?, ?)'),
       importedIds: db.prepare<[string], { id: string }>('SELECT id FROM imported WHERE sha256 = ?'),
+      memberRowList: db.prepare<[], { digest: string; rows: Buffer }>('SELECT digest, rows FROM member_rows WHERE id = 0'),
+      setMemberRowList: db.prepare('INSERT INTO member_rows (id, digest, rows) VALUES (0, ?, ?) ON CONFLICT(id) DO UPDATE SET digest = excluded.digest, rows = excluded.rows'),
+      clearMemberRowList: db.prepare('DELETE FROM member_rows'),
+      folderMemberHashes: db.prepare<[], string>("SELECT DISTINCT sha256 FROM files WHERE status = 'indexed' ORDER BY sha256").pluck(),
+      importMemberHashes: db.prepare<[], string>('SELECT sha256 FROM imported ORDER BY sha256').pluck(),
+      folderMemberRowNumbers: db.prepare<[], number>("SELECT row FROM embeddings WHERE sha256 IN (SELECT sha256 FROM files WHERE status = 'indexed') ORDER BY row").pluck(),
+      importMemberRowNumbers: db.prepare<[], number>('SELECT row FROM embeddings WHERE sha256 IN (SELECT sha256 FROM imported) ORDER BY row').pluck(),
     };
     this.dim = Number(this.getMeta('dim'));
     if (!Number.isSafeInteger(this.dim) || this.dim < 1) throw new DatasetIndexCorruptError(`the index in ${dir} records no valid embedding dimension`);
+    const precision = this.getMeta('precision') || 'float32';
+    if (precision !== 'float32' && precision !== 'float16') throw new DatasetIndexCorruptError(`the index in ${dir} records an unknown precision "${precision}"`);
+    this.precision = precision;
+    this.rowBytes = this.dim * BYTES_PER_VALUE[precision];
     this.finishPendingSwap();
-    this.fd = openSync(join(dir, EMBEDDINGS_FILE), existsSync(join(dir, EMBEDDINGS_FILE)) ? 'r+' : 'w+');
+    this.fd = openSync(this.embeddingsPath, existsSync(this.embeddingsPath) ? 'r+' : 'w+');
     this.rowCount = (this.stmt.maxRow.get()?.m ?? -1) + 1;
-    const needed = this.rowCount * this.dim * 4;
+    const needed = this.rowCount * this.rowBytes;
     const actual = fstatSync(this.fd).size;
     if (actual < needed) {
       throw new DatasetIndexCorruptError(`the embedding store in ${dir} is shorter (${actual} bytes) than its ${this.rowCount} recorded rows need (${needed}); re-add the dataset to rebuild it`);
@@ -153,7 +187,7 @@ export class IndexStore {
   }
 
   /** Creates a new, empty index in `dir`. */
-  static create(dir: string, meta: Omit<IndexMeta, 'schemaVersion' | 'lastSyncAt' | 'embeddingsVersion' | 'browseVersion'>): IndexStore {
+  static create(dir: string, meta: Omit<IndexMeta, 'schemaVersion' | 'lastSyncAt' | 'embeddingsVersion' | 'browseVersion' | 'precision'> & { readonly precision?: StorePrecision }): IndexStore {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const file = join(dir, INDEX_FILE);
     if (existsSync(file)) throw new DatasetIndexCorruptError(`an index already exists in ${dir}`);
@@ -169,6 +203,7 @@ export class IndexStore {
         set.run('root', meta.root);
         set.run('model_set', meta.modelSet);
         set.run('dim', String(meta.dim));
+        set.run('precision', meta.precision ?? 'float32');
         set.run('created_at', meta.createdAt);
         set.run('dataset_id', meta.datasetId);
         set.run('epsilon_cap', String(meta.epsilonCap));
@@ -230,6 +265,7 @@ export class IndexStore {
       root: this.getMeta('root'),
       modelSet: this.getMeta('model_set'),
       dim: this.dim,
+      precision: this.precision,
       createdAt: this.getMeta('created_at'),
       datasetId: this.getMeta('dataset_id'),
       epsilonCap: Number(this.getMeta('epsilon_cap')),
@@ -302,9 +338,10 @@ export class IndexStore {
     if (vectors.length !== hashes.length * this.dim) throw new RangeError(`expected ${hashes.length}×${this.dim} values, got ${vectors.length}`);
     for (let r = 0; r < hashes.length; r++) checkUnitRow(vectors, r, this.dim, `new embedding ${r}`);
     if (hashes.length > 0) {
-      const bytes = Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength);
+      const stored = this.precision === 'float16' ? encodeFloat16(vectors) : vectors;
+      const bytes = Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
       let written = 0;
-      const position = this.rowCount * this.dim * 4;
+      const position = this.rowCount * this.rowBytes;
       while (written < bytes.length) written += writeSync(this.fd, bytes, written, bytes.length - written, position + written);
       fsyncSync(this.fd);
     }
@@ -327,23 +364,63 @@ export class IndexStore {
 
   /**
    * How many members there are and their fingerprint (the ledger's membershipFingerprint), without reading every
-   * member hash when nothing changed: kept in the index's meta, cleared in the same transaction as every change of
-   * the member set (writeFiles, appendEmbeddings, recordImported) and recomputed on the next read. It serves the
-   * check before a charge (is the index still the one the ledger accounts for?); the private store recomputes the
-   * fingerprint from the rows it loads after the charge (docs/design.md §5), so a digest edited by hand can cost a
-   * charge but never release rows the ledger does not account for.
+   * member hash when nothing changed: kept in the index's meta, with the member row list (memberRows) beside it,
+   * both cleared in the same transaction as every change of the member set (writeFiles, appendEmbeddings,
+   * recordImported, compact) and recomputed together, in one write transaction, on the next read.
    */
   memberDigest(): { count: number; fingerprint: string } {
-    const stored = /^(\d+):([0-9a-f]{64})$/.exec(this.getMeta(MEMBER_DIGEST));
-    if (stored) return { count: Number(stored[1]), fingerprint: stored[2]! };
-    const members = this.memberHashes();
-    const digest = { count: members.length, fingerprint: membershipFingerprint(members) };
-    this.setMeta(MEMBER_DIGEST, `${digest.count}:${digest.fingerprint}`);
-    return digest;
+    const stored = parseDigest(this.getMeta(MEMBER_DIGEST));
+    if (stored) return stored;
+    return this.recomputeMembers().digest;
+  }
+
+  /**
+   * The members as the private path reads them (docs/design.md §5): the digest the ledger's fingerprint is compared
+   * with, and each member's stored row. The two are read in one transaction and must name each other; otherwise
+   * (or when absent) they are recomputed from the member hashes.
+   */
+  memberRows(): MemberRows {
+    const [digestText, record] = this.db.transaction(() => [this.getMeta(MEMBER_DIGEST), this.stmt.memberRowList.get()] as const)();
+    const digest = parseDigest(digestText);
+    const current = digest && record && record.digest === digestText ? { digest, rows: rowList(record.rows) } : this.recomputeMembers();
+    const { rows } = current;
+    let ordered = rows.length === current.digest.count;
+    for (let i = 0; ordered && i < rows.length; i++) ordered = rows[i]! < this.rowCount && (i === 0 || rows[i]! > rows[i - 1]!);
+    if (!ordered) {
+      throw new DatasetIndexCorruptError(`the member rows recorded in ${this.dir} do not match its embedding store; re-add the dataset to rebuild it`);
+    }
+    return { ...current.digest, rows, identity: rows.length === this.rowCount };
+  }
+
+  private recomputeMembers(): { digest: { count: number; fingerprint: string }; rows: Uint32Array<ArrayBufferLike> } {
+    return this.db.transaction(() => {
+      const kind = this.getMeta('kind');
+      const hashes = (kind === 'import' ? this.stmt.importMemberHashes : this.stmt.folderMemberHashes).iterate();
+      let count = 0;
+      const fingerprint = membershipFingerprint((function* () {
+        for (const hash of hashes) {
+          count++;
+          yield hash;
+        }
+      })());
+      let rows: Uint32Array<ArrayBufferLike> = new Uint32Array(Math.max(16, count));
+      let n = 0;
+      for (const row of (kind === 'import' ? this.stmt.importMemberRowNumbers : this.stmt.folderMemberRowNumbers).iterate()) {
+        if (n === rows.length) rows = growTo(rows, rows.length * 2);
+        rows[n++] = row;
+      }
+      rows = rows.slice(0, n);
+      const digest = { count, fingerprint };
+      const digestText = `${count}:${fingerprint}`;
+      this.setMeta(MEMBER_DIGEST, digestText);
+      this.stmt.setMemberRowList.run(digestText, Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength));
+      return { digest, rows };
+    }).immediate();
   }
 
   private forgetMemberDigest(): void {
     this.stmt.setMeta.run(MEMBER_DIGEST, '');
+    this.stmt.clearMemberRowList.run();
   }
 
   /** The dataset's members (content hashes), sorted: what the ledger's fingerprint covers. */
@@ -352,26 +429,31 @@ export class IndexStore {
     return stmt.all().map((r) => r.sha256);
   }
 
-  private memberRows(): { row: number; sha256: string }[] {
+  private memberRowsWithHashes(): { row: number; sha256: string }[] {
     return (this.getMeta('kind') === 'import' ? this.stmt.importMemberRows : this.stmt.folderMemberRows).all();
   }
 
+  /** The embedding file (the private path opens it on its own: core/datasets/stored-rows.ts). */
+  get embeddingsPath(): string {
+    return join(this.dir, EMBEDDINGS_FILES[this.precision]);
+  }
+
   /**
-   * The members' embeddings as one contiguous row-major matrix, in stored row order, every row checked for
+   * For the curator's own tools (browsing, familiarity, the utility evaluation), never the generation path: the
+   * members' embeddings decoded to one float32 row-major matrix, in stored row order, every row checked for
    * finiteness and unit norm. `hashes[i]` is row i's content hash (never a file name).
    */
   loadMatrix(): { data: Float32Array; rows: number; dim: number; hashes: string[] } {
-    const members = this.memberRows();
-    const all = members.length === this.rowCount && members.every((m, i) => m.row === i);
-    // The private path scores these rows with the SIMD kernel, which reads them where they are allocated.
-    const { data } = allocateEmbeddingMatrix(members.length, this.dim);
-    const target = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    const rowBytes = this.dim * 4;
-    if (all) {
-      readFully(this.fd, target, 0);
+    const members = this.memberRowsWithHashes();
+    const { rowBytes } = this;
+    const raw = Buffer.alloc(members.length * rowBytes);
+    if (members.length === this.rowCount && members.every((m, i) => m.row === i)) {
+      readFully(this.fd, raw, 0);
     } else {
-      members.forEach((m, i) => readFullyAt(this.fd, target, i * rowBytes, rowBytes, m.row * rowBytes));
+      members.forEach((m, i) => readFullyAt(this.fd, raw, i * rowBytes, rowBytes, m.row * rowBytes));
     }
+    const values = members.length * this.dim;
+    const data = this.precision === 'float16' ? decodeFloat16(new Uint16Array(raw.buffer, raw.byteOffset, values)) : new Float32Array(raw.buffer, raw.byteOffset, values);
     for (let r = 0; r < members.length; r++) {
       try {
         checkUnitRow(data, r, this.dim, `row ${r}`);
@@ -384,16 +466,16 @@ export class IndexStore {
 
   /** Rows that are no longer members (deleted or edited files). */
   orphanRows(): number {
-    return this.rowCount - this.memberRows().length;
+    return this.rowCount - this.memberRowsWithHashes().length;
   }
 
   /** Drops orphan rows: writes the members' rows to a new file, commits the renumbering, swaps the files. */
   compact(): number {
-    const members = this.memberRows();
+    const members = this.memberRowsWithHashes();
     const dropped = this.rowCount - members.length;
     if (dropped === 0) return 0;
-    const rowBytes = this.dim * 4;
-    const compactPath = join(this.dir, COMPACT_FILE);
+    const { rowBytes } = this;
+    const compactPath = this.compactPath;
     const out = openSync(compactPath, 'w');
     try {
       const buffer = Buffer.alloc(rowBytes);
@@ -406,6 +488,7 @@ export class IndexStore {
       closeSync(out);
     }
     this.db.transaction(() => {
+      this.forgetMemberDigest();
       this.db.prepare('DELETE FROM embeddings').run();
       members.forEach((m, i) => this.stmt.insertRow.run(i, m.sha256));
       this.setMeta('swap_pending', '1');
@@ -413,15 +496,19 @@ export class IndexStore {
     })();
     closeSync(this.fd);
     this.finishPendingSwap();
-    this.fd = openSync(join(this.dir, EMBEDDINGS_FILE), 'r+');
+    this.fd = openSync(this.embeddingsPath, 'r+');
     this.rowCount = members.length;
     return dropped;
   }
 
+  private get compactPath(): string {
+    return `${this.embeddingsPath}.compact`;
+  }
+
   private finishPendingSwap(): void {
-    const compactPath = join(this.dir, COMPACT_FILE);
+    const compactPath = this.compactPath;
     if (this.getMeta('swap_pending') === '1') {
-      if (existsSync(compactPath)) renameSync(compactPath, join(this.dir, EMBEDDINGS_FILE));
+      if (existsSync(compactPath)) renameSync(compactPath, this.embeddingsPath);
       syncDir(this.dir);
       this.setMeta('swap_pending', '0');
     } else if (existsSync(compactPath)) {
@@ -442,6 +529,25 @@ function configure(db: SqliteDatabase): void {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 10000');
+  db.exec(MEMBER_ROWS_SCHEMA);
+}
+
+function parseDigest(text: string): { count: number; fingerprint: string } | undefined {
+  const stored = /^(\d+):([0-9a-f]{64})$/.exec(text);
+  return stored ? { count: Number(stored[1]), fingerprint: stored[2]! } : undefined;
+}
+
+function rowList(blob: Buffer): Uint32Array {
+  if (blob.byteLength % 4 !== 0) throw new DatasetIndexCorruptError('the recorded member rows are damaged; re-add the dataset to rebuild its index');
+  const rows = new Uint32Array(blob.byteLength / 4);
+  new Uint8Array(rows.buffer).set(blob);
+  return rows;
+}
+
+function growTo(rows: Uint32Array<ArrayBufferLike>, length: number): Uint32Array {
+  const grown = new Uint32Array(length);
+  grown.set(rows);
+  return grown;
 }
 
 function syncDir(dir: string): void {

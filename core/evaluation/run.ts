@@ -212,7 +212,7 @@ export async function runEvaluation(deps: EvaluationDeps, request: EvaluateReque
     studioVersion: deps.studioVersion,
     emit: () => undefined,
     // The evaluation's queries retrieve from the retrieval part only: a fixed subset of the accounted rows.
-    privateStore: () => ({ matrix: retrieval, fingerprint: store.fingerprint, modelSet: store.modelSet }),
+    privateStore: () => ({ rows: retrieval, fingerprint: store.fingerprint, modelSet: store.modelSet }),
   });
   const labels: string[] = ['public-only', ...plan.settings.map((s) => `DP ε=${s.epsilonTotal}`), 'non-private σ=0'];
   const pngs: Buffer[][][] = labels.map(() => Array.from({ length: S }, () => new Array<Buffer>(P)));

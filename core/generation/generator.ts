@@ -172,7 +172,7 @@ export class Generator {
       }
       lap('charge');
       const store = deps.privateStore(src.datasetId);
-      aggregate = privateAggregate(t, store.matrix, { k: src.k, q: src.q, sigma: src.sigma }).vector;
+      aggregate = privateAggregate(t, store.rows, { k: src.k, q: src.q, sigma: src.sigma }).vector;
       lap('aggregate');
       privacy = {
         receiptId: receipt.receiptId,

@@ -128,8 +128,18 @@ export function headerHash(fields: HeaderFields): string {
 }
 
 /** sha256 over the sorted member hashes, one per line. */
-export function membershipFingerprint(sortedHashes: readonly string[]): string {
-  // One update over the joined text (the same bytes as one update per member, about twice as fast at 100k members).
-  const text = sortedHashes.length === 0 ? '' : `${sortedHashes.join('\n')}\n`;
-  return createHash('sha256').update(`dprdm-members-v1\n${text}`).digest('hex');
+export function membershipFingerprint(sortedHashes: Iterable<string>): string {
+  const hash = createHash('sha256').update('dprdm-members-v1\n');
+  // One update per 4,096 members (the same bytes as one per member, about twice as fast; a single joined text would
+  // pass V8's longest string near 8 M members).
+  let chunk: string[] = [];
+  for (const member of sortedHashes) {
+    chunk.push(member);
+    if (chunk.length === 4096) {
+      hash.update(`${chunk.join('\n')}\n`);
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) hash.update(`${chunk.join('\n')}\n`);
+  return hash.digest('hex');
 }

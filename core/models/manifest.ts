@@ -111,6 +111,8 @@ export const ManifestSchema = z
       lambda: z.number().min(0).max(1).optional(),
       /** Below this median nearest-public cosine a folder is unlike what the model set knows (core/datasets/familiarity.ts). */
       familiarity: z.object({ warnBelow: z.number().min(-1).max(1) }).optional(),
+      /** The precision new private stores are kept in: float16 where the model set's report measured its top-k agreement. */
+      storePrecision: z.enum(['float32', 'float16']).default('float32'),
     }),
     judge: z.looseObject({
       /** One ONNX output per attribute, named as here, with logits over these labels (in this order). */

@@ -93,6 +93,7 @@ export async function createStudioContext(options: StudioServiceOptions = {}): P
     const fingerprint = ledger.getDataset(datasetId).fingerprint;
     const cached = stores.get(datasetId);
     if (cached && cached.fingerprint === fingerprint) return cached;
+    cached?.close?.();
     const store = loadPrivateStore(datasetId, { home, accountedFingerprint: fingerprint });
     stores.set(datasetId, store);
     return store;
@@ -139,6 +140,8 @@ export async function createStudioContext(options: StudioServiceOptions = {}): P
     },
     async close() {
       if (ownsModels && modelsPromise) await (await modelsPromise.catch(() => undefined))?.close();
+      for (const store of stores.values()) store.close?.();
+      stores.clear();
       history.close();
       ledger.close();
     },

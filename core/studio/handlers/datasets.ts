@@ -46,6 +46,7 @@ export function datasetHandlers(ctx: StudioContext, summaries: DatasetSummaries)
           ...(r.epsilonCap ? { epsilonCap: r.epsilonCap } : {}),
           ...(r.sizeClass ? { sizeClass: r.sizeClass } : {}),
           ...(r.plannedGenerations ? { plannedGenerations: r.plannedGenerations } : {}),
+          ...(r.precision ? { precision: r.precision } : {}),
           home,
           ledger,
           embedder: await ctx.indexingEmbedder(),
@@ -65,6 +66,7 @@ export function datasetHandlers(ctx: StudioContext, summaries: DatasetSummaries)
           ...(r.epsilonCap ? { epsilonCap: r.epsilonCap } : {}),
           ...(r.sizeClass ? { sizeClass: r.sizeClass } : {}),
           ...(r.plannedGenerations ? { plannedGenerations: r.plannedGenerations } : {}),
+          precision: r.precision ?? ctx.manifest.retrieval.storePrecision,
         };
         let imported;
         if (/\.parquet$/i.test(r.file)) {

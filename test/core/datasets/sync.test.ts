@@ -54,7 +54,7 @@ describe('incremental sync', () => {
     renameSync(folder, moved);
     await expect(run()).rejects.toThrow(/cannot be found/);
     renameSync(moved, folder);
-    expect(loadPrivateStore(id, { accountedFingerprint: env.ledger.getDataset(id).fingerprint, home: env.home }).matrix.rows).toBe(12);
+    expect(loadPrivateStore(id, { accountedFingerprint: env.ledger.getDataset(id).fingerprint, home: env.home }).rows.rows).toBe(12);
   });
 
   it('resumes a cancelled add without redoing persisted files', async () => {
