@@ -8,13 +8,13 @@
  * { N, d, q, k, medianMs, p95Ms, storeBytes, … } (the table then goes to stderr).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exactSearch, MetricKind } from 'usearch';
-import { allocateEmbeddingMatrix, calibrateSigma, privateAggregate, simdAvailable, type EmbeddingMatrix } from '../core/privacy/index.ts';
-import { toNpy } from '../core/datasets/index.ts';
+import { allocateEmbeddingMatrix, allocateResidentStore, calibrateSigma, encodeFloat16, privateAggregate, simdAvailable, type EmbeddingMatrix, type EmbeddingRows } from '../core/privacy/index.ts';
+import { defaultModelDir, toNpy } from '../core/datasets/index.ts';
 import { exactTopK } from '../core/privacy/exact-top-k.ts';
 import { emitJson, machineInfo, say } from './report.ts';
 
@@ -77,12 +77,15 @@ function referencePath(data: Float32Array, n: number, query: number[]): Record<s
 
 say(`# privacy benchmark — ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
 say(`d = ${DIM}, k = ${K}, σ = ${SIGMA}; the studio's store scored by the SIMD kernel: ${simdAvailable() ? 'yes' : 'no (this runtime has no WebAssembly SIMD)'}; numpy reference single-threaded\n`);
-const rows: Record<string, number | null>[] = [];
-say('| N | store MiB | q | private median ms (SIMD store) | p95 ms | scalar store median ms | numpy reference median ms | vs reference | full exact (JS) ms | full exact (usearch) ms |');
-say('|---|---|---|---|---|---|---|---|---|---|');
+const rows: Record<string, number | string | null>[] = [];
+say('| N | store | MiB | q | private median ms (SIMD) | p95 ms | scalar store median ms | numpy reference median ms | vs reference | full exact (JS) ms | full exact (usearch) ms |');
+say('|---|---|---|---|---|---|---|---|---|---|---|');
+const agreement: Record<string, number>[] = [];
 for (const n of sizes) {
   const store: EmbeddingMatrix = allocateEmbeddingMatrix(n, DIM);
   seededUnitRows(n, DIM, 12345 + n, store.data);
+  const half = allocateResidentStore(n, DIM, 'float16');
+  encodeFloat16(store.data, half.values as Uint16Array);
   const scalarStore: EmbeddingMatrix = { data: Float32Array.from(store.data), rows: n, dim: DIM };
   const query = Array.from(seededUnitRows(1, DIM, 99));
   const queryF64 = Float64Array.from(query);
@@ -94,11 +97,12 @@ for (const n of sizes) {
   const reference = referencePath(scalarStore.data, n, query);
   for (const q of rates) {
     const repeats = Math.max(30, Math.min(300, Math.floor(2e8 / (n * q * DIM + 1e5))));
-    const measure = (s: EmbeddingMatrix) => {
+    const measure = (s: EmbeddingMatrix | EmbeddingRows) => {
       for (let i = 0; i < 5; i++) privateAggregate(query, s, { k: K, q, sigma: SIGMA }); // warm-up
       return time(() => void privateAggregate(query, s, { k: K, q, sigma: SIGMA }), repeats);
     };
     const priv = measure(store);
+    const halfPriv = measure(half);
     const scalar = measure(scalarStore);
     const ref = reference?.[String(q)];
     rows.push({
@@ -106,6 +110,7 @@ for (const n of sizes) {
       d: DIM,
       q,
       k: K,
+      precision: 'float32',
       medianMs: priv.median,
       p95Ms: priv.p95,
       storeBytes: store.data.byteLength,
@@ -116,11 +121,47 @@ for (const n of sizes) {
       fullJsMs: fullJs.median,
       fullUsearchMs: fullUsearch.median,
     });
+    rows.push({ N: n, d: DIM, q, k: K, precision: 'float16', medianMs: halfPriv.median, p95Ms: halfPriv.p95, storeBytes: half.bytes.byteLength, referenceMedianMs: ref?.medianMs ?? null });
     say(
-      `| ${n.toLocaleString('en')} | ${(store.data.byteLength / 2 ** 20).toFixed(0)} | ${q} | ${fmt(priv.median)} | ${fmt(priv.p95)} | ${fmt(scalar.median)} | ${ref ? fmt(ref.medianMs) : '—'} | ${ref ? `${(ref.medianMs / priv.median).toFixed(1)}×` : '—'} | ${fmt(fullJs.median)} | ${fmt(fullUsearch.median)} |`,
+      `| ${n.toLocaleString('en')} | float32 | ${(store.data.byteLength / 2 ** 20).toFixed(0)} | ${q} | ${fmt(priv.median)} | ${fmt(priv.p95)} | ${fmt(scalar.median)} | ${ref ? fmt(ref.medianMs) : '—'} | ${ref ? `${(ref.medianMs / priv.median).toFixed(1)}×` : '—'} | ${fmt(fullJs.median)} | ${fmt(fullUsearch.median)} |`,
     );
+    say(`| ${n.toLocaleString('en')} | float16 | ${(half.bytes.byteLength / 2 ** 20).toFixed(0)} | ${q} | ${fmt(halfPriv.median)} | ${fmt(halfPriv.p95)} | | | ${ref ? `${(ref.medianMs / halfPriv.median).toFixed(1)}×` : '—'} | | |`);
+  }
+  // float16 against float32: the exact top-k of the same subsample-sized row sets, for 20 queries
+  let overlap = 0;
+  const subsample = Uint32Array.from({ length: Math.min(n, 100_000) }, (_, i) => Math.floor((i * n) / Math.min(n, 100_000)));
+  for (let t = 0; t < 20; t++) {
+    const qv = Float64Array.from(seededUnitRows(1, DIM, 500 + t));
+    const exact = new Set(exactTopK(store, qv, subsample, K));
+    overlap += exactTopK(half, qv, subsample, K).filter((r) => exact.has(r)).length;
+  }
+  agreement.push({ N: n, scoredRows: subsample.length, k: K, queries: 20, topKOverlap: overlap / (20 * K) });
+}
+// The same on real embeddings: the embedded model set's public set, 3,000 rows as the store and the other 1,000 as queries.
+const modelSetAgreement: Record<string, number>[] = [];
+{
+  const raw = readFileSync(path.join(defaultModelDir(), 'public-retrieval.f32'));
+  const dim = 64;
+  const all = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+  const total = all.length / dim;
+  const rowsInStore = Math.min(3000, total - 1);
+  const f32 = allocateResidentStore(rowsInStore, dim, 'float32');
+  (f32.values as Float32Array).set(all.subarray(0, rowsInStore * dim));
+  const f16 = allocateResidentStore(rowsInStore, dim, 'float16');
+  encodeFloat16(all.subarray(0, rowsInStore * dim), f16.values as Uint16Array);
+  const every = Array.from({ length: rowsInStore }, (_, i) => i);
+  for (const k of [8, 32, 64]) {
+    let overlap = 0;
+    for (let t = rowsInStore; t < total; t++) {
+      const qv = Float64Array.from(all.subarray(t * dim, (t + 1) * dim));
+      const exact = new Set(exactTopK(f32, qv, every, k));
+      overlap += exactTopK(f16, qv, every, k).filter((r) => exact.has(r)).length;
+    }
+    modelSetAgreement.push({ k, queries: total - rowsInStore, storeRows: rowsInStore, topKOverlap: overlap / (k * (total - rowsInStore)) });
   }
 }
+for (const a of modelSetAgreement) say(`float16 vs float32 on the embedded model set's public embeddings (${a.storeRows} rows, ${a.queries} queries): top-${a.k} overlap ${(100 * a.topKOverlap!).toFixed(2)} %`);
+for (const a of agreement) say(`float16 vs float32, N = ${a.N!.toLocaleString('en')}: top-${K} overlap ${(100 * a.topKOverlap!).toFixed(2)} % over ${a.queries} queries of ${a.scoredRows!.toLocaleString('en')} rows`);
 
 const calibration = time(() => void calibrateSigma({ q: 0.01, k: 20, queries: 10_000, delta: 1.2e-5, epsilon: 10 }), 20);
 const calibration2 = time(() => void calibrateSigma({ q: 0.001, k: 20, queries: 100_000, delta: 1e-6, epsilon: 1 }), 20);
@@ -132,6 +173,8 @@ emitJson({
   machine: machineInfo(),
   settings: { dim: DIM, k: K, sigma: SIGMA, sizes, rates },
   rows,
+  float16Agreement: agreement,
+  float16AgreementModelSet: modelSetAgreement,
   calibrateSigma: [
     { q: 0.01, k: 20, queries: 10_000, delta: 1.2e-5, epsilon: 10, medianMs: calibration.median, p95Ms: calibration.p95 },
     { q: 0.001, k: 20, queries: 100_000, delta: 1e-6, epsilon: 1, medianMs: calibration2.median, p95Ms: calibration2.p95 },

@@ -76,5 +76,8 @@ describe('dprdm dataset', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect((await runCli(['dataset', 'add'])).code).toBe(2);
     expect((await runCli(['dataset', 'frobnicate'])).code).toBe(2);
+    const precision = await runCli(['dataset', 'add', tempDir(), '--precision', 'float8']);
+    expect(precision.code).toBe(2);
+    expect(precision.stderr.trim()).toBe('dprdm: --precision must be float32 or float16, got "float8"');
   });
 });

@@ -61,6 +61,7 @@ describe('with the real image encoder', () => {
     const store = loadPrivateStore(report.datasetId, { accountedFingerprint: env.ledger.getDataset(report.datasetId).fingerprint, home: env.home });
     expect(store.rows.rows).toBe(report.members);
     expect(store.rows.dim).toBe(embedder.dim);
+    expect(store.rows.precision).toBe('float16'); // the model set's retrieval.storePrecision
     const row = new Float64Array(embedder.dim);
     for (let r = 0; r < store.rows.rows; r += 97) {
       store.rows.readRow(r, row);
