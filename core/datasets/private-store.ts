@@ -2,6 +2,7 @@
  * What the private path reads from an index (docs/design.md §3, §5): the members' rows, released only when the
  * member set is exactly the one the ledger accounts for.
  */
+import os from 'node:os';
 import { membershipFingerprint } from '../ledger/index.ts';
 import type { EmbeddingMatrix, EmbeddingRows } from '../privacy/index.ts';
 import { DatasetIndexCorruptError } from './errors.ts';
@@ -10,11 +11,14 @@ import { StoredRows } from './stored-rows.ts';
 import type { IndexStore } from './store.ts';
 
 /**
- * A store whose file is at most this large is also read whole into memory (in the background, after it opens); a
- * larger one stays on disk and each query reads the rows it scores (about 1 µs per row here: 11 ms for the 10,000
- * rows of q = 0.001 at N = 10 M). 1 GiB holds 1 M rows at d = 512 in float16, 4 M at d = 64 in float32.
+ * A store whose file is at most this large is also read whole into memory, in the background after it opens (the
+ * first queries read their rows by range meanwhile); a larger one stays on disk and each query reads the rows it
+ * scores, about 1–2 µs per row here (bench:scale). An eighth of the machine's memory, at most 3 GiB: on 24 GiB, a
+ * 10 M × 64 or 2 M × 512 float16 store is held whole; on 8 GiB, stores up to 1 GiB.
  */
-export const RESIDENT_LIMIT_BYTES = 2 ** 30;
+export function residentLimitBytes(totalMemory: number = os.totalmem()): number {
+  return Math.min(3 * 2 ** 30, Math.floor(totalMemory / 8));
+}
 
 /** For the curator's own tools (never the generation path): the members' embeddings decoded to float32. */
 export function loadEmbeddingMatrix(datasetId: string, options: ServiceOptions = {}): EmbeddingMatrix {
@@ -39,7 +43,7 @@ export interface PrivateStore {
 /** The member fingerprint the ledger accounts for (`Ledger.getDataset(id).fingerprint`, read after the charge). */
 export interface AccountedOptions extends ServiceOptions {
   readonly accountedFingerprint: string;
-  /** Overrides RESIDENT_LIMIT_BYTES (tests and benches). */
+  /** Overrides residentLimitBytes() (tests and benches). */
   readonly residentLimitBytes?: number;
 }
 
@@ -54,7 +58,7 @@ export function loadPrivateStore(datasetId: string, options: AccountedOptions): 
   try {
     const members = store.memberRows();
     refuseUnaccounted(datasetId, members.count, members.fingerprint, options.accountedFingerprint);
-    const rows = StoredRows.open(store.embeddingsPath, store.dim, store.precision, members, store.storedRows, { residentLimitBytes: options.residentLimitBytes ?? RESIDENT_LIMIT_BYTES });
+    const rows = StoredRows.open(store.embeddingsPath, store.dim, store.precision, members, store.storedRows, { residentLimitBytes: options.residentLimitBytes ?? residentLimitBytes() });
     return { rows, fingerprint: members.fingerprint, modelSet: store.getMeta('model_set'), close: () => rows.close() };
   } finally {
     store.close();
