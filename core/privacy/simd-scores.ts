@@ -1,14 +1,17 @@
 /**
- * SIMD inner products for the exact top-k (docs/design.md §3 step 3): a store allocated here lives in its own
- * WebAssembly memory, and a 128-bit SIMD kernel scores any list of its rows against a query (float32 products,
- * accumulated in four float32x4 lanes per 16 values, summed per row). The selection itself (ties by the lower row,
- * non-finite below finite) stays in exact-top-k.ts, the same for every kernel.
+ * SIMD inner products for the exact top-k (docs/design.md §3 step 3): an arena is one WebAssembly memory holding
+ * rows (a whole resident store, or the gather buffer of a store read by range) and the kernel's buffers, and a
+ * 128-bit SIMD kernel scores any list of its rows against a query (float32 products, accumulated in four float32x4
+ * lanes per 16 values, summed per row; float16 rows are widened to float32 exactly first). The selection itself
+ * (ties by the lower row, non-finite below finite) stays in exact-top-k.ts, the same for every kernel.
  *
  * Why WebAssembly: the scalar JavaScript loop scores about 0.5 G multiply-adds/s; the scored rows are the Poisson
  * subsample's, so they are scattered across the store and a native library would first need them gathered (a copy
- * as large as the work). A store in WebAssembly memory is scored in place. Stores the kernel cannot hold (a dimension
- * that is not a multiple of 16, more than 4 GiB, no SIMD in this runtime) are plain Float32Arrays and take the scalar
- * path.
+ * as large as the work). A store in WebAssembly memory is scored in place. Where the kernel cannot serve (a
+ * dimension that is not a multiple of 16, more than 4 GiB, no SIMD in this runtime) stores are plain typed arrays
+ * and take the scalar path (resident-store.ts).
+ *
+ * The float32 module is below; the float16 one differs only where a row's values are loaded (scoresModule).
  *
  * The module is assembled below from its WebAssembly text, instruction by instruction (no toolchain needed):
  *

@@ -9,27 +9,7 @@ import { StoredRows } from '../../../core/datasets/stored-rows.ts';
 import { IndexStore } from '../../../core/datasets/store.ts';
 import { exactTopK } from '../../../core/privacy/exact-top-k.ts';
 import { allocateResidentStore, encodeFloat16, type StorePrecision } from '../../../core/privacy/index.ts';
-
-function xorshift(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
-
-function unitRows(rows: number, dim: number, seed: number): Float32Array {
-  const random = xorshift(seed);
-  const data = new Float32Array(rows * dim);
-  for (let r = 0; r < rows; r++) {
-    let norm = 0;
-    for (let j = 0; j < dim; j++) norm += (data[r * dim + j] = random() - 0.5) ** 2;
-    for (let j = 0; j < dim; j++) data[r * dim + j]! /= Math.sqrt(norm);
-  }
-  return data;
-}
+import { unitQuery, unitRows, xorshift } from '../privacy/seeded-rows.ts';
 
 const hashOf = (i: number) => createHash('sha256').update(`row-${i}`).digest('hex');
 let dirs: string[] = [];
@@ -50,12 +30,7 @@ function indexOf(rows: number, dim: number, precision: StorePrecision, dropped: 
   return { store, data };
 }
 
-function query(dim: number, seed: number): Float64Array {
-  const random = xorshift(seed);
-  const q = Float64Array.from({ length: dim }, () => random() - 0.5);
-  const norm = Math.hypot(...q);
-  return q.map((v) => v / norm);
-}
+const query = unitQuery;
 
 describe('rows read from the index file', () => {
   for (const precision of ['float32', 'float16'] as const) {

@@ -3,39 +3,29 @@
 import { describe, expect, it } from 'vitest';
 import { exactTopK, innerProduct } from '../../../core/privacy/exact-top-k.ts';
 import { allocateEmbeddingMatrix, allocateResidentStore, decodeFloat16, encodeFloat16, float16Bits, ResidentStore, simdAvailable } from '../../../core/privacy/index.ts';
-import type { EmbeddingMatrix } from '../../../core/privacy/index.ts';
-
-function xorshift(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
+import type { EmbeddingMatrix, EmbeddingRows } from '../../../core/privacy/index.ts';
+import { unitQuery, unitRows, xorshift } from './seeded-rows.ts';
 
 /** A SIMD-backed store of seeded unit rows, and a plain copy of it (the scalar path). */
 function stores(rows: number, dim: number, seed: number): { simd: EmbeddingMatrix; plain: EmbeddingMatrix } {
-  const random = xorshift(seed);
   const simd = allocateEmbeddingMatrix(rows, dim);
-  for (let r = 0; r < rows; r++) {
-    let norm = 0;
-    for (let j = 0; j < dim; j++) {
-      const v = random() - 0.5;
-      simd.data[r * dim + j] = v;
-      norm += v * v;
-    }
-    for (let j = 0; j < dim; j++) simd.data[r * dim + j]! /= Math.sqrt(norm);
-  }
+  unitRows(rows, dim, seed, simd.data);
   return { simd, plain: { data: Float32Array.from(simd.data), rows, dim } };
 }
 
-function unitQuery(dim: number, seed: number): Float64Array {
-  const random = xorshift(seed);
-  const q = Float64Array.from({ length: dim }, () => random() - 0.5);
-  const norm = Math.hypot(...q);
-  return q.map((v) => v / norm);
+/** The SIMD store and the scalar one select the same top-k on random subsamples, rates and k. */
+function expectSameTopK(make: (rows: number, dim: number, seed: number) => { simd: EmbeddingMatrix | EmbeddingRows; plain: EmbeddingMatrix | EmbeddingRows }, seeds: readonly number[]): void {
+  for (const [rows, dim, seed] of [[2000, 64, seeds[0]!], [1500, 512, seeds[1]!], [40, 16, seeds[2]!]] as const) {
+    const { simd, plain } = make(rows, dim, seed);
+    const random = xorshift(seed * 101);
+    for (let trial = 0; trial < 20; trial++) {
+      const q = unitQuery(dim, seed * 1000 + trial);
+      const rate = [0.01, 0.1, 0.5, 1][trial % 4]!;
+      const subsample = Uint32Array.from(Array.from({ length: rows }, (_, i) => i).filter(() => random() < rate));
+      const k = [1, 8, 20, 64][trial % 4]!;
+      expect(exactTopK(simd, q, subsample, k)).toEqual(exactTopK(plain, q, subsample, k));
+    }
+  }
 }
 
 describe('SIMD scoring of the subsample', () => {
@@ -61,17 +51,7 @@ describe('SIMD scoring of the subsample', () => {
   });
 
   it('selects the same top-k as the scalar path on random stores, subsamples and k', () => {
-    for (const [rows, dim, seed] of [[2000, 64, 1], [1500, 512, 2], [40, 16, 3]] as const) {
-      const { simd, plain } = stores(rows, dim, seed);
-      const random = xorshift(seed * 101);
-      for (let trial = 0; trial < 20; trial++) {
-        const q = unitQuery(dim, seed * 1000 + trial);
-        const rate = [0.01, 0.1, 0.5, 1][trial % 4]!;
-        const subsample = Uint32Array.from(Array.from({ length: rows }, (_, i) => i).filter(() => random() < rate));
-        const k = [1, 8, 20, 64][trial % 4]!;
-        expect(exactTopK(simd, q, subsample, k)).toEqual(exactTopK(plain, q, subsample, k));
-      }
-    }
+    expectSameTopK(stores, [1, 2, 3]);
   });
 
   it('breaks ties by the lower row, ranks non-finite rows last, and returns fewer than k when the subsample is small', () => {
@@ -132,17 +112,7 @@ describe('SIMD scoring of a float16 store', () => {
   });
 
   it('selects the same top-k as the scalar float16 path on random stores, subsamples and k', () => {
-    for (const [rows, dim, seed] of [[2000, 64, 21], [1500, 512, 22], [40, 16, 23]] as const) {
-      const { simd, plain } = halfStores(rows, dim, seed);
-      const random = xorshift(seed * 7);
-      for (let trial = 0; trial < 20; trial++) {
-        const q = unitQuery(dim, seed * 1000 + trial);
-        const rate = [0.01, 0.1, 0.5, 1][trial % 4]!;
-        const subsample = Uint32Array.from(Array.from({ length: rows }, (_, i) => i).filter(() => random() < rate));
-        const k = [1, 8, 20, 64][trial % 4]!;
-        expect(exactTopK(simd, q, subsample, k)).toEqual(exactTopK(plain, q, subsample, k));
-      }
-    }
+    expectSameTopK(halfStores, [21, 22, 23]);
   });
 
   it('decodes subnormals, signs, ∞ and NaN exactly: ties by the lower row, non-finite rows last', () => {
