@@ -4,7 +4,7 @@
  * times the import on a fresh home: read + validate + index + ledger, (1) through the studio façade at the embedded
  * model set's dimension (`datasets.import`, what `dprdm dataset import` runs) and (2) at d = 512 below the façade
  * (the same functions; the façade refuses rows of another dimension). Prints figures (one JSON object with --json);
- * asserts nothing. BENCH_ROWS overrides N, BENCH_DIM the second dimension.
+ * asserts nothing. BENCH_ROWS overrides N, BENCH_DIM the second dimension, BENCH_PRECISION=float32 its store precision.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,8 @@ import { emitJson, machineInfo, say } from './report.ts';
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const GROUP = 50_000;
 const DIM = Number(process.env.BENCH_DIM ?? 512);
+/** The second import's store precision (the studio's default with the embedded model set: float16). */
+const PRECISION = process.env.BENCH_PRECISION === 'float32' ? 'float32' : 'float16';
 
 function seededRows(start: number, count: number, dim: number): number[][] {
   let s = (start * 2654435761) >>> 0 || 1;
@@ -94,10 +96,10 @@ try {
       const t = performance.now();
       const read = await readParquetEmbeddings(wide, { dim: DIM });
       const readS = (performance.now() - t) / 1000;
-      const summary = importEmbeddings({ matrix: read, ids: read.ids, modelSet: `bench@${DIM}`, dim: DIM, home, ledger, name: 'bench import 512' });
+      const summary = importEmbeddings({ matrix: read, ids: read.ids, modelSet: `bench@${DIM}`, dim: DIM, home, ledger, name: 'bench import 512', precision: PRECISION });
       const seconds = (performance.now() - t) / 1000;
-      say(`readParquetEmbeddings + importEmbeddings (d = ${DIM}): ${summary.members.toLocaleString('en')} rows in ${seconds.toFixed(1)} s (read ${readS.toFixed(1)} s; ${Math.round(summary.members / seconds).toLocaleString('en')} rows/s)`);
-      results.push({ path: 'readParquetEmbeddings+importEmbeddings', rows: ROWS, dim: DIM, parquetBytes: w.bytes, seconds, readSeconds: readS, rowsPerSecond: summary.members / seconds });
+      say(`readParquetEmbeddings + importEmbeddings (d = ${DIM}, ${PRECISION} store): ${summary.members.toLocaleString('en')} rows in ${seconds.toFixed(1)} s (read ${readS.toFixed(1)} s; ${Math.round(summary.members / seconds).toLocaleString('en')} rows/s)`);
+      results.push({ path: 'readParquetEmbeddings+importEmbeddings', rows: ROWS, dim: DIM, precision: PRECISION, parquetBytes: w.bytes, seconds, readSeconds: readS, rowsPerSecond: summary.members / seconds });
     } finally {
       ledger.close();
     }
