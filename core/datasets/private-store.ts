@@ -8,7 +8,6 @@ import type { EmbeddingMatrix, EmbeddingRows } from '../privacy/index.ts';
 import { DatasetIndexCorruptError } from './errors.ts';
 import { openIndex, type ServiceOptions } from './service.ts';
 import { StoredRows } from './stored-rows.ts';
-import type { IndexStore } from './store.ts';
 
 /**
  * A store whose file is at most this large is also read whole into memory, in the background after it opens (the
@@ -92,4 +91,3 @@ function refuseUnaccounted(datasetId: string, rows: number, fingerprint: string,
   }
 }
 
-export type { IndexStore };
