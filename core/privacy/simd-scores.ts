@@ -11,24 +11,17 @@
  * dimension that is not a multiple of 16, more than 4 GiB, no SIMD in this runtime) stores are plain typed arrays
  * and take the scalar path (resident-store.ts).
  *
- * The float32 module is below; the float16 one differs only where a row's values are loaded (scoresModule).
+ * The module is assembled below from its WebAssembly text, instruction by instruction (no toolchain needed). In
+ * outline (float32; the float16 module differs only where a row's values are loaded, see scoresModule):
  *
- * The module is assembled below from its WebAssembly text, instruction by instruction (no toolchain needed):
- *
- *   (func (export "scores") (param $data i32) (param $dim i32) (param $rows i32) (param $n i32) (param $query i32) (param $out i32)
- *     (local $i i32) (local $base i32) (local $j i32) (local $end i32) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
- *     (local.set $end (i32.shl (local.get $dim) (i32.const 2)))
- *     (block $done (loop $row
- *       (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
- *       (local.set $base (i32.add (local.get $data) (i32.shl (i32.mul (i32.load (i32.add (local.get $rows) (i32.shl (local.get $i) (i32.const 2)))) (local.get $dim)) (i32.const 2))))
- *       a0..a3 := 0; j := 0
- *       (block $inner_done (loop $inner
- *         (br_if $inner_done (i32.ge_u (local.get $j) (local.get $end)))
- *         a_m += v128.load(base + j + 16m) * v128.load(query + j + 16m)   for m = 0..3
- *         (local.set $j (i32.add (local.get $j) (i32.const 64))) (br $inner)))
- *       a0 := a0 + a1 + a2 + a3
- *       (f32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (lane0 + lane1 + lane2 + lane3 of a0))
- *       (local.set $i (i32.add (local.get $i) (i32.const 1))) (br $row))))
+ *   (func (export "scores") (param $data $dim $rows $n $query $out i32)
+ *     for i = 0, 2, 4, … < n:                       ;; rows in pairs: rows[n] repeats rows[n − 1] when n is odd
+ *       baseA = data + rows[i]·dim·4; baseB = data + rows[i + 1]·dim·4
+ *       a0..a3 = b0..b3 = 0
+ *       for j = 0, 64, … < dim·4:                   ;; 16 values per pass
+ *         q_m = v128.load(query + j + 16m)
+ *         a_m += v128.load(baseA + j + 16m) · q_m;  b_m += v128.load(baseB + j + 16m) · q_m   for m = 0..3
+ *       out[i] = Σ lanes of (a0 + a1 + a2 + a3);  out[i + 1] = Σ lanes of (b0 + b1 + b2 + b3)
  */
 import type { StorePrecision } from './embedding-matrix.ts';
 
@@ -77,8 +70,8 @@ const op = {
   get: (local: number) => [0x20, ...uleb(local)],
   set: (local: number) => [0x21, ...uleb(local)],
   i32: (value: number) => [0x41, ...sleb(value)],
-  i32Load: [0x28, 0x02, 0x00],
-  f32Store: [0x38, 0x02, 0x00],
+  i32LoadAt: (offset: number) => [0x28, 0x02, ...uleb(offset)],
+  f32StoreAt: (offset: number) => [0x38, 0x02, ...uleb(offset)],
   i32GeU: [0x4f],
   i32Add: [0x6a],
   i32Mul: [0x6c],
@@ -92,6 +85,7 @@ const op = {
   v128Or: [0xfd, ...uleb(0x50)],
   i32x4Eq: [0xfd, ...uleb(0x37)],
   i32x4Shl: [0xfd, ...uleb(0xab)],
+  i32x4ShrS: [0xfd, ...uleb(0xac)],
   v128Zero: [0xfd, ...uleb(0x0c), ...new Array<number>(16).fill(0)],
   f32x4Add: [0xfd, ...uleb(0xe4)],
   f32x4Mul: [0xfd, ...uleb(0xe6)],
@@ -101,54 +95,63 @@ const op = {
 /**
  * The scoring module for one precision. float32 rows are read four values per v128.load; float16 rows four
  * patterns per v128.load16x4_u, widened to float32 exactly (fraction and exponent shifted into place and scaled by
- * 2^112, which also gets subnormals right; exponent 31 set to all ones, so ∞ and NaN stay what they are; the sign
- * put back), then multiplied and summed like float32 rows.
+ * 2^112, which keeps the sign and also gets subnormals right; exponent 31 set to all ones, so ∞ and NaN stay what
+ * they are), then multiplied and summed like float32 rows.
  */
 function scoresModule(precision: StorePrecision): Uint8Array {
-  const [data, dim, rows, n, query, out, i, base, j, end, a0, h, c] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 14, 15];
+  // Two rows per pass (A at i, B at i + 1; the caller repeats the last row when n is odd): both rows' loads are in
+  // flight together and each query load serves both, which matters when scattered rows come from memory.
+  const [data, dim, rows, n, query, out, i, baseA, j, end, baseB, a0, b0, h, qv, c] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 15, 19, 20, 21];
   const half = precision === 'float16';
   const shl = (bits: number) => [...op.i32(bits), ...op.i32Shl];
   const shl2 = shl(2);
-  // float16 decoding constants, kept in locals c+0 … c+4
-  const constants = [0x0fffe000, 0x77800000, 0x00007c00, 0x7f800000, 0x80000000];
+  // float16 decoding constants, kept in locals c+0 … c+3
+  const constants = [0x8fffe000, 0x77800000, 0x00007c00, 0x7f800000];
+  // (h << 16) >>s 3 puts the sign at bit 31 and exponent + fraction at bits 13–27; the mask clears the sign copies
   const decoded = [
-    ...op.get(h), ...op.i32(13), ...op.i32x4Shl, ...op.get(c), ...op.v128And, ...op.get(c + 1), ...op.f32x4Mul,
+    ...op.get(h), ...op.i32(16), ...op.i32x4Shl, ...op.i32(3), ...op.i32x4ShrS, ...op.get(c), ...op.v128And, ...op.get(c + 1), ...op.f32x4Mul,
     ...op.get(h), ...op.get(c + 2), ...op.v128And, ...op.get(c + 2), ...op.i32x4Eq, ...op.get(c + 3), ...op.v128And, ...op.v128Or,
-    ...op.get(h), ...op.i32(16), ...op.i32x4Shl, ...op.get(c + 4), ...op.v128And, ...op.v128Or,
   ];
-  const rowValues = (m: number) =>
+  const rowValues = (base: number, m: number) =>
     half
       ? [...op.get(base), ...op.get(j), ...op.i32(1), ...op.i32ShrU, ...op.i32Add, ...op.v128Load16x4U(8 * m), ...op.set(h), ...decoded]
       : [...op.get(base), ...op.get(j), ...op.i32Add, ...op.v128Load(16 * m)];
   const accumulate = (m: number) => [
-    ...op.get(a0 + m),
-    ...rowValues(m),
-    ...op.get(query), ...op.get(j), ...op.i32Add, ...op.v128Load(16 * m),
-    ...op.f32x4Mul, ...op.f32x4Add, ...op.set(a0 + m),
+    ...op.get(query), ...op.get(j), ...op.i32Add, ...op.v128Load(16 * m), ...op.set(qv),
+    ...op.get(a0 + m), ...rowValues(baseA, m), ...op.get(qv), ...op.f32x4Mul, ...op.f32x4Add, ...op.set(a0 + m),
+    ...op.get(b0 + m), ...rowValues(baseB, m), ...op.get(qv), ...op.f32x4Mul, ...op.f32x4Add, ...op.set(b0 + m),
+  ];
+  const rowBase = (offset: number, target: number) => [
+    ...op.get(data), ...op.get(rows), ...op.get(i), ...shl2, ...op.i32Add, ...op.i32LoadAt(offset), ...op.get(dim), ...op.i32Mul, ...shl(half ? 1 : 2), ...op.i32Add, ...op.set(target),
+  ];
+  const horizontal = (acc: number, offset: number) => [
+    ...op.get(acc), ...op.get(acc + 1), ...op.f32x4Add, ...op.get(acc + 2), ...op.f32x4Add, ...op.get(acc + 3), ...op.f32x4Add, ...op.set(acc),
+    ...op.get(out), ...op.get(i), ...shl2, ...op.i32Add,
+    ...op.get(acc), ...op.lane(0), ...op.get(acc), ...op.lane(1), ...op.f32Add, ...op.get(acc), ...op.lane(2), ...op.f32Add, ...op.get(acc), ...op.lane(3), ...op.f32Add,
+    ...op.f32StoreAt(offset),
   ];
   const body = [
     ...(half ? constants.flatMap((value, m) => [...op.v128I32Splat(value), ...op.set(c + m)]) : []),
     ...op.get(dim), ...shl2, ...op.set(end),
     ...op.block, ...op.loop,
     ...op.get(i), ...op.get(n), ...op.i32GeU, ...op.brIf(1),
-    ...op.get(data), ...op.get(rows), ...op.get(i), ...shl2, ...op.i32Add, ...op.i32Load, ...op.get(dim), ...op.i32Mul, ...shl(half ? 1 : 2), ...op.i32Add, ...op.set(base),
-    ...[0, 1, 2, 3].flatMap((m) => [...op.v128Zero, ...op.set(a0 + m)]),
+    ...rowBase(0, baseA),
+    ...rowBase(4, baseB),
+    ...[0, 1, 2, 3].flatMap((m) => [...op.v128Zero, ...op.set(a0 + m), ...op.v128Zero, ...op.set(b0 + m)]),
     ...op.i32(0), ...op.set(j),
     ...op.block, ...op.loop,
     ...op.get(j), ...op.get(end), ...op.i32GeU, ...op.brIf(1),
     ...[0, 1, 2, 3].flatMap(accumulate),
     ...op.get(j), ...op.i32(64), ...op.i32Add, ...op.set(j), ...op.br(0),
     ...op.end, ...op.end,
-    ...op.get(a0), ...op.get(a0 + 1), ...op.f32x4Add, ...op.get(a0 + 2), ...op.f32x4Add, ...op.get(a0 + 3), ...op.f32x4Add, ...op.set(a0),
-    ...op.get(out), ...op.get(i), ...shl2, ...op.i32Add,
-    ...op.get(a0), ...op.lane(0), ...op.get(a0), ...op.lane(1), ...op.f32Add, ...op.get(a0), ...op.lane(2), ...op.f32Add, ...op.get(a0), ...op.lane(3), ...op.f32Add,
-    ...op.f32Store,
-    ...op.get(i), ...op.i32(1), ...op.i32Add, ...op.set(i), ...op.br(0),
+    ...horizontal(a0, 0),
+    ...horizontal(b0, 4),
+    ...op.get(i), ...op.i32(2), ...op.i32Add, ...op.set(i), ...op.br(0),
     ...op.end, ...op.end,
     ...op.end,
   ];
-  // locals after the 6 parameters: i, base, j, end (i32); a0…a3, h, c0…c4 (v128)
-  const locals = vec([[...uleb(4), I32], [...uleb(10), V128]]);
+  // locals after the 6 parameters: i, baseA, j, end, baseB (i32); a0…a3, b0…b3, h, q, c0…c3 (v128)
+  const locals = vec([[...uleb(5), I32], [...uleb(14), V128]]);
   const code = [...locals, ...body];
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
@@ -213,8 +216,9 @@ export function allocateArena(precision: StorePrecision, capacity: number, dim: 
   const wasm = module(precision);
   if (!wasm || !wasmApi || capacity < 1 || dim % 16 !== 0) return undefined;
   const dataBytes = align(capacity * dim * BYTES[precision]);
-  const offsets = { query: dataBytes, rows: dataBytes + align(dim * 4), scores: dataBytes + align(dim * 4) + align(capacity * 4) };
-  const total = offsets.scores + align(capacity * 4);
+  // rows and scores have one spare slot: the kernel scores rows in pairs
+  const offsets = { query: dataBytes, rows: dataBytes + align(dim * 4), scores: dataBytes + align(dim * 4) + align((capacity + 1) * 4) };
+  const total = offsets.scores + align((capacity + 1) * 4);
   if (total > MAX_BYTES) return undefined;
   let memory: { readonly buffer: ArrayBuffer };
   try {
@@ -225,8 +229,8 @@ export function allocateArena(precision: StorePrecision, capacity: number, dim: 
   const scores = new wasmApi.Instance(wasm, { env: { memory } }).exports.scores as (data: number, dim: number, rows: number, n: number, query: number, out: number) => void;
   const buffer = memory.buffer;
   const queryView = new Float32Array(buffer, offsets.query, dim);
-  const rowsView = new Uint32Array(buffer, offsets.rows, capacity);
-  const scoresView = new Float32Array(buffer, offsets.scores, capacity);
+  const rowsView = new Uint32Array(buffer, offsets.rows, capacity + 1);
+  const scoresView = new Float32Array(buffer, offsets.scores, capacity + 1);
   return {
     precision,
     dim,
@@ -241,6 +245,7 @@ export function allocateArena(precision: StorePrecision, capacity: number, dim: 
         if (!(Number.isInteger(row) && row >= 0 && row < capacity)) throw new RangeError(`row ${row} is not in this store`);
         rowsView[r] = row;
       }
+      if (rows.length % 2 === 1) rowsView[rows.length] = rowsView[rows.length - 1]!; // the odd row's partner: itself
       queryView.set(query);
       scores(0, dim, offsets.rows, rows.length, offsets.query, offsets.scores);
       return scoresView.subarray(0, rows.length);
