@@ -15,13 +15,13 @@
  * outline (float32; the float16 module differs only where a row's values are loaded, see scoresModule):
  *
  *   (func (export "scores") (param $data $dim $rows $n $query $out i32)
- *     for i = 0, 2, 4, … < n:                       ;; rows in pairs: rows[n] repeats rows[n − 1] when n is odd
- *       baseA = data + rows[i]·dim·4; baseB = data + rows[i + 1]·dim·4
- *       a0..a3 = b0..b3 = 0
+ *     for i = 0, R, 2R, … < n:                      ;; R = ROWS_PER_PASS rows at once; the last group is padded
+ *       base_r = data + rows[i + r]·dim·4           ;;   with the last row (scores past n are not returned)
+ *       acc_r,0 = acc_r,1 = 0
  *       for j = 0, 64, … < dim·4:                   ;; 16 values per pass
  *         q_m = v128.load(query + j + 16m)
- *         a_m += v128.load(baseA + j + 16m) · q_m;  b_m += v128.load(baseB + j + 16m) · q_m   for m = 0..3
- *       out[i] = Σ lanes of (a0 + a1 + a2 + a3);  out[i + 1] = Σ lanes of (b0 + b1 + b2 + b3)
+ *         acc_r,(m mod 2) += v128.load(base_r + j + 16m) · q_m     for m = 0..3, r = 0..R−1
+ *       out[i + r] = Σ lanes of (acc_r,0 + acc_r,1)
  */
 import type { StorePrecision } from './embedding-matrix.ts';
 
@@ -98,10 +98,20 @@ const op = {
  * 2^112, which keeps the sign and also gets subnormals right; exponent 31 set to all ones, so ∞ and NaN stay what
  * they are), then multiplied and summed like float32 rows.
  */
+/** Rows scored per pass: their loads are in flight together and each query load serves all of them. */
+export const ROWS_PER_PASS = 4;
+/** Accumulators per row (independent add chains; ROWS_PER_PASS × this stay within 16 vector registers). */
+const CHAINS = 2;
+
 function scoresModule(precision: StorePrecision): Uint8Array {
-  // Two rows per pass (A at i, B at i + 1; the caller repeats the last row when n is odd): both rows' loads are in
-  // flight together and each query load serves both, which matters when scattered rows come from memory.
-  const [data, dim, rows, n, query, out, i, baseA, j, end, baseB, a0, b0, h, qv, c] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 15, 19, 20, 21];
+  const R = ROWS_PER_PASS;
+  // parameters 0–5; i32 locals: i, j, end, base_0 … base_{R−1}; v128 locals: acc (R × CHAINS), h, q, c0 … c3
+  const [data, dim, rows, n, query, out, i, j, end] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const base = (r: number) => 9 + r;
+  const acc = (r: number, chain: number) => 9 + R + r * CHAINS + chain;
+  const h = 9 + R + R * CHAINS;
+  const qv = h + 1;
+  const c = qv + 1;
   const half = precision === 'float16';
   const shl = (bits: number) => [...op.i32(bits), ...op.i32Shl];
   const shl2 = shl(2);
@@ -112,46 +122,43 @@ function scoresModule(precision: StorePrecision): Uint8Array {
     ...op.get(h), ...op.i32(16), ...op.i32x4Shl, ...op.i32(3), ...op.i32x4ShrS, ...op.get(c), ...op.v128And, ...op.get(c + 1), ...op.f32x4Mul,
     ...op.get(h), ...op.get(c + 2), ...op.v128And, ...op.get(c + 2), ...op.i32x4Eq, ...op.get(c + 3), ...op.v128And, ...op.v128Or,
   ];
-  const rowValues = (base: number, m: number) =>
+  const rowValues = (r: number, m: number) =>
     half
-      ? [...op.get(base), ...op.get(j), ...op.i32(1), ...op.i32ShrU, ...op.i32Add, ...op.v128Load16x4U(8 * m), ...op.set(h), ...decoded]
-      : [...op.get(base), ...op.get(j), ...op.i32Add, ...op.v128Load(16 * m)];
+      ? [...op.get(base(r)), ...op.get(j), ...op.i32(1), ...op.i32ShrU, ...op.i32Add, ...op.v128Load16x4U(8 * m), ...op.set(h), ...decoded]
+      : [...op.get(base(r)), ...op.get(j), ...op.i32Add, ...op.v128Load(16 * m)];
+  const ranks = Array.from({ length: R }, (_, r) => r);
   const accumulate = (m: number) => [
     ...op.get(query), ...op.get(j), ...op.i32Add, ...op.v128Load(16 * m), ...op.set(qv),
-    ...op.get(a0 + m), ...rowValues(baseA, m), ...op.get(qv), ...op.f32x4Mul, ...op.f32x4Add, ...op.set(a0 + m),
-    ...op.get(b0 + m), ...rowValues(baseB, m), ...op.get(qv), ...op.f32x4Mul, ...op.f32x4Add, ...op.set(b0 + m),
+    ...ranks.flatMap((r) => [...op.get(acc(r, m % CHAINS)), ...rowValues(r, m), ...op.get(qv), ...op.f32x4Mul, ...op.f32x4Add, ...op.set(acc(r, m % CHAINS))]),
   ];
-  const rowBase = (offset: number, target: number) => [
-    ...op.get(data), ...op.get(rows), ...op.get(i), ...shl2, ...op.i32Add, ...op.i32LoadAt(offset), ...op.get(dim), ...op.i32Mul, ...shl(half ? 1 : 2), ...op.i32Add, ...op.set(target),
+  const rowBase = (r: number) => [
+    ...op.get(data), ...op.get(rows), ...op.get(i), ...shl2, ...op.i32Add, ...op.i32LoadAt(4 * r), ...op.get(dim), ...op.i32Mul, ...shl(half ? 1 : 2), ...op.i32Add, ...op.set(base(r)),
   ];
-  const horizontal = (acc: number, offset: number) => [
-    ...op.get(acc), ...op.get(acc + 1), ...op.f32x4Add, ...op.get(acc + 2), ...op.f32x4Add, ...op.get(acc + 3), ...op.f32x4Add, ...op.set(acc),
+  const horizontal = (r: number) => [
+    ...op.get(acc(r, 0)), ...Array.from({ length: CHAINS - 1 }, (_, k) => [...op.get(acc(r, k + 1)), ...op.f32x4Add]).flat(), ...op.set(acc(r, 0)),
     ...op.get(out), ...op.get(i), ...shl2, ...op.i32Add,
-    ...op.get(acc), ...op.lane(0), ...op.get(acc), ...op.lane(1), ...op.f32Add, ...op.get(acc), ...op.lane(2), ...op.f32Add, ...op.get(acc), ...op.lane(3), ...op.f32Add,
-    ...op.f32StoreAt(offset),
+    ...op.get(acc(r, 0)), ...op.lane(0), ...op.get(acc(r, 0)), ...op.lane(1), ...op.f32Add, ...op.get(acc(r, 0)), ...op.lane(2), ...op.f32Add, ...op.get(acc(r, 0)), ...op.lane(3), ...op.f32Add,
+    ...op.f32StoreAt(4 * r),
   ];
   const body = [
     ...(half ? constants.flatMap((value, m) => [...op.v128I32Splat(value), ...op.set(c + m)]) : []),
     ...op.get(dim), ...shl2, ...op.set(end),
     ...op.block, ...op.loop,
     ...op.get(i), ...op.get(n), ...op.i32GeU, ...op.brIf(1),
-    ...rowBase(0, baseA),
-    ...rowBase(4, baseB),
-    ...[0, 1, 2, 3].flatMap((m) => [...op.v128Zero, ...op.set(a0 + m), ...op.v128Zero, ...op.set(b0 + m)]),
+    ...ranks.flatMap(rowBase),
+    ...ranks.flatMap((r) => Array.from({ length: CHAINS }, (_, k) => [...op.v128Zero, ...op.set(acc(r, k))]).flat()),
     ...op.i32(0), ...op.set(j),
     ...op.block, ...op.loop,
     ...op.get(j), ...op.get(end), ...op.i32GeU, ...op.brIf(1),
     ...[0, 1, 2, 3].flatMap(accumulate),
     ...op.get(j), ...op.i32(64), ...op.i32Add, ...op.set(j), ...op.br(0),
     ...op.end, ...op.end,
-    ...horizontal(a0, 0),
-    ...horizontal(b0, 4),
-    ...op.get(i), ...op.i32(2), ...op.i32Add, ...op.set(i), ...op.br(0),
+    ...ranks.flatMap(horizontal),
+    ...op.get(i), ...op.i32(R), ...op.i32Add, ...op.set(i), ...op.br(0),
     ...op.end, ...op.end,
     ...op.end,
   ];
-  // locals after the 6 parameters: i, baseA, j, end, baseB (i32); a0…a3, b0…b3, h, q, c0…c3 (v128)
-  const locals = vec([[...uleb(5), I32], [...uleb(14), V128]]);
+  const locals = vec([[...uleb(3 + R), I32], [...uleb(R * CHAINS + 6), V128]]);
   const code = [...locals, ...body];
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
@@ -216,9 +223,10 @@ export function allocateArena(precision: StorePrecision, capacity: number, dim: 
   const wasm = module(precision);
   if (!wasm || !wasmApi || capacity < 1 || dim % 16 !== 0) return undefined;
   const dataBytes = align(capacity * dim * BYTES[precision]);
-  // rows and scores have one spare slot: the kernel scores rows in pairs
-  const offsets = { query: dataBytes, rows: dataBytes + align(dim * 4), scores: dataBytes + align(dim * 4) + align((capacity + 1) * 4) };
-  const total = offsets.scores + align((capacity + 1) * 4);
+  // rows and scores have ROWS_PER_PASS − 1 spare slots: the kernel scores rows in groups
+  const slots = capacity + ROWS_PER_PASS - 1;
+  const offsets = { query: dataBytes, rows: dataBytes + align(dim * 4), scores: dataBytes + align(dim * 4) + align(slots * 4) };
+  const total = offsets.scores + align(slots * 4);
   if (total > MAX_BYTES) return undefined;
   let memory: { readonly buffer: ArrayBuffer };
   try {
@@ -229,8 +237,8 @@ export function allocateArena(precision: StorePrecision, capacity: number, dim: 
   const scores = new wasmApi.Instance(wasm, { env: { memory } }).exports.scores as (data: number, dim: number, rows: number, n: number, query: number, out: number) => void;
   const buffer = memory.buffer;
   const queryView = new Float32Array(buffer, offsets.query, dim);
-  const rowsView = new Uint32Array(buffer, offsets.rows, capacity + 1);
-  const scoresView = new Float32Array(buffer, offsets.scores, capacity + 1);
+  const rowsView = new Uint32Array(buffer, offsets.rows, slots);
+  const scoresView = new Float32Array(buffer, offsets.scores, slots);
   return {
     precision,
     dim,
@@ -245,7 +253,8 @@ export function allocateArena(precision: StorePrecision, capacity: number, dim: 
         if (!(Number.isInteger(row) && row >= 0 && row < capacity)) throw new RangeError(`row ${row} is not in this store`);
         rowsView[r] = row;
       }
-      if (rows.length % 2 === 1) rowsView[rows.length] = rowsView[rows.length - 1]!; // the odd row's partner: itself
+      // the last group's missing rows repeat the last row (their scores are not returned)
+      for (let r = rows.length; r > 0 && r % ROWS_PER_PASS !== 0; r++) rowsView[r] = rowsView[rows.length - 1]!;
       queryView.set(query);
       scores(0, dim, offsets.rows, rows.length, offsets.query, offsets.scores);
       return scoresView.subarray(0, rows.length);
