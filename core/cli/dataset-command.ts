@@ -14,13 +14,14 @@ import { withStudioService } from './with-studio-service.ts';
 /** n thing(s), as a person writes it. */
 const count = (n: number, word: string) => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 
-/** `--size-class 2000-5000`: the class the curator declares (public; fixes δ and q). */
+/** `--precision float16`: how a new dataset's private store keeps its embeddings. */
 function precisionFlag(text: string | undefined): { precision?: StorePrecision } {
   if (text === undefined) return {};
   if (!(STORE_PRECISIONS as readonly string[]).includes(text)) throw new UsageError(`--precision must be ${STORE_PRECISIONS.join(' or ')}, got "${text}"`);
   return { precision: text as StorePrecision };
 }
 
+/** `--size-class 2000-5000`: the class the curator declares (public; fixes δ and q). */
 function sizeClassFlag(text: string | undefined): { sizeClass?: SizeClass } {
   if (text === undefined) return {};
   const m = /^(\d+)-(\d+)$/.exec(text.trim());

@@ -90,4 +90,3 @@ function refuseUnaccounted(datasetId: string, rows: number, fingerprint: string,
     );
   }
 }
-

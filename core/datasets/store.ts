@@ -101,6 +101,9 @@ const SCHEMA = `
   CREATE TABLE embeddings (row INTEGER PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE) STRICT;
   CREATE TABLE imported (id TEXT PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE) STRICT;
 `;
+// Who is a member: a folder's indexed files, an import's imported ids (the statements below select by these).
+const FOLDER_MEMBER = "status = 'indexed'";
+const IMPORT_MEMBERS = 'SELECT sha256 FROM imported';
 // Added after schema version 1 shipped: created on open where missing (an empty table means "recompute").
 const MEMBER_ROWS_SCHEMA = `
   CREATE TABLE IF NOT EXISTS member_rows (id INTEGER PRIMARY KEY CHECK (id = 0), digest TEXT NOT NULL, rows BLOB NOT NULL) STRICT;
@@ -147,12 +150,12 @@ export class IndexStore {
       insertRow: db.prepare('INSERT INTO embeddings (row, sha256) VALUES (?, ?)'),
       rows: db.prepare<[], { row: number; sha256: string }>('SELECT row, sha256 FROM embeddings ORDER BY row'),
       maxRow: db.prepare<[], { m: number | null }>('SELECT MAX(row) AS m FROM embeddings'),
-      folderMembers: db.prepare<[], { sha256: string }>("SELECT DISTINCT sha256 FROM files WHERE status = 'indexed' ORDER BY sha256"),
-      importMembers: db.prepare<[], { sha256: string }>('SELECT sha256 FROM imported ORDER BY sha256'),
-      folderMemberRows: db.prepare<[], { row: number; sha256: string }>(
-        "SELECT row, sha256 FROM embeddings WHERE sha256 IN (SELECT sha256 FROM files WHERE status = 'indexed') ORDER BY row",
-      ),
-      importMemberRows: db.prepare<[], { row: number; sha256: string }>('SELECT row, sha256 FROM embeddings WHERE sha256 IN (SELECT sha256 FROM imported) ORDER BY row'),
+      folderMemberHashes: db.prepare<[], string>(`SELECT DISTINCT sha256 FROM files WHERE ${FOLDER_MEMBER} ORDER BY sha256`).pluck(),
+      importMemberHashes: db.prepare<[], string>('SELECT sha256 FROM imported ORDER BY sha256').pluck(),
+      folderMemberRows: db.prepare<[], { row: number; sha256: string }>(`SELECT row, sha256 FROM embeddings WHERE sha256 IN (SELECT sha256 FROM files WHERE ${FOLDER_MEMBER}) ORDER BY row`),
+      importMemberRows: db.prepare<[], { row: number; sha256: string }>(`SELECT row, sha256 FROM embeddings WHERE sha256 IN (${IMPORT_MEMBERS}) ORDER BY row`),
+      folderMemberRowNumbers: db.prepare<[], number>(`SELECT row FROM embeddings WHERE sha256 IN (SELECT sha256 FROM files WHERE ${FOLDER_MEMBER}) ORDER BY row`).pluck(),
+      importMemberRowNumbers: db.prepare<[], number>(`SELECT row FROM embeddings WHERE sha256 IN (${IMPORT_MEMBERS}) ORDER BY row`).pluck(),
       counts: db.prepare<[], { status: FileStatus; n: number }>('SELECT status, COUNT(*) AS n FROM files GROUP BY status'),
       quarantined: db.prepare<[], { path: string; reason: string; transient: number }>("SELECT path, reason, transient FROM files WHERE status = 'quarantined' ORDER BY path"),
       duplicateGroups: db.prepare<[], { sha256: string; paths: string }>(
@@ -164,10 +167,6 @@ export class IndexStore {
       memberRowList: db.prepare<[], { digest: string; rows: Buffer }>('SELECT digest, rows FROM member_rows WHERE id = 0'),
       setMemberRowList: db.prepare('INSERT INTO member_rows (id, digest, rows) VALUES (0, ?, ?) ON CONFLICT(id) DO UPDATE SET digest = excluded.digest, rows = excluded.rows'),
       clearMemberRowList: db.prepare('DELETE FROM member_rows'),
-      folderMemberHashes: db.prepare<[], string>("SELECT DISTINCT sha256 FROM files WHERE status = 'indexed' ORDER BY sha256").pluck(),
-      importMemberHashes: db.prepare<[], string>('SELECT sha256 FROM imported ORDER BY sha256').pluck(),
-      folderMemberRowNumbers: db.prepare<[], number>("SELECT row FROM embeddings WHERE sha256 IN (SELECT sha256 FROM files WHERE status = 'indexed') ORDER BY row").pluck(),
-      importMemberRowNumbers: db.prepare<[], number>('SELECT row FROM embeddings WHERE sha256 IN (SELECT sha256 FROM imported) ORDER BY row').pluck(),
     };
     this.dim = Number(this.getMeta('dim'));
     if (!Number.isSafeInteger(this.dim) || this.dim < 1) throw new DatasetIndexCorruptError(`the index in ${dir} records no valid embedding dimension`);
@@ -425,8 +424,7 @@ export class IndexStore {
 
   /** The dataset's members (content hashes), sorted: what the ledger's fingerprint covers. */
   memberHashes(): string[] {
-    const stmt = this.getMeta('kind') === 'import' ? this.stmt.importMembers : this.stmt.folderMembers;
-    return stmt.all().map((r) => r.sha256);
+    return (this.getMeta('kind') === 'import' ? this.stmt.importMemberHashes : this.stmt.folderMemberHashes).all();
   }
 
   private memberRowsWithHashes(): { row: number; sha256: string }[] {
@@ -567,11 +565,12 @@ function readFully(fd: number, target: Buffer, position: number): void {
   readFullyAt(fd, target, 0, target.length, position);
 }
 
-function readFullyAt(fd: number, target: Buffer, offset: number, length: number, position: number): void {
+/** Reads exactly `length` bytes at `position` into `target` (refusing a file that ends early). */
+export function readFullyAt(fd: number, target: Uint8Array, offset: number, length: number, position: number): void {
   let done = 0;
   while (done < length) {
     const n = readSync(fd, target, offset + done, length - done, position + done);
-    if (n === 0) throw new DatasetIndexCorruptError('the embedding store ends early');
+    if (n === 0) throw new DatasetIndexCorruptError('the embedding store ends early; sync the dataset to rebuild it');
     done += n;
   }
 }

@@ -9,10 +9,9 @@
  * utility — the exact top-k ranks a non-finite score last and the clipped mean clips every row to norm ≤ 1 and skips
  * non-finite ones, so the sensitivity 2/k holds for any bytes (docs/design.md §3 step 4).
  */
-import { closeSync, openSync, read, readSync } from 'node:fs';
+import { closeSync, openSync, read } from 'node:fs';
 import { allocateResidentStore, decodeFloat16, type EmbeddingRows, type ResidentStore, type StorePrecision } from '../privacy/index.ts';
-import { DatasetIndexCorruptError } from './errors.ts';
-import { BYTES_PER_VALUE, type MemberRows } from './store.ts';
+import { BYTES_PER_VALUE, readFullyAt, type MemberRows } from './store.ts';
 
 /** Rows gathered per kernel call (a 512-d float32 batch is 8 MiB). */
 const GATHER_ROWS = 4096;
@@ -82,7 +81,7 @@ export class StoredRows implements EmbeddingRows {
   readRow(row: number, out: Float64Array): void {
     const at = this.storedRow(row);
     if (this.resident) return this.resident.readRow(at, out);
-    this.readAt(this.one, 0, this.rowBytes, at * this.rowBytes);
+    readFullyAt(this.fd, this.one, 0, this.rowBytes, at * this.rowBytes);
     out.set(this.precision === 'float16' ? decodeFloat16(new Uint16Array(this.one.buffer, 0, this.dim)) : new Float32Array(this.one.buffer, 0, this.dim));
   }
 
@@ -105,19 +104,10 @@ export class StoredRows implements EmbeddingRows {
     let runStart = 0;
     for (let r = 1; r <= stored.length; r++) {
       if (r < stored.length && stored[r] === stored[r - 1]! + 1) continue;
-      this.readAt(bytes, runStart * this.rowBytes, (r - runStart) * this.rowBytes, stored[runStart]! * this.rowBytes);
+      readFullyAt(this.fd, bytes, runStart * this.rowBytes, (r - runStart) * this.rowBytes, stored[runStart]! * this.rowBytes);
       runStart = r;
     }
     return this.gather.scores(query, this.identity.subarray(0, stored.length));
-  }
-
-  private readAt(target: Uint8Array, offset: number, length: number, position: number): void {
-    let done = 0;
-    while (done < length) {
-      const n = readSync(this.fd, target, offset + done, length - done, position + done);
-      if (n === 0) throw new DatasetIndexCorruptError('the embedding store ends early; sync the dataset to rebuild it');
-      done += n;
-    }
   }
 
   private async loadWhole(): Promise<void> {

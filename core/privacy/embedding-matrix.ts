@@ -26,15 +26,13 @@ export interface EmbeddingRows {
 }
 
 export function validateMatrixShape(matrix: EmbeddingMatrix): void {
-  if (!Number.isSafeInteger(matrix.rows) || matrix.rows < 0 || !Number.isSafeInteger(matrix.dim) || matrix.dim < 1) {
-    throw new PrivacyParameterError('store', 'rows must be an integer ≥ 0 and dim an integer ≥ 1');
-  }
+  validateRowsShape(matrix);
   if (!(matrix.data instanceof Float32Array) || matrix.data.length !== matrix.rows * matrix.dim) {
     throw new PrivacyParameterError('store', `data must be a Float32Array of rows × dim = ${matrix.rows * matrix.dim} values`);
   }
 }
 
-export function validateRowsShape(store: EmbeddingRows): void {
+export function validateRowsShape(store: Pick<EmbeddingRows, 'rows' | 'dim'>): void {
   if (!Number.isSafeInteger(store.rows) || store.rows < 0 || !Number.isSafeInteger(store.dim) || store.dim < 1) {
     throw new PrivacyParameterError('store', 'rows must be an integer ≥ 0 and dim an integer ≥ 1');
   }

@@ -7,8 +7,6 @@
 import type { EmbeddingMatrix, EmbeddingRows } from './embedding-matrix.ts';
 import { rowsOf } from './resident-store.ts';
 
-export { innerProduct } from './resident-store.ts';
-
 /** True when (scoreA, rowA) ranks strictly before (scoreB, rowB). */
 function ranksBefore(scoreA: number, rowA: number, scoreB: number, rowB: number): boolean {
   return scoreA > scoreB || (scoreA === scoreB && rowA < rowB);

@@ -1,7 +1,8 @@
 // The SIMD kernel that scores the subsample: the same exact top-k as the scalar loop (ties by the lower row,
 // non-finite below finite), on random stores and on crafted ties; stores it cannot hold take the scalar path.
 import { describe, expect, it } from 'vitest';
-import { exactTopK, innerProduct } from '../../../core/privacy/exact-top-k.ts';
+import { exactTopK } from '../../../core/privacy/exact-top-k.ts';
+import { innerProduct } from '../../../core/privacy/resident-store.ts';
 import { allocateEmbeddingMatrix, allocateResidentStore, decodeFloat16, encodeFloat16, float16Bits, ResidentStore, simdAvailable } from '../../../core/privacy/index.ts';
 import type { EmbeddingMatrix, EmbeddingRows } from '../../../core/privacy/index.ts';
 import { unitQuery, unitRows, xorshift } from './seeded-rows.ts';
