@@ -59,6 +59,16 @@ function time(fn: () => void, repeats: number): { median: number; p95: number } 
   return { median: quantile(samples, 0.5), p95: quantile(samples, 0.95) };
 }
 
+/** The share of `exact`'s top-k that `approximate` also returns, over `queries` (each scoring `rows`). */
+function topKOverlap(exact: EmbeddingMatrix | EmbeddingRows, approximate: EmbeddingRows, queries: readonly Float64Array[], rows: ArrayLike<number>, k: number): number {
+  let shared = 0;
+  for (const query of queries) {
+    const reference = new Set(exactTopK(exact, query, rows, k));
+    shared += exactTopK(approximate, query, rows, k).filter((r) => reference.has(r)).length;
+  }
+  return shared / (k * queries.length);
+}
+
 const fmt = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
 
 /** The numpy reference path on the same store and query (undefined when python3 with numpy is not there). */
@@ -128,14 +138,9 @@ for (const n of sizes) {
     say(`| ${n.toLocaleString('en')} | float16 | ${(half.bytes.byteLength / 2 ** 20).toFixed(0)} | ${q} | ${fmt(halfPriv.median)} | ${fmt(halfPriv.p95)} | | | ${ref ? `${(ref.medianMs / halfPriv.median).toFixed(1)}×` : '—'} | | |`);
   }
   // float16 against float32: the exact top-k of the same subsample-sized row sets, for 20 queries
-  let overlap = 0;
   const subsample = Uint32Array.from({ length: Math.min(n, 100_000) }, (_, i) => Math.floor((i * n) / Math.min(n, 100_000)));
-  for (let t = 0; t < 20; t++) {
-    const qv = Float64Array.from(seededUnitRows(1, DIM, 500 + t));
-    const exact = new Set(exactTopK(store, qv, subsample, K));
-    overlap += exactTopK(half, qv, subsample, K).filter((r) => exact.has(r)).length;
-  }
-  agreement.push({ N: n, scoredRows: subsample.length, k: K, queries: 20, topKOverlap: overlap / (20 * K) });
+  const queries = Array.from({ length: 20 }, (_, t) => Float64Array.from(seededUnitRows(1, DIM, 500 + t)));
+  agreement.push({ N: n, scoredRows: subsample.length, k: K, queries: queries.length, topKOverlap: topKOverlap(store, half, queries, subsample, K) });
 }
 // The same on real embeddings: the embedded model set's public set, 3,000 rows as the store and the other 1,000 as queries.
 const modelSetAgreement: Record<string, number>[] = [];
@@ -151,13 +156,8 @@ const modelSetAgreement: Record<string, number>[] = [];
   encodeFloat16(all.subarray(0, rowsInStore * dim), f16.values as Uint16Array);
   const every = Array.from({ length: rowsInStore }, (_, i) => i);
   for (const k of [8, 32, 64]) {
-    let overlap = 0;
-    for (let t = rowsInStore; t < total; t++) {
-      const qv = Float64Array.from(all.subarray(t * dim, (t + 1) * dim));
-      const exact = new Set(exactTopK(f32, qv, every, k));
-      overlap += exactTopK(f16, qv, every, k).filter((r) => exact.has(r)).length;
-    }
-    modelSetAgreement.push({ k, queries: total - rowsInStore, storeRows: rowsInStore, topKOverlap: overlap / (k * (total - rowsInStore)) });
+    const queries = Array.from({ length: total - rowsInStore }, (_, t) => Float64Array.from(all.subarray((rowsInStore + t) * dim, (rowsInStore + t + 1) * dim)));
+    modelSetAgreement.push({ k, queries: queries.length, storeRows: rowsInStore, topKOverlap: topKOverlap(f32, f16, queries, every, k) });
   }
 }
 for (const a of modelSetAgreement) say(`float16 vs float32 on the embedded model set's public embeddings (${a.storeRows} rows, ${a.queries} queries): top-${a.k} overlap ${(100 * a.topKOverlap!).toFixed(2)} %`);
