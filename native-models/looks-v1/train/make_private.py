@@ -6,7 +6,8 @@ import os, json
 import numpy as np
 from PIL import Image
 import world
-from common import ROOT
+# The model set folder, without common.py: the world script needs only numpy and pillow (eval:miniature runs it).
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 N = 2000
 SEED = 4
