@@ -1,8 +1,8 @@
 /**
  * `npm run bench:privacy`: private query latency (Poisson subsample → exact top-k → clipped mean → noise) on seeded
  * unit vectors of d = 512, k = 20, for the studio's store (in WebAssembly memory, scored by the SIMD kernel) and,
- * in the same run, the same rows as a plain Float32Array (the scalar loop), the DP-RDM-style reference path in numpy
- * (bench/reference_retrieval.py, when python3 with numpy is there), and one exact search over all N rows (JS and
+ * in the same run, the same rows as a plain Float32Array (the scalar loop), the DP-RDM reference path (faiss, when
+ * installed) and the same mask in numpy (bench/reference_retrieval.py, when python3 with numpy is there), and one exact search over all N rows (JS and
  * usearch); and the time of calibrateSigma. Prints figures; asserts nothing. BENCH_SIZES (comma-separated N)
  * overrides 10000,100000,1000000; --json prints one JSON object on stdout whose `rows` are
  * { N, d, q, k, medianMs, p95Ms, storeBytes, … } (the table then goes to stderr).
@@ -70,26 +70,30 @@ function topKOverlap(exact: EmbeddingMatrix | EmbeddingRows, approximate: Embedd
 }
 
 const fmt = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
+/** How many times faster ours is than a reference path ('—' where it did not run). */
+const ratio = (reference: { medianMs: number } | undefined, ours: { median: number }) => (reference ? `${(reference.medianMs / ours.median).toFixed(1)}×` : '—');
 
-/** The numpy reference path on the same store and query (undefined when python3 with numpy is not there). */
-function referencePath(data: Float32Array, n: number, query: number[]): Record<string, { medianMs: number; p95Ms: number }> | undefined {
+type Timings = Record<string, { medianMs: number; p95Ms: number }>;
+/** The reference paths on the same store and query: numpy always, DP-RDM's own (faiss) when faiss is importable;
+ * undefined when python3 with numpy is not there. */
+function referencePath(data: Float32Array, n: number, query: number[]): { numpy: Timings; dprdm: Timings | null } | undefined {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dprdm-bench-ref-'));
   try {
     writeFileSync(path.join(dir, 'store.npy'), toNpy(data, n, DIM));
     writeFileSync(path.join(dir, 'query.npy'), toNpy(Float32Array.from(query), 1, DIM));
     const script = fileURLToPath(new URL('reference_retrieval.py', import.meta.url));
     const run = spawnSync(process.env.PYTHON ?? 'python3', [script, path.join(dir, 'store.npy'), path.join(dir, 'query.npy'), String(K), rates.join(','), n >= 1_000_000 ? '30' : '100'], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' } });
-    return run.status === 0 ? (JSON.parse(run.stdout) as Record<string, { medianMs: number; p95Ms: number }>) : undefined;
+    return run.status === 0 ? (JSON.parse(run.stdout) as { numpy: Timings; dprdm: Timings | null }) : undefined;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 say(`# privacy benchmark — ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
-say(`d = ${DIM}, k = ${K}, σ = ${SIGMA}; the studio's store scored by the SIMD kernel: ${simdAvailable() ? 'yes' : 'no (this runtime has no WebAssembly SIMD)'}; numpy reference single-threaded\n`);
+say(`d = ${DIM}, k = ${K}, σ = ${SIGMA}; the studio's store scored by the SIMD kernel: ${simdAvailable() ? 'yes' : 'no (this runtime has no WebAssembly SIMD)'}; reference paths single-threaded (DP-RDM's: a rand(N) < q mask and faiss IDSelectorBatch over IndexFlatIP; numpy: the same mask, gather + matvec)\n`);
 const rows: Record<string, number | string | null>[] = [];
-say('| N | store | MiB | q | private median ms (SIMD) | p95 ms | scalar store median ms | numpy reference median ms | vs reference | full exact (JS) ms | full exact (usearch) ms |');
-say('|---|---|---|---|---|---|---|---|---|---|---|');
+say('| N | store | MiB | q | private median ms (SIMD) | p95 ms | scalar store median ms | DP-RDM (faiss) median ms | vs DP-RDM | numpy median ms | vs numpy | full exact (JS) ms | full exact (usearch) ms |');
+say('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 const agreement: Record<string, number>[] = [];
 for (const n of sizes) {
   const store: EmbeddingMatrix = allocateEmbeddingMatrix(n, DIM);
@@ -114,7 +118,8 @@ for (const n of sizes) {
     const priv = measure(store);
     const halfPriv = measure(half);
     const scalar = measure(scalarStore);
-    const ref = reference?.[String(q)];
+    const ref = reference?.numpy[String(q)];
+    const dprdm = reference?.dprdm?.[String(q)];
     rows.push({
       N: n,
       d: DIM,
@@ -128,14 +133,16 @@ for (const n of sizes) {
       scalarP95Ms: scalar.p95,
       referenceMedianMs: ref?.medianMs ?? null,
       referenceP95Ms: ref?.p95Ms ?? null,
+      dprdmMedianMs: dprdm?.medianMs ?? null,
+      dprdmP95Ms: dprdm?.p95Ms ?? null,
       fullJsMs: fullJs.median,
       fullUsearchMs: fullUsearch.median,
     });
-    rows.push({ N: n, d: DIM, q, k: K, precision: 'float16', medianMs: halfPriv.median, p95Ms: halfPriv.p95, storeBytes: half.bytes.byteLength, referenceMedianMs: ref?.medianMs ?? null });
+    rows.push({ N: n, d: DIM, q, k: K, precision: 'float16', medianMs: halfPriv.median, p95Ms: halfPriv.p95, storeBytes: half.bytes.byteLength, referenceMedianMs: ref?.medianMs ?? null, dprdmMedianMs: dprdm?.medianMs ?? null });
     say(
-      `| ${n.toLocaleString('en')} | float32 | ${(store.data.byteLength / 2 ** 20).toFixed(0)} | ${q} | ${fmt(priv.median)} | ${fmt(priv.p95)} | ${fmt(scalar.median)} | ${ref ? fmt(ref.medianMs) : '—'} | ${ref ? `${(ref.medianMs / priv.median).toFixed(1)}×` : '—'} | ${fmt(fullJs.median)} | ${fmt(fullUsearch.median)} |`,
+      `| ${n.toLocaleString('en')} | float32 | ${(store.data.byteLength / 2 ** 20).toFixed(0)} | ${q} | ${fmt(priv.median)} | ${fmt(priv.p95)} | ${fmt(scalar.median)} | ${dprdm ? fmt(dprdm.medianMs) : '—'} | ${ratio(dprdm, priv)} | ${ref ? fmt(ref.medianMs) : '—'} | ${ratio(ref, priv)} | ${fmt(fullJs.median)} | ${fmt(fullUsearch.median)} |`,
     );
-    say(`| ${n.toLocaleString('en')} | float16 | ${(half.bytes.byteLength / 2 ** 20).toFixed(0)} | ${q} | ${fmt(halfPriv.median)} | ${fmt(halfPriv.p95)} | | | ${ref ? `${(ref.medianMs / halfPriv.median).toFixed(1)}×` : '—'} | | |`);
+    say(`| ${n.toLocaleString('en')} | float16 | ${(half.bytes.byteLength / 2 ** 20).toFixed(0)} | ${q} | ${fmt(halfPriv.median)} | ${fmt(halfPriv.p95)} | | | ${ratio(dprdm, halfPriv)} | | ${ratio(ref, halfPriv)} | | |`);
   }
   // float16 against float32: the exact top-k of the same subsample-sized row sets, for 20 queries
   const subsample = Uint32Array.from({ length: Math.min(n, 100_000) }, (_, i) => Math.floor((i * n) / Math.min(n, 100_000)));

@@ -9,7 +9,8 @@
  * subsample's, so they are scattered across the store and a native library would first need them gathered (a copy
  * as large as the work). A store in WebAssembly memory is scored in place. Where the kernel cannot serve (a
  * dimension that is not a multiple of 16, more than 4 GiB, no SIMD in this runtime) stores are plain typed arrays
- * and take the scalar path (resident-store.ts).
+ * and take the scalar path (resident-store.ts). The memory is shared, so a long row list is scored in parts on
+ * helper threads as well (scoring-pool.ts), with bit-for-bit the same scores.
  *
  * The module is assembled below from its WebAssembly text, instruction by instruction (no toolchain needed). In
  * outline (float32; the float16 module differs only where a row's values are loaded, see scoresModule):
@@ -24,6 +25,7 @@
  *       out[i + r] = Σ lanes of (acc_r,0 + acc_r,1)
  */
 import type { StorePrecision } from './embedding-matrix.ts';
+import { scoringPool, type KernelCall } from './scoring-pool.ts';
 
 const PAGE = 65536;
 const MAX_BYTES = 65536 * PAGE - PAGE; // wasm32: under 4 GiB
@@ -163,7 +165,8 @@ function scoresModule(precision: StorePrecision): Uint8Array {
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec([[0x60, ...vec(new Array(6).fill([I32])), ...vec([])]])),
-    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)]])),
+    // memory import: shared (flag 3: shared, with a maximum), 1 to 65,536 pages, so helper threads score in it too
+    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x03, ...uleb(1), ...uleb(65536)]])),
     ...section(3, vec([uleb(0)])),
     ...section(7, vec([[...name('scores'), 0x00, ...uleb(0)]])),
     ...section(10, vec([[...uleb(code.length), ...code]])),
@@ -177,7 +180,7 @@ interface WasmApi {
   validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
-  Memory: new (descriptor: { initial: number; maximum: number }) => { readonly buffer: ArrayBuffer };
+  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => { readonly buffer: ArrayBuffer };
 }
 const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
@@ -230,16 +233,17 @@ export function allocateArena(precision: StorePrecision, capacity: number, dim: 
   if (total > MAX_BYTES) return undefined;
   let memory: { readonly buffer: ArrayBuffer };
   try {
-    memory = new wasmApi.Memory({ initial: Math.ceil(total / PAGE), maximum: Math.ceil(total / PAGE) });
+    memory = new wasmApi.Memory({ initial: Math.ceil(total / PAGE), maximum: Math.ceil(total / PAGE), shared: true });
   } catch {
     return undefined; // the runtime would not reserve that much: the scalar path still works
   }
-  const scores = new wasmApi.Instance(wasm, { env: { memory } }).exports.scores as (data: number, dim: number, rows: number, n: number, query: number, out: number) => void;
+  const scores = new wasmApi.Instance(wasm, { env: { memory } }).exports.scores as (...call: KernelCall) => void;
+  let slot: number | undefined; // this arena's slot in the process's scoring pool, attached on its first parallel call
   const buffer = memory.buffer;
   const queryView = new Float32Array(buffer, offsets.query, dim);
   const rowsView = new Uint32Array(buffer, offsets.rows, slots);
   const scoresView = new Float32Array(buffer, offsets.scores, slots);
-  return {
+  const arena: ScoringArena = {
     precision,
     dim,
     capacity,
@@ -256,8 +260,30 @@ export function allocateArena(precision: StorePrecision, capacity: number, dim: 
       // the last group's missing rows repeat the last row (their scores are not returned)
       for (let r = rows.length; r > 0 && r % ROWS_PER_PASS !== 0; r++) rowsView[r] = rowsView[rows.length - 1]!;
       queryView.set(query);
-      scores(0, dim, offsets.rows, rows.length, offsets.query, offsets.scores);
+      // the pool (its threads) is started by the first call long enough to share
+      const pool = rows.length >= PARALLEL_MIN_ROWS ? scoringPool() : undefined;
+      const parts = partsOf(rows.length, (pool?.size ?? 0) + 1).map(([from, count]): KernelCall => [0, dim, offsets.rows + 4 * from, count, offsets.query, offsets.scores + 4 * from]);
+      if (parts.length === 1) scores(...parts[0]!);
+      else pool!.run((slot ??= pool!.attach(arena, wasm, memory)), scores, parts);
       return scoresView.subarray(0, rows.length);
     },
   };
+  return arena;
+}
+
+/** Rows below which one thread scores a call alone (waking a helper costs about as much as scoring them). */
+export const PARALLEL_MIN_ROWS = 2048;
+
+/**
+ * `n` rows cut into at most `threads` parts of at least PARALLEL_MIN_ROWS / 2 rows: [first row, count] each. Every
+ * part but the last is a whole number of ROWS_PER_PASS groups, so no part's padded last group writes scores of
+ * the next part's rows.
+ */
+export function partsOf(n: number, threads: number): [number, number][] {
+  if (n < PARALLEL_MIN_ROWS || threads < 2) return [[0, n]];
+  const count = Math.min(threads, Math.floor(n / (PARALLEL_MIN_ROWS / 2)));
+  const step = Math.ceil(n / count / ROWS_PER_PASS) * ROWS_PER_PASS;
+  const parts: [number, number][] = [];
+  for (let from = 0; from < n; from += step) parts.push([from, Math.min(step, n - from)]);
+  return parts;
 }
