@@ -76,6 +76,7 @@ export class ScoringPool {
   private readonly helpers: Helper[] = [];
   private nextSlot = 1;
   private broken = false;
+  private blockingWait = true;
   /** Arenas no longer reachable: their slots are detached from every helper (which then frees their memory). */
   private readonly released = new FinalizationRegistry<number>((slot) => this.detach(slot));
 
@@ -162,7 +163,13 @@ export class ScoringPool {
         for (const h of this.helpers) void h.worker.terminate();
         throw new Error('a scoring helper did not answer; queries now score on one thread');
       }
-      Atomics.wait(helper.control, 0, state, left);
+      if (this.blockingWait) {
+        try {
+          Atomics.wait(helper.control, 0, state, left);
+        } catch {
+          this.blockingWait = false; // a thread that may not block (a browser-like main thread): poll instead
+        }
+      }
     }
   }
 }
