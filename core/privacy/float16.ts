@@ -24,7 +24,11 @@ export const FLOAT16_VALUES: Float32Array = (() => {
 /** The binary16 pattern nearest to `value` (rounded to float32 first, then to nearest, ties to even; NaN stays NaN). */
 export function float16Bits(value: number): number {
   f32[0] = value;
-  const x = u32[0]!;
+  return float16OfFloat32Bits(u32[0]!);
+}
+
+/** The binary16 pattern nearest to the float32 whose bit pattern is `x`. */
+function float16OfFloat32Bits(x: number): number {
   const sign = (x >>> 16) & 0x8000;
   const exponent = (x >>> 23) & 0xff;
   let mantissa = x & 0x7fffff;
@@ -49,6 +53,12 @@ export function float16Bits(value: number): number {
 
 /** float32 values → binary16 patterns, into `out` (same length). */
 export function encodeFloat16(values: ArrayLike<number>, out: Uint16Array = new Uint16Array(values.length)): Uint16Array {
+  if (values instanceof Float32Array && values.byteOffset % 4 === 0) {
+    // a float32 array's own bit patterns: no round trip through a scratch value (an import encodes 10^8–10^9 values)
+    const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+    for (let i = 0; i < bits.length; i++) out[i] = float16OfFloat32Bits(bits[i]!);
+    return out;
+  }
   for (let i = 0; i < values.length; i++) out[i] = float16Bits(values[i]!);
   return out;
 }

@@ -164,6 +164,16 @@ describe('float16 patterns', () => {
     expect(float16Bits(-Infinity)).toBe(0xfc00);
   });
 
+  it('encodes a float32 array (its bit patterns read directly) exactly as value by value', () => {
+    const random = xorshift(31);
+    const bits = Uint32Array.from({ length: 200_000 }, () => Math.floor(random() * 2 ** 32));
+    bits.set([0x00000000, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00001, 0x33000000, 0x33000001, 0x477fefff, 0x477ff000, 0x387fc000], 0);
+    const values = new Float32Array(bits.buffer);
+    const expected = Uint16Array.from(values, (v) => float16Bits(v));
+    expect(Array.from(encodeFloat16(values))).toEqual(Array.from(expected));
+    expect(Array.from(encodeFloat16(values.subarray(7, 1007)))).toEqual(Array.from(expected.subarray(7, 1007)));
+  });
+
   it('keeps unit rows within the store tolerance: |norm − 1| ≤ 1e-3 at d = 64 and 512', () => {
     for (const dim of [64, 512]) {
       const { plain } = stores(500, dim, dim);
