@@ -44,7 +44,7 @@ interface Options {
 function options(argv: string[]): Options {
   const flags = parseFlags(argv, { out: { type: 'string' }, images: { type: 'string' }, prompts: { type: 'string' }, seeds: { type: 'string' }, python: { type: 'string' }, 'interactive-only': { type: 'boolean' }, sampler: { type: 'string' }, steps: { type: 'string' } });
   const out = optionalString(flags, 'out');
-  if (out === undefined) throw new UsageError('usage: npm run eval:miniature -- --out DIR [--images 50000] [--prompts 120] [--seeds 2] [--sampler ddim|dpmpp-2m] [--steps N] [--interactive-only]');
+  if (out === undefined) throw new UsageError('usage: npm run eval:miniature -- --out DIR [--images 50000] [--prompts 480] [--seeds 1] [--sampler ddim|dpmpp-2m] [--steps N] [--interactive-only]');
   const sampler = optionalString(flags, 'sampler') ?? GENERATION_DEFAULTS.sampler;
   if (!(SAMPLERS as readonly string[]).includes(sampler)) throw new UsageError(`--sampler must be one of ${SAMPLERS.join(', ')}, got ${sampler}`);
   const whole = (name: string, fallback: number, min: number) => {
@@ -52,7 +52,7 @@ function options(argv: string[]): Options {
     if (!(Number.isSafeInteger(v) && v >= min)) throw new UsageError(`--${name} must be a whole number ≥ ${min}, got ${v}`);
     return v;
   };
-  return { out: resolve(out), images: whole('images', 50_000, 1000), prompts: whole('prompts', 120, 2), seeds: whole('seeds', 2, 1), python: optionalString(flags, 'python') ?? process.env.PYTHON ?? 'python3', interactiveOnly: flags.values['interactive-only'] === true, sampler: sampler as Sampler, steps: whole('steps', GENERATION_DEFAULTS.steps, 1) };
+  return { out: resolve(out), images: whole('images', 50_000, 1000), prompts: whole('prompts', 480, 2), seeds: whole('seeds', 1, 1), python: optionalString(flags, 'python') ?? process.env.PYTHON ?? 'python3', interactiveOnly: flags.values['interactive-only'] === true, sampler: sampler as Sampler, steps: whole('steps', GENERATION_DEFAULTS.steps, 1) };
 }
 
 /** A request as a transport sends it: validated, defaults filled in, then handled. */
