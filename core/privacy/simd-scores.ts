@@ -271,7 +271,7 @@ export function allocateArena(precision: StorePrecision, capacity: number, dim: 
   return arena;
 }
 
-/** Rows below which one thread scores a call alone (waking a helper costs about as much as scoring them). */
+/** Rows below which one thread scores a call alone (for short lists a helper's wake-up is a large share of the work). */
 export const PARALLEL_MIN_ROWS = 2048;
 
 /**
