@@ -84,8 +84,12 @@ export class ScoringPool {
     for (let h = 0; h < helperCount; h++) {
       const control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
       const { port1, port2 } = new MessageChannel();
-      const worker = new Worker(HELPER_SOURCE, { eval: true, workerData: { control: control.buffer, port: port2 }, transferList: [port2] });
+      // No inherited Node flags: the helper is a plain CommonJS script (an inherited --input-type=module would not run it).
+      const worker = new Worker(HELPER_SOURCE, { eval: true, execArgv: [], workerData: { control: control.buffer, port: port2 }, transferList: [port2] });
       worker.unref();
+      // A helper that could not start or has ended takes no more parts: queries score on this thread from then on.
+      worker.on('error', () => (this.broken = true));
+      worker.on('exit', () => (this.broken = true));
       port1.unref();
       this.helpers.push({ worker, control, port: port1 });
     }

@@ -1,5 +1,6 @@
 // Helper threads for the SIMD kernel: a long row list is cut into parts scored on several threads in one shared
 // memory, and every score is bit-for-bit the one a single thread computes (so the exact top-k cannot change).
+import type { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { exactTopK } from '../../../core/privacy/exact-top-k.ts';
 import { allocateArena, PARALLEL_MIN_ROWS, partsOf, ROWS_PER_PASS } from '../../../core/privacy/simd-scores.ts';
@@ -95,5 +96,14 @@ describe('scoring on several threads', () => {
     expect(() => pool.run(999, noKernel, [[0, 16, 0, 0, 0, 0], [0, 16, 0, 4, 0, 0]])).toThrow(/helper failed/);
     expect(() => pool.run(999, noKernel, [[0, 16, 0, 0, 0, 0], [0, 16, 0, 0, 0, 0], [0, 16, 0, 0, 0, 0]])).toThrow(RangeError);
     expect(pool.size).toBe(1);
+  });
+
+  it('takes no more parts once a helper has ended (queries then score on the calling thread)', async () => {
+    const pool = new ScoringPool(1);
+    const { worker } = (pool as unknown as { helpers: { worker: Worker }[] }).helpers[0]!;
+    const ended = new Promise((resolve) => worker.once('exit', resolve));
+    await worker.terminate();
+    await ended;
+    expect(pool.size).toBe(0);
   });
 });
