@@ -27,13 +27,13 @@ export function validateImportedRows(matrix: { readonly data: Float32Array; read
     hashes.push(hash);
   });
   const data = new Float32Array(matrix.data.length);
+  const { data: values, cols } = matrix;
   for (let r = 0; r < matrix.rows; r++) {
-    const row = matrix.data.subarray(r * matrix.cols, (r + 1) * matrix.cols);
+    const row = values.subarray(r * cols, (r + 1) * cols);
     let sum = 0;
-    for (const v of row) {
-      if (!Number.isFinite(v)) throw new DatasetInputError(`row ${r} (id "${ids[r]}") holds a non-finite value`);
-      sum += v * v;
-    }
+    for (let j = r * cols, end = j + cols; j < end; j++) sum += values[j]! * values[j]!;
+    // a NaN or ±∞ anywhere makes the sum non-finite (and finite values cannot overflow it: each is a float32)
+    if (!Number.isFinite(sum)) throw new DatasetInputError(`row ${r} (id "${ids[r]}") holds a non-finite value`);
     const norm = Math.sqrt(sum);
     if (!(Math.abs(norm - 1) <= NORM_TOLERANCE)) {
       throw new DatasetInputError(`row ${r} (id "${ids[r]}") has norm ${norm.toPrecision(6)}; embeddings must be unit-norm (normalise them, and check they come from model set ${modelSet})`);

@@ -94,8 +94,12 @@ describe('incremental sync', () => {
     const bad = data.slice();
     bad[3] = 0.5;
     expect(() => importEmbeddings({ npy: toNpy(bad, rows, dim), ids: ['v', 'w', 'x', 'y', 'z'], modelSet: 'm', dim, ledger: env.ledger, home: env.home })).toThrow(/norm/);
-    bad[3] = Number.NaN;
-    expect(() => importEmbeddings({ npy: toNpy(bad, rows, dim), ids: ['v', 'w', 'x', 'y', 'z'], modelSet: 'm', dim, ledger: env.ledger, home: env.home })).toThrow(/non-finite/);
+    for (const value of [Number.NaN, -Infinity]) {
+      bad[3] = value;
+      expect(() => importEmbeddings({ npy: toNpy(bad, rows, dim), ids: ['v', 'w', 'x', 'y', 'z'], modelSet: 'm', dim, ledger: env.ledger, home: env.home })).toThrow(/non-finite/);
+    }
+    bad[3] = 3.4e38; // the largest float32s are finite: refused for their norm, not as non-finite
+    expect(() => importEmbeddings({ npy: toNpy(bad, rows, dim), ids: ['v', 'w', 'x', 'y', 'z'], modelSet: 'm', dim, ledger: env.ledger, home: env.home })).toThrow(/has norm/);
     expect(() => importEmbeddings({ npy: toNpy(data, rows, dim), ids: ['v', 'w'], modelSet: 'm', dim, ledger: env.ledger, home: env.home })).toThrow(/5 rows but 2 ids/);
     expect(() => importEmbeddings({ npy: toNpy(data, rows, dim), ids, modelSet: 'm', dim: 8, ledger: env.ledger, home: env.home })).toThrow(/16-dimensional/);
     expect(showDataset(summary.datasetId, { home: env.home }).kind).toBe('import');
