@@ -107,7 +107,7 @@ export class ScoringPool {
       helper.port.postMessage({ module, memory });
       this.command(helper, ATTACH, [slot]);
     }
-    for (const helper of this.helpers) this.await(helper);
+    this.awaitAll(this.helpers);
     this.released.register(owner, slot);
     return slot;
   }
@@ -129,8 +129,12 @@ export class ScoringPool {
     } catch (error) {
       failure = error;
     }
-    // every helper is awaited before anything is thrown: none may still be writing when the caller moves on
-    for (const helper of busy) {
+    this.awaitAll(busy, failure);
+  }
+
+  /** Waits for every one of `helpers` before anything is thrown: none may still be working when the caller moves on. */
+  private awaitAll(helpers: readonly Helper[], failure?: unknown): void {
+    for (const helper of helpers) {
       try {
         this.await(helper);
       } catch (error) {
@@ -143,7 +147,11 @@ export class ScoringPool {
   private detach(slot: number): void {
     if (this.broken) return;
     for (const helper of this.helpers) this.command(helper, DETACH, [slot]);
-    for (const helper of this.helpers) this.await(helper);
+    try {
+      this.awaitAll(this.helpers);
+    } catch {
+      // called from a finalizer, where a throw would end the process; a helper that does not answer has given up the pool
+    }
   }
 
   private command(helper: Helper, command: number, args: readonly number[]): void {
