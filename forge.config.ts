@@ -46,7 +46,7 @@ const config: ForgeConfig = {
     asar: {
       // Native modules, libonnxruntime, the model files onnxruntime opens by path and the model worker's
       // sources stay outside the archive.
-      unpack: '{**/*.node,**/libonnxruntime*,**/*.dll,**/*.dylib,**/*.so,**/*.so.*,**/native-models/**,**/out/electron/model-worker.mjs}',
+      unpack: '{**/*.node,**/libonnxruntime*,**/*.dll,**/*.dylib,**/*.so,**/*.so.*,**/native-models/**,**/out/electron/model-worker.mjs,**/out/electron/parquet-worker.mjs}',
     },
   },
   // sharp, usearch and onnxruntime-node are N-API and ship as installed; better-sqlite3's Electron build is made

@@ -2,8 +2,9 @@
  * Builds the desktop app's JavaScript into out/electron/ (no Electron binary needed):
  *  - preload.cjs with Vite: sandboxed preloads cannot load ES modules or TypeScript, so one CommonJS file with
  *    only `electron` external;
- *  - main.mjs and model-worker.mjs with esbuild: the main process with the core/ it uses, and the model worker's
- *    entry point (core/models/model-host.ts starts it when it lies beside the bundle), as plain JavaScript. No
+ *  - main.mjs, model-worker.mjs and parquet-worker.mjs with esbuild: the main process with the core/ it uses, and
+ *    the entry points of the model worker and the Parquet reading threads (core/models/model-host.ts and
+ *    core/datasets/parquet-threads.ts start them when they lie beside the bundle), as plain JavaScript. No
  *    TypeScript source and no transpiler ship in the packaged app; `npm run desktop` runs the same build.
  *    Native modules stay external (they load their own binaries), and so does `electron`.
  * Both bundles sit two folders below the app root, like core/<folder>/, so paths the core resolves from its own
@@ -25,7 +26,7 @@ export async function buildElectron(): Promise<void> {
   rmSync(outDir, { recursive: true, force: true });
   await esbuild({
     absWorkingDir: root,
-    entryPoints: { main: path.join(root, 'electron', 'main.ts'), 'model-worker': path.join(root, 'core', 'models', 'model-worker.ts') },
+    entryPoints: { main: path.join(root, 'electron', 'main.ts'), 'model-worker': path.join(root, 'core', 'models', 'model-worker.ts'), 'parquet-worker': path.join(root, 'core', 'datasets', 'parquet-worker.ts') },
     outdir: outDir,
     outExtension: { '.js': '.mjs' },
     bundle: true,
@@ -55,5 +56,5 @@ export async function buildElectron(): Promise<void> {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   await buildElectron();
-  process.stdout.write(`built ${path.relative(root, outDir)}/{main.mjs,model-worker.mjs,preload.cjs}\n`);
+  process.stdout.write(`built ${path.relative(root, outDir)}/{main.mjs,model-worker.mjs,parquet-worker.mjs,preload.cjs}\n`);
 }

@@ -11,7 +11,9 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { parquetMetadataAsync, parquetRead, parquetSchema, type AsyncBuffer, type FileMetaData } from 'hyparquet/src/index.js';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { DatasetInputError } from './errors.ts';
+import { readOnThreads } from './parquet-threads.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -42,6 +44,8 @@ export interface ParquetReadOptions {
   readonly embeddingColumn?: string;
   readonly onProgress?: (rowsDone: number, rowsTotal: number) => void;
   readonly signal?: AbortSignal;
+  /** Threads that read a file's row groups (default: one per core up to four, one per 100,000 rows). */
+  readonly threads?: number;
 }
 
 function pickColumn(names: readonly string[], wanted: string | undefined, defaults: readonly string[], what: string, file: string): string {
@@ -131,15 +135,72 @@ async function readParquetFile(file: string, options: ParquetReadOptions): Promi
   }
 }
 
-async function readOpenFile(file: string, handle: FileHandle, options: ParquetReadOptions): Promise<ParquetEmbeddings> {
-  let buffer: AsyncBuffer;
-  let metadata: FileMetaData;
+/** What a file's reading needs once its columns are chosen: one range of its row groups, read into `data`. */
+export interface RowGroupTask {
+  readonly file: string;
+  readonly dim: number;
+  readonly idColumn: string;
+  readonly embeddingColumn: string;
+  /** Row groups [first, end) of the file, and the file's row number of the first one's first row. */
+  readonly groups: readonly [first: number, end: number];
+  readonly rowStart: number;
+}
+
+async function openMetadata(file: string, handle: FileHandle): Promise<{ buffer: AsyncBuffer; metadata: FileMetaData }> {
   try {
-    buffer = await fileBuffer(handle);
-    metadata = await parquetMetadataAsync(buffer);
+    const buffer = await fileBuffer(handle);
+    return { buffer, metadata: await parquetMetadataAsync(buffer) };
   } catch (error) {
     throw new DatasetInputError(`cannot read ${file} as Parquet: ${(error as Error).message}`);
   }
+}
+
+/**
+ * The task's row groups into `data` and `ids` (indexed from the task's first row), each row checked; `onGroup` after
+ * each group with its row count. The one reader of rows: this thread's and every reading thread's (./parquet-worker.ts).
+ */
+export async function readRowGroups(task: RowGroupTask, buffer: AsyncBuffer, metadata: FileMetaData, data: Float32Array, ids: string[], onGroup?: (rows: number) => void, signal?: AbortSignal): Promise<void> {
+  const { file, dim, idColumn, embeddingColumn } = task;
+  let rowStart = task.rowStart;
+  for (let g = task.groups[0]; g < task.groups[1]; g++) {
+    signal?.throwIfAborted();
+    const rowEnd = rowStart + Number(metadata.row_groups[g]!.num_rows);
+    let rows: unknown[][] = [];
+    // Byte arrays stay bytes (a binary embedding must not be read as text); ids are decoded here.
+    await parquetRead({ file: buffer, metadata, columns: [idColumn, embeddingColumn], rowStart, rowEnd, utf8: false, onComplete: (r: unknown[][]) => (rows = r) });
+    if (rows.length !== rowEnd - rowStart) throw new DatasetInputError(`${file}: row group at row ${rowStart} gave ${rows.length} rows, expected ${rowEnd - rowStart}`);
+    rows.forEach(([raw, embedding], i) => {
+      const r = rowStart + i;
+      const at = r - task.rowStart;
+      const id = raw instanceof Uint8Array ? textOf(raw, file, r) : raw;
+      if (typeof id !== 'string') throw new DatasetInputError(`${file}: row ${r} has no ${idColumn} string`);
+      ids[at] = id;
+      if (!copyEmbedding(embedding, data, at * dim, dim)) {
+        throw new DatasetInputError(`${file}: row ${r} (id "${id}") does not hold ${dim} embedding values; the model set embeds into ${dim}`);
+      }
+    });
+    onGroup?.(rowEnd - rowStart);
+    rowStart = rowEnd;
+  }
+}
+
+/** A task's rows, read on this thread from its file (what a reading thread runs). */
+export async function readTask(task: RowGroupTask, onGroup?: (rows: number) => void): Promise<{ data: Float32Array; ids: string[] }> {
+  const handle = await open(task.file, 'r');
+  try {
+    const { buffer, metadata } = await openMetadata(task.file, handle);
+    const rows = metadata.row_groups.slice(task.groups[0], task.groups[1]).reduce((n, g) => n + Number(g.num_rows), 0);
+    const data = new Float32Array(rows * task.dim);
+    const ids = new Array<string>(rows);
+    await readRowGroups(task, buffer, metadata, data, ids, onGroup);
+    return { data, ids };
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readOpenFile(file: string, handle: FileHandle, options: ParquetReadOptions): Promise<ParquetEmbeddings> {
+  const { buffer, metadata } = await openMetadata(file, handle);
   const names = parquetSchema(metadata).children.map((c) => c.element.name);
   const idColumn = pickColumn(names, options.idColumn, ID_COLUMNS, 'id', file);
   const embeddingColumn = pickColumn(names, options.embeddingColumn, EMBEDDING_COLUMNS, 'embedding', file);
@@ -149,25 +210,38 @@ async function readOpenFile(file: string, handle: FileHandle, options: ParquetRe
   if (!(total * dim <= 2 ** 31)) throw new DatasetInputError(`${file} holds ${total.toLocaleString('en')} rows of ${dim} values: more than one import can hold (2^31 values); split it`);
   const data = new Float32Array(total * dim);
   const ids = new Array<string>(total);
-  let rowStart = 0;
-  for (const group of metadata.row_groups) {
-    options.signal?.throwIfAborted();
-    const rowEnd = rowStart + Number(group.num_rows);
-    let rows: unknown[][] = [];
-    // Byte arrays stay bytes (a binary embedding must not be read as text); ids are decoded here.
-    await parquetRead({ file: buffer, metadata, columns: [idColumn, embeddingColumn], rowStart, rowEnd, utf8: false, onComplete: (r: unknown[][]) => (rows = r) });
-    if (rows.length !== rowEnd - rowStart) throw new DatasetInputError(`${file}: row group at row ${rowStart} gave ${rows.length} rows, expected ${rowEnd - rowStart}`);
-    rows.forEach(([raw, embedding], i) => {
-      const r = rowStart + i;
-      const id = raw instanceof Uint8Array ? textOf(raw, file, r) : raw;
-      if (typeof id !== 'string') throw new DatasetInputError(`${file}: row ${r} has no ${idColumn} string`);
-      ids[r] = id;
-      if (!copyEmbedding(embedding, data, r * dim, dim)) {
-        throw new DatasetInputError(`${file}: row ${r} (id "${id}") does not hold ${dim} embedding values; the model set embeds into ${dim}`);
-      }
-    });
-    rowStart = rowEnd;
-    options.onProgress?.(rowStart, total);
-  }
+  let done = 0;
+  const onGroup = (rows: number) => options.onProgress?.((done += rows), total);
+  const tasks = splitRowGroups(metadata, { file, dim, idColumn, embeddingColumn }, options.threads ?? readingThreads(total));
+  if (tasks.length === 1) await readRowGroups(tasks[0]!, buffer, metadata, data, ids, onGroup, options.signal);
+  else await readOnThreads(tasks, data, ids, onGroup, options.signal);
   return { data, rows: total, cols: dim, ids, source: file };
+}
+
+/** Rows from which a file is read on several threads (below it, starting them costs more than they save). */
+const ROWS_PER_READING_THREAD = 100_000;
+
+function readingThreads(rows: number): number {
+  return Math.max(1, Math.min(availableParallelism(), 4, Math.floor(rows / ROWS_PER_READING_THREAD)));
+}
+
+/** The file's row groups in at most `threads` contiguous ranges of about equal rows. */
+export function splitRowGroups(metadata: FileMetaData, columns: Omit<RowGroupTask, 'groups' | 'rowStart'>, threads: number): RowGroupTask[] {
+  const groups = metadata.row_groups.map((g) => Number(g.num_rows));
+  const total = groups.reduce((a, b) => a + b, 0);
+  const count = Math.max(1, Math.min(threads, groups.length));
+  const tasks: RowGroupTask[] = [];
+  let first = 0;
+  let rowStart = 0;
+  for (let t = 0; t < count; t++) {
+    const target = (total * (t + 1)) / count;
+    let end = first;
+    let rowEnd = rowStart;
+    while (end < groups.length && (end === first || rowEnd + groups[end]! / 2 <= target || t === count - 1)) rowEnd += groups[end++]!;
+    if (end === first) break;
+    tasks.push({ ...columns, groups: [first, end], rowStart });
+    first = end;
+    rowStart = rowEnd;
+  }
+  return tasks;
 }

@@ -1,6 +1,7 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -76,7 +77,7 @@ describe('electron-builder.yml', () => {
     const files = patterns(config.files);
     expect(files).toEqual(expect.arrayContaining(['out/electron/**', 'renderer/dist/**', '!native-models/*/train/**']));
     expect(files.some((f) => /^(test|bench|core|electron|renderer\/src)\b/.test(f))).toBe(false);
-    expect(config.asarUnpack).toContain('out/electron/model-worker.mjs'); // worker threads load it from disk
+    for (const worker of ['model-worker.mjs', 'parquet-worker.mjs']) expect(config.asarUnpack).toContain(`out/electron/${worker}`); // worker threads load them from disk
   });
 
   it('points Electron at the bundled main process, which the desktop build makes', async () => {
@@ -89,8 +90,8 @@ describe('electron-builder.yml', () => {
   it('bundles main and the model worker into plain JavaScript: no TypeScript import, no tsx; the built worker serves models in plain Node', { timeout: 120_000 }, async () => {
     const { buildElectron, MAIN_EXTERNALS } = await import('../../electron/build.ts');
     await buildElectron();
-    for (const file of ['main.mjs', 'model-worker.mjs', 'preload.cjs']) expect(existsSync(path.join(root, 'out', 'electron', file)), file).toBe(true);
-    for (const file of ['main.mjs', 'model-worker.mjs']) {
+    for (const file of ['main.mjs', 'model-worker.mjs', 'parquet-worker.mjs', 'preload.cjs']) expect(existsSync(path.join(root, 'out', 'electron', file)), file).toBe(true);
+    for (const file of ['main.mjs', 'model-worker.mjs', 'parquet-worker.mjs']) {
       const code = readFileSync(path.join(root, 'out', 'electron', file), 'utf8');
       const specifiers = [...code.matchAll(/\bfrom\s+"([^"]+)"|\bimport\("([^"]+)"\)/g)].map((m) => m[1] ?? m[2]!);
       expect(specifiers.filter((s) => s.endsWith('.ts') || s === 'tsx' || s.startsWith('tsx/')), file).toEqual([]);
@@ -108,6 +109,23 @@ describe('electron-builder.yml', () => {
       expect(first.type).toBe('ready');
     } finally {
       await worker.terminate();
+    }
+    // The built Parquet reading thread reads a task of a file the test writes.
+    const dir = mkdtempSync(path.join(tmpdir(), 'dprdm-built-parquet-'));
+    try {
+      const file = path.join(dir, 'rows.parquet');
+      const { parquetWriteBuffer } = await import('hyparquet-writer');
+      writeFileSync(file, Buffer.from(parquetWriteBuffer({ columnData: [{ name: 'id', data: ['a', 'b'] }, { name: 'embedding', data: [new Uint8Array(new Float32Array([1, 0]).buffer), new Uint8Array(new Float32Array([0, 1]).buffer)], type: 'BYTE_ARRAY' }] })));
+      const reader = new Worker(path.join(root, 'out', 'electron', 'parquet-worker.mjs'), { workerData: { task: { file, dim: 2, idColumn: 'id', embeddingColumn: 'embedding', groups: [0, 1], rowStart: 0 } } });
+      const done = await new Promise<{ type: string; ids?: string[]; data?: Float32Array }>((resolve, reject) => {
+        reader.on('message', (m: { type: string }) => m.type !== 'group' && resolve(m));
+        reader.once('error', reject);
+      });
+      await reader.terminate();
+      expect(done).toMatchObject({ type: 'done', ids: ['a', 'b'] });
+      expect(Array.from(done.data!)).toEqual([1, 0, 0, 1]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -4,7 +4,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FileMetaData } from 'hyparquet';
 import { readParquetEmbeddings } from '../../../core/datasets/index.ts';
+import { DatasetInputError } from '../../../core/datasets/errors.ts';
+import { splitRowGroups } from '../../../core/datasets/parquet-import.ts';
 import { runCli } from '../cli/run-cli.ts';
 import { tempDir } from './helpers.ts';
 
@@ -73,6 +76,34 @@ describe('Parquet import', () => {
       expect(progress).toEqual([100, 200, 250]);
       for (const r of [0, 123, 249]) for (const j of [0, 31, 63]) expect(read.data[r * DIM + j]).toBeCloseTo(embeddings[r]![j]!, 6);
     }
+  });
+
+  it('reads row groups on several threads into exactly the rows one thread reads, and refuses a bad row the same way', { timeout: 60_000 }, async () => {
+    const embeddings = unitRows(700, DIM, 4);
+    const ids = embeddings.map((_, i) => hashOf(i));
+    const file = join(dir, 'threads.parquet');
+    writeParquet(file, ids, embeddings, { rowGroupSize: 100 });
+    const one = await readParquetEmbeddings(file, { dim: DIM, threads: 1 });
+    const progress: number[] = [];
+    const three = await readParquetEmbeddings(file, { dim: DIM, threads: 3, onProgress: (done, total) => progress.push(done / total) });
+    expect(three.ids).toEqual(one.ids);
+    expect(Array.from(three.data)).toEqual(Array.from(one.data));
+    expect(progress).toHaveLength(7); // one report per row group, whichever thread read it
+    expect(progress.at(-1)).toBe(1);
+    const bad = embeddings.map((e, i) => (i === 650 ? e.slice(0, 10) : e));
+    writeParquet(file, ids, bad, { rowGroupSize: 100 });
+    await expect(readParquetEmbeddings(file, { dim: DIM, threads: 3 })).rejects.toThrow(new RegExp(`row 650 \\(id "${hashOf(650)}"\\) does not hold 64 embedding values`));
+    await expect(readParquetEmbeddings(file, { dim: DIM, threads: 3 })).rejects.toBeInstanceOf(DatasetInputError);
+  });
+
+  it('shares a file’s row groups out in contiguous ranges of about equal rows', () => {
+    const metadata = (rows: number[]) => ({ row_groups: rows.map((num_rows) => ({ num_rows: BigInt(num_rows) })) }) as unknown as FileMetaData;
+    const columns = { file: 'f', dim: 4, idColumn: 'id', embeddingColumn: 'embedding' };
+    const ranges = (rows: number[], threads: number) => splitRowGroups(metadata(rows), columns, threads).map((t) => [t.groups[0], t.groups[1], t.rowStart]);
+    expect(ranges([100, 100, 100, 100], 2)).toEqual([[0, 2, 0], [2, 4, 200]]);
+    expect(ranges([100, 100, 100, 100, 50], 3)).toEqual([[0, 2, 0], [2, 3, 200], [3, 5, 300]]);
+    expect(ranges([100, 100], 4)).toEqual([[0, 1, 0], [1, 2, 100]]);
+    expect(ranges([100, 100, 100], 1)).toEqual([[0, 3, 0]]);
   });
 
   it('refuses a file whose rows do not fit the model set, or that lacks a column, saying which', async () => {
