@@ -218,7 +218,7 @@ async function readOpenFile(file: string, handle: FileHandle, options: ParquetRe
   return { data, rows: total, cols: dim, ids, source: file };
 }
 
-/** Rows from which a file is read on several threads (below it, starting them costs more than they save). */
+/** Rows per reading thread (a thread takes a fraction of a second to start: small files stay on this one). */
 const ROWS_PER_READING_THREAD = 100_000;
 
 function readingThreads(rows: number): number {

@@ -36,6 +36,7 @@ export async function readOnThreads(tasks: readonly RowGroupTask[], data: Float3
   const total = ids.length;
   const dim = tasks[0]!.dim;
   const threads: Worker[] = [];
+  signal?.throwIfAborted();
   try {
     await Promise.all(
       tasks.map(
