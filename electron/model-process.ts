@@ -6,7 +6,6 @@
  */
 import { fileURLToPath } from 'node:url';
 import { modelWorkerEntry, type ModelChannel, type ModelChannelSpawn } from '../core/models/index.ts';
-import { outsideAsar } from '../core/paths.ts';
 
 /** The slice of Electron's `utilityProcess` this needs (injected, so tests can run it against a fake). */
 export interface UtilityProcessApi {
@@ -22,7 +21,7 @@ export interface UtilityChild {
 }
 
 /** `workerFile`: default the model worker beside the model host — in the desktop app the bundled out/electron/model-worker.mjs. */
-export function utilityProcessSpawn(api: UtilityProcessApi, workerFile: string = outsideAsar(fileURLToPath(modelWorkerEntry().file))): ModelChannelSpawn {
+export function utilityProcessSpawn(api: UtilityProcessApi, workerFile: string = fileURLToPath(modelWorkerEntry().file)): ModelChannelSpawn {
   return (init): ModelChannel => {
     const child = api.fork(workerFile, [], { serviceName: 'DP-RDM Studio models', stdio: 'inherit' });
     child.postMessage({ type: 'init', init: { ...init, entry: workerFile } });

@@ -4,10 +4,8 @@
  * Each thread reads one contiguous range with the same reader and checks as this thread would, and hands back its
  * rows (the values' buffer is transferred, not copied); a refusal keeps its message (row numbers are the file's).
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import { outsideAsar } from '../paths.ts';
+import type { Worker } from 'node:worker_threads';
+import { startWorkerThread, workerEntry } from '../worker-entry.ts';
 import { DatasetInputError } from './errors.ts';
 import type { RowGroupTask } from './parquet-import.ts';
 
@@ -17,14 +15,10 @@ export type ReadingThreadMessage =
   | { readonly type: 'done'; readonly data: Float32Array; readonly ids: string[] }
   | { readonly type: 'error'; readonly input: boolean; readonly message: string };
 
-/** The reading thread's entry: bundled beside this code (the desktop app), else the TypeScript source via the bootstrap. */
+/** A reading thread for `task` (its entry: core/worker-entry.ts). */
 function readingThread(task: RowGroupTask): Worker {
-  // In the packaged app the bundle lies in app.asar and the worker file beside it, unpacked (threads read real files).
-  const built = outsideAsar(fileURLToPath(new URL('./parquet-worker.mjs', import.meta.url)));
-  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-  if (existsSync(built)) return new Worker(built, { workerData: { task }, execArgv });
-  const entry = new URL('./parquet-worker.ts', import.meta.url).href;
-  return new Worker(new URL('../models/worker-bootstrap.mjs', import.meta.url), { workerData: { entry, task }, execArgv });
+  const entry = workerEntry('datasets/parquet-worker');
+  return startWorkerThread(entry, { entry: entry.file.href, task });
 }
 
 function rowsOf(task: RowGroupTask, next: RowGroupTask | undefined, total: number): number {
@@ -36,6 +30,7 @@ export async function readOnThreads(tasks: readonly RowGroupTask[], data: Float3
   const total = ids.length;
   const dim = tasks[0]!.dim;
   const threads: Worker[] = [];
+  const stops: (() => void)[] = [];
   signal?.throwIfAborted();
   try {
     await Promise.all(
@@ -63,11 +58,16 @@ export async function readOnThreads(tasks: readonly RowGroupTask[], data: Float3
             worker.on('exit', (code) => {
               if (!finished) reject(new Error(`a reading thread ended (code ${code}) before its rows were read`));
             });
-            signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+            if (signal) {
+              const onAbort = () => reject(signal.reason);
+              signal.addEventListener('abort', onAbort, { once: true });
+              stops.push(() => signal.removeEventListener('abort', onAbort));
+            }
           }),
       ),
     );
   } finally {
+    for (const stop of stops) stop();
     await Promise.all(threads.map((worker) => worker.terminate()));
   }
 }

@@ -4,9 +4,7 @@
  * AbortSignal. The worker is a thread in plain Node (it does not keep the process alive while idle) or, inside
  * Electron, a utility process with a V8 heap of its own (electron/model-process.ts): both behind `ModelChannel`.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { startWorkerThread, workerEntry, type WorkerEntry } from '../worker-entry.ts';
 import type { EmbeddingBatch, TextEmbeddingBatch } from './encoders.ts';
 import { ImageDecodeError, ModelAbortError, ModelSetError, type ModelSetErrorCode } from './errors.ts';
 import type { HostToWorker, SerializedError, WorkerCall, WorkerInit, WorkerToHost } from './model-protocol.ts';
@@ -58,18 +56,14 @@ export interface ModelChannel {
 /** Starts a worker for `init` (the model set's folder and runtime options). */
 export type ModelChannelSpawn = (init: WorkerInit) => ModelChannel;
 
-/** The model worker's entry point: bundled beside this code (the desktop app), else the TypeScript source. */
-export function modelWorkerEntry(): { file: URL; bundled: boolean } {
-  const built = new URL('./model-worker.mjs', import.meta.url);
-  return existsSync(fileURLToPath(built)) ? { file: built, bundled: true } : { file: new URL('./model-worker.ts', import.meta.url), bundled: false };
+/** The model worker's entry point (core/worker-entry.ts). */
+export function modelWorkerEntry(): WorkerEntry {
+  return workerEntry('models/model-worker');
 }
 
-/** A worker thread (plain Node). From sources a small bootstrap registers tsx and imports the TypeScript worker. */
+/** A worker thread (plain Node). */
 export const workerThreadChannel: ModelChannelSpawn = (init) => {
-  const entry = modelWorkerEntry();
-  // The worker inherits the parent's Node flags, except --input-type (only valid for -e/stdin scripts).
-  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-  const worker = new Worker(entry.bundled ? entry.file : new URL('./worker-bootstrap.mjs', import.meta.url), { workerData: init, execArgv });
+  const worker = startWorkerThread(modelWorkerEntry(), init);
   worker.unref();
   return {
     post: (message) => worker.postMessage(message),

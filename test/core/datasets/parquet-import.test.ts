@@ -1,5 +1,6 @@
 // Embeddings from a cluster job: Parquet files of (id, embedding) rows, written here with hyparquet-writer, read
 // row group by row group, validated like every import, and indexed through the studio façade (`dprdm dataset import`).
+import { getEventListeners } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
@@ -85,7 +86,9 @@ describe('Parquet import', () => {
     writeParquet(file, ids, embeddings, { rowGroupSize: 100 });
     const one = await readParquetEmbeddings(file, { dim: DIM, threads: 1 });
     const progress: number[] = [];
-    const three = await readParquetEmbeddings(file, { dim: DIM, threads: 3, onProgress: (done, total) => progress.push(done / total) });
+    const signal = new AbortController().signal;
+    const three = await readParquetEmbeddings(file, { dim: DIM, threads: 3, signal, onProgress: (done, total) => progress.push(done / total) });
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0); // a job's signal outlives the import: nothing stays on it
     expect(three.ids).toEqual(one.ids);
     expect(Array.from(three.data)).toEqual(Array.from(one.data));
     expect(progress).toHaveLength(7); // one report per row group, whichever thread read it

@@ -1,8 +1,0 @@
-// Entry point of a model worker thread. Worker threads start without the parent's loaders, so this plain
-// JavaScript file registers tsx (as bin/dprdm.js does) and then imports the TypeScript worker named in
-// workerData.entry. It works the same under vitest, the CLI, the HTTP host and benchmarks.
-import { workerData } from 'node:worker_threads';
-import { register } from 'tsx/esm/api';
-
-register();
-await import(workerData.entry);
