@@ -95,12 +95,6 @@ const op = {
 };
 
 /**
- * The scoring module for one precision. float32 rows are read four values per v128.load; float16 rows four
- * patterns per v128.load16x4_u, widened to float32 exactly (fraction and exponent shifted into place and scaled by
- * 2^112, which keeps the sign and also gets subnormals right; exponent 31 set to all ones, so ∞ and NaN stay what
- * they are), then multiplied and summed like float32 rows.
- */
-/**
  * Rows scored per pass: their loads are in flight together and each query load serves all of them. The subsample's
  * rows are scattered, so a pass waits on memory more than on arithmetic: 16 rows at once (one add chain each, so
  * also 16 independent chains) scored a cold 1 M × 512 subsample in 0.85 ms against 1.14 ms with 4 rows and two
@@ -108,6 +102,12 @@ const op = {
  */
 export const ROWS_PER_PASS = 16;
 
+/**
+ * The scoring module for one precision. float32 rows are read four values per v128.load; float16 rows four
+ * patterns per v128.load16x4_u, widened to float32 exactly (fraction and exponent shifted into place and scaled by
+ * 2^112, which keeps the sign and also gets subnormals right; exponent 31 set to all ones, so ∞ and NaN stay what
+ * they are), then multiplied and summed like float32 rows.
+ */
 function scoresModule(precision: StorePrecision): Uint8Array {
   const R = ROWS_PER_PASS;
   // parameters 0–5; i32 locals: i, j, end, base_0 … base_{R−1}; v128 locals: acc_0 … acc_{R−1}, h, q, c0 … c3

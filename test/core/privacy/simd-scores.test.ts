@@ -2,7 +2,8 @@
 // non-finite below finite), on random stores and on crafted ties; stores it cannot hold take the scalar path.
 import { describe, expect, it } from 'vitest';
 import { exactTopK } from '../../../core/privacy/exact-top-k.ts';
-import { innerProduct } from '../../../core/privacy/resident-store.ts';
+import { ROWS_PER_PASS } from '../../../core/privacy/simd-scores.ts';
+import { innerProduct, rowsOf } from '../../../core/privacy/resident-store.ts';
 import { allocateEmbeddingMatrix, allocateResidentStore, decodeFloat16, encodeFloat16, float16Bits, ResidentStore, simdAvailable } from '../../../core/privacy/index.ts';
 import type { EmbeddingMatrix, EmbeddingRows } from '../../../core/privacy/index.ts';
 import { unitQuery, unitRows, xorshift } from './seeded-rows.ts';
@@ -73,6 +74,16 @@ describe('SIMD scoring of the subsample', () => {
     expect(exactTopK(plain, q, all, 8)).toEqual([2, 5, 7, 1, 0, 6, 4, 3]);
     expect(exactTopK(simd, q, Uint32Array.from([5, 7]), 4)).toEqual([5, 7]);
     expect(exactTopK(simd, q, new Uint32Array(0), 4)).toEqual([]);
+  });
+
+  it('scores each row of a list of any length as it scores that row alone (the padded last group changes nothing)', () => {
+    const simd = rowsOf(stores(64, 64, 13).simd);
+    const q = unitQuery(64, 14);
+    const alone = Array.from({ length: 64 }, (_, r) => simd.scores(q, [r])[0]!);
+    for (let length = 1; length <= 2 * ROWS_PER_PASS + 3; length++) {
+      const rows = Array.from({ length }, (_, i) => (i * 37) % 64);
+      expect(Array.from(simd.scores(q, rows))).toEqual(rows.map((r) => alone[r]));
+    }
   });
 
   it('refuses an index outside the store on every path (the kernel never reads outside the rows)', () => {
