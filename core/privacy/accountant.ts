@@ -78,8 +78,21 @@ export function queryRdp(query: QueryParameters, orders: OrderGrid = 'default'):
   const grid = resolveOrders(orders);
   const z = noiseMultiplier(query.sigma, query.k);
   requirePositiveFinite('noise multiplier', z);
-  return grid.map((alpha) => subsampledGaussianRdp(query.q, z, alpha));
+  // A pure function of public parameters, and the studio repeats one (q, z) per ε setting: at large q the series
+  // over every order costs more than the ledger's commit, so recent vectors are kept (a copy is returned).
+  const key = `${query.q}|${z}|${grid.join(',')}`;
+  let rdp = recentRdp.get(key);
+  if (!rdp) {
+    rdp = grid.map((alpha) => subsampledGaussianRdp(query.q, z, alpha));
+    if (recentRdp.size >= RECENT_RDP_LIMIT) recentRdp.delete(recentRdp.keys().next().value!);
+    recentRdp.set(key, rdp);
+  }
+  return [...rdp];
 }
+
+/** queryRdp's recent vectors, oldest first (keys are the exact q, z and order grid). */
+const recentRdp = new Map<string, readonly number[]>();
+const RECENT_RDP_LIMIT = 64;
 
 /** One query's RDP at one order α > 1 (+∞ where the computation fails): what a fixed-order filter compares. */
 export function subsampledGaussianRdpAt(q: number, z: number, alpha: number): number {

@@ -98,6 +98,16 @@ describe('composition', () => {
     expect(epsilonFromRdp(ten, DEFAULT_ORDERS, 1e-6).epsilon).toBeCloseTo(viaEpsilon.epsilon, 10);
   });
 
+  it('a repeated query gets the values computed afresh, on its own order grid, and changing one answer does not reach the next', () => {
+    const query = { q: 0.128, sigma: 0.0094, k: 64 };
+    const first = queryRdp(query);
+    expect(first).toEqual(DEFAULT_ORDERS.map((alpha) => subsampledGaussianRdp(query.q, (query.sigma * query.k) / 2, alpha)));
+    first.fill(0);
+    expect(queryRdp(query)).toEqual(DEFAULT_ORDERS.map((alpha) => subsampledGaussianRdp(query.q, (query.sigma * query.k) / 2, alpha)));
+    expect(queryRdp(query, [2, 4])).toEqual([2, 4].map((alpha) => subsampledGaussianRdp(query.q, (query.sigma * query.k) / 2, alpha)));
+    expect(queryRdp({ ...query, k: 32 })[0]).not.toBe(queryRdp(query)[0]);
+  });
+
   it('heterogeneous queries add per order and cost more than either alone', () => {
     const a = queryRdp({ q: 0.01, sigma: 0.2, k: 20 });
     const b = queryRdp({ q: 0.05, sigma: 0.5, k: 8 });
