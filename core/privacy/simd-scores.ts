@@ -13,7 +13,8 @@
  * helper threads as well (scoring-pool.ts), with bit-for-bit the same scores.
  *
  * The module is assembled below from its WebAssembly text, instruction by instruction (no toolchain needed). In
- * outline (float32; the float16 module differs only where a row's values are loaded, see scoresModule):
+ * outline (float32; the float16 kernels differ where a row's values are loaded and in how ∞ and NaN are kept, see
+ * scoresModule):
  *
  *   (func (export "scores") (param $data $dim $rows $n $query $out i32)
  *     for i = 0, R, 2R, … < n:                      ;; R = ROWS_PER_PASS rows at once; the last group is padded
@@ -92,6 +93,14 @@ const op = {
   f32x4Add: [0xfd, ...uleb(0xe4)],
   f32x4Mul: [0xfd, ...uleb(0xe6)],
   lane: (lane: number) => [0xfd, ...uleb(0x1f), lane],
+  if: [0x04, 0x40],
+  else: [0x05],
+  f32NaN: [0x43, 0x00, 0x00, 0xc0, 0x7f],
+  v128AnyTrue: [0xfd, ...uleb(0x53)],
+  i16x8GeU: [0xfd, ...uleb(0x36)],
+  i16x8MaxU: [0xfd, ...uleb(0x99)],
+  i32x4ExtendLowI16x8S: [0xfd, ...uleb(0xa7)],
+  i32x4ExtendHighI16x8S: [0xfd, ...uleb(0xa8)],
 };
 
 /**
@@ -102,24 +111,89 @@ const op = {
  */
 export const ROWS_PER_PASS = 16;
 
+/** 2^112: a binary16 pattern shifted into a float32's place is its value times 2^-112. */
+const HALF_SCALE = 2 ** 112;
 /**
- * The scoring module for one precision. float32 rows are read four values per v128.load; float16 rows four
- * patterns per v128.load16x4_u, widened to float32 exactly (fraction and exponent shifted into place and scaled by
- * 2^112, which keeps the sign and also gets subnormals right; exponent 31 set to all ones, so ∞ and NaN stay what
- * they are), then multiplied and summed like float32 rows.
+ * The largest query coordinate the fast float16 kernel takes: it reads the query pre-scaled by 2^112, which must stay
+ * finite (a unit query's coordinates are at most 1).
+ */
+const FAST_HALF_QUERY_LIMIT = 2 ** 15;
+
+/**
+ * The scoring module for one precision. Each function has the signature (data, dim, rows, n, query, out) and
+ * writes out[i] = Σ_j row(rows[i])_j · query_j, products and sums in float32, in the same order in every variant.
+ *
+ * float32 rows are read four values per v128.load (export `scores`).
+ *
+ * float16 rows have two kernels whose scores are bit-for-bit the same wherever both apply:
+ * - `scoresExact` reads four patterns per v128.load16x4_u and widens them to float32 exactly (fraction and exponent
+ *   shifted into place and scaled by 2^112, which keeps the sign and gets subnormals right; exponent 31 set to all
+ *   ones, so ∞ and NaN stay what they are);
+ * - `scores` reads eight patterns per v128.load, shifts them into place the same way and leaves the 2^112 to the
+ *   query, which the caller scales (a power of two: each product is the same real number, so it rounds the same).
+ *   It does not rebuild ∞ and NaN: it tracks the largest |pattern| of each pass of ROWS_PER_PASS rows and, where
+ *   one has exponent 31, writes NaN for the whole pass (finite rows never score NaN here), which the caller scores
+ *   again with `scoresExact`.
  */
 function scoresModule(precision: StorePrecision): Uint8Array {
+  const bodies = precision === 'float16' ? [fastHalfBody(), scoresBody('float16')] : [scoresBody('float32')];
+  const names = precision === 'float16' ? ['scores', 'scoresExact'] : ['scores'];
+  return Uint8Array.from([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec([[0x60, ...vec(new Array(6).fill([I32])), ...vec([])]])),
+    // memory import: shared (flag 3: shared, with a maximum), 1 to 65,536 pages, so helper threads score in it too
+    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x03, ...uleb(1), ...uleb(65536)]])),
+    ...section(3, vec(bodies.map(() => uleb(0)))),
+    ...section(7, vec(names.map((n, f) => [...name(n), 0x00, ...uleb(f)]))),
+    ...section(10, vec(bodies.map((code) => [...uleb(code.length), ...code]))),
+  ]);
+}
+
+// parameters 0–5 and the loop's i32 locals, shared by every kernel
+const [DATA, DIM, ROWS, N, QUERY, OUT, I, J, END] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+const shl = (bits: number) => [...op.i32(bits), ...op.i32Shl];
+const shl2 = shl(2);
+
+/** The loop over passes of ROWS_PER_PASS rows and, in each, over the row's bytes (`step` query bytes at a time). */
+function passes(o: { halfRows: boolean; bases: (r: number) => number; start: number[]; block: number[]; step: number; finish: number[] }): number[] {
+  const rowBase = (r: number) => [
+    ...op.get(DATA), ...op.get(ROWS), ...op.get(I), ...shl2, ...op.i32Add, ...op.i32LoadAt(4 * r), ...op.get(DIM), ...op.i32Mul, ...shl(o.halfRows ? 1 : 2), ...op.i32Add, ...op.set(o.bases(r)),
+  ];
+  return [
+    ...op.get(DIM), ...shl2, ...op.set(END),
+    ...op.block, ...op.loop,
+    ...op.get(I), ...op.get(N), ...op.i32GeU, ...op.brIf(1),
+    ...Array.from({ length: ROWS_PER_PASS }, (_, r) => r).flatMap(rowBase),
+    ...o.start,
+    ...op.i32(0), ...op.set(J),
+    ...op.block, ...op.loop,
+    ...op.get(J), ...op.get(END), ...op.i32GeU, ...op.brIf(1),
+    ...o.block,
+    ...op.get(J), ...op.i32(o.step), ...op.i32Add, ...op.set(J), ...op.br(0),
+    ...op.end, ...op.end,
+    ...o.finish,
+    ...op.get(I), ...op.i32(ROWS_PER_PASS), ...op.i32Add, ...op.set(I), ...op.br(0),
+    ...op.end, ...op.end,
+  ];
+}
+
+/** out[i + r] = Σ lanes of acc_r. */
+const horizontal = (acc: (r: number) => number) => (r: number) => [
+  ...op.get(OUT), ...op.get(I), ...shl2, ...op.i32Add,
+  ...op.get(acc(r)), ...op.lane(0), ...op.get(acc(r)), ...op.lane(1), ...op.f32Add, ...op.get(acc(r)), ...op.lane(2), ...op.f32Add, ...op.get(acc(r)), ...op.lane(3), ...op.f32Add,
+  ...op.f32StoreAt(4 * r),
+];
+
+/** The float32 kernel, or float16's `scoresExact` (module comment). */
+function scoresBody(precision: StorePrecision): number[] {
   const R = ROWS_PER_PASS;
-  // parameters 0–5; i32 locals: i, j, end, base_0 … base_{R−1}; v128 locals: acc_0 … acc_{R−1}, h, q, c0 … c3
-  const [data, dim, rows, n, query, out, i, j, end] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  // i32 locals: i, j, end, base_0 … base_{R−1}; v128 locals: acc_0 … acc_{R−1}, h, q, c0 … c3
   const base = (r: number) => 9 + r;
   const acc = (r: number) => 9 + R + r;
   const h = 9 + R + R;
   const qv = h + 1;
   const c = qv + 1;
   const half = precision === 'float16';
-  const shl = (bits: number) => [...op.i32(bits), ...op.i32Shl];
-  const shl2 = shl(2);
   // float16 decoding constants, kept in locals c+0 … c+3
   const constants = [0x8fffe000, 0x77800000, 0x00007c00, 0x7f800000];
   // (h << 16) >>s 3 puts the sign at bit 31 and exponent + fraction at bits 13–27; the mask clears the sign copies
@@ -129,50 +203,67 @@ function scoresModule(precision: StorePrecision): Uint8Array {
   ];
   const rowValues = (r: number, m: number) =>
     half
-      ? [...op.get(base(r)), ...op.get(j), ...op.i32(1), ...op.i32ShrU, ...op.i32Add, ...op.v128Load16x4U(8 * m), ...op.set(h), ...decoded]
-      : [...op.get(base(r)), ...op.get(j), ...op.i32Add, ...op.v128Load(16 * m)];
+      ? [...op.get(base(r)), ...op.get(J), ...op.i32(1), ...op.i32ShrU, ...op.i32Add, ...op.v128Load16x4U(8 * m), ...op.set(h), ...decoded]
+      : [...op.get(base(r)), ...op.get(J), ...op.i32Add, ...op.v128Load(16 * m)];
   const ranks = Array.from({ length: R }, (_, r) => r);
   const accumulate = (m: number) => [
-    ...op.get(query), ...op.get(j), ...op.i32Add, ...op.v128Load(16 * m), ...op.set(qv),
+    ...op.get(QUERY), ...op.get(J), ...op.i32Add, ...op.v128Load(16 * m), ...op.set(qv),
     ...ranks.flatMap((r) => [...op.get(acc(r)), ...rowValues(r, m), ...op.get(qv), ...op.f32x4Mul, ...op.f32x4Add, ...op.set(acc(r))]),
-  ];
-  const rowBase = (r: number) => [
-    ...op.get(data), ...op.get(rows), ...op.get(i), ...shl2, ...op.i32Add, ...op.i32LoadAt(4 * r), ...op.get(dim), ...op.i32Mul, ...shl(half ? 1 : 2), ...op.i32Add, ...op.set(base(r)),
-  ];
-  const horizontal = (r: number) => [
-    ...op.get(out), ...op.get(i), ...shl2, ...op.i32Add,
-    ...op.get(acc(r)), ...op.lane(0), ...op.get(acc(r)), ...op.lane(1), ...op.f32Add, ...op.get(acc(r)), ...op.lane(2), ...op.f32Add, ...op.get(acc(r)), ...op.lane(3), ...op.f32Add,
-    ...op.f32StoreAt(4 * r),
   ];
   const body = [
     ...(half ? constants.flatMap((value, m) => [...op.v128I32Splat(value), ...op.set(c + m)]) : []),
-    ...op.get(dim), ...shl2, ...op.set(end),
-    ...op.block, ...op.loop,
-    ...op.get(i), ...op.get(n), ...op.i32GeU, ...op.brIf(1),
-    ...ranks.flatMap(rowBase),
-    ...ranks.flatMap((r) => [...op.v128Zero, ...op.set(acc(r))]),
-    ...op.i32(0), ...op.set(j),
-    ...op.block, ...op.loop,
-    ...op.get(j), ...op.get(end), ...op.i32GeU, ...op.brIf(1),
-    ...[0, 1, 2, 3].flatMap(accumulate),
-    ...op.get(j), ...op.i32(64), ...op.i32Add, ...op.set(j), ...op.br(0),
-    ...op.end, ...op.end,
-    ...ranks.flatMap(horizontal),
-    ...op.get(i), ...op.i32(R), ...op.i32Add, ...op.set(i), ...op.br(0),
-    ...op.end, ...op.end,
+    ...passes({
+      halfRows: half,
+      bases: base,
+      start: ranks.flatMap((r) => [...op.v128Zero, ...op.set(acc(r))]),
+      block: [0, 1, 2, 3].flatMap(accumulate),
+      step: 64,
+      finish: ranks.flatMap(horizontal(acc)),
+    }),
     ...op.end,
   ];
-  const locals = vec([[...uleb(3 + R), I32], [...uleb(R + 6), V128]]);
-  const code = [...locals, ...body];
-  return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([[0x60, ...vec(new Array(6).fill([I32])), ...vec([])]])),
-    // memory import: shared (flag 3: shared, with a maximum), 1 to 65,536 pages, so helper threads score in it too
-    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x03, ...uleb(1), ...uleb(65536)]])),
-    ...section(3, vec([uleb(0)])),
-    ...section(7, vec([[...name('scores'), 0x00, ...uleb(0)]])),
-    ...section(10, vec([[...uleb(code.length), ...code]])),
-  ]);
+  return [...vec([[...uleb(3 + R), I32], [...uleb(R + 6), V128]]), ...body];
+}
+
+/** float16's fast `scores` (module comment): the query comes scaled by 2^112. */
+function fastHalfBody(): number[] {
+  const R = ROWS_PER_PASS;
+  // i32 locals: i, j, end, base_0 … base_{R−1}; v128 locals: acc_0 … acc_{R−1}, h, qa, qb, mask, magnitude, most, limit
+  const base = (r: number) => 9 + r;
+  const acc = (r: number) => 9 + R + r;
+  const h = 9 + R + R;
+  const [qa, qb, mask, magnitude, most, limit] = [h + 1, h + 2, h + 3, h + 4, h + 5, h + 6];
+  const ranks = Array.from({ length: R }, (_, r) => r);
+  // the sign-extended pattern << 13 puts the sign at bit 31 and exponent + fraction at bits 13–27; mask the copies
+  const widened = (extend: number[]) => [...op.get(h), ...extend, ...op.i32(13), ...op.i32x4Shl, ...op.get(mask), ...op.v128And];
+  // 16 values of each row per block: patterns 0–7 and 8–15 in two loads, each against two query vectors
+  const pair = (p: number) => [
+    ...op.get(QUERY), ...op.get(J), ...op.i32Add, ...op.v128Load(32 * p), ...op.set(qa),
+    ...op.get(QUERY), ...op.get(J), ...op.i32Add, ...op.v128Load(32 * p + 16), ...op.set(qb),
+    ...ranks.flatMap((r) => [
+      ...op.get(base(r)), ...op.get(J), ...op.i32(1), ...op.i32ShrU, ...op.i32Add, ...op.v128Load(16 * p), ...op.set(h),
+      ...op.get(most), ...op.get(h), ...op.get(magnitude), ...op.v128And, ...op.i16x8MaxU, ...op.set(most),
+      ...op.get(acc(r)), ...widened(op.i32x4ExtendLowI16x8S), ...op.get(qa), ...op.f32x4Mul, ...op.f32x4Add,
+      ...widened(op.i32x4ExtendHighI16x8S), ...op.get(qb), ...op.f32x4Mul, ...op.f32x4Add, ...op.set(acc(r)),
+    ]),
+  ];
+  const flagged = [...op.get(most), ...op.get(limit), ...op.i16x8GeU, ...op.v128AnyTrue];
+  const nan = (r: number) => [...op.get(OUT), ...op.get(I), ...shl2, ...op.i32Add, ...op.f32NaN, ...op.f32StoreAt(4 * r)];
+  const body = [
+    ...op.v128I32Splat(0x8fffe000), ...op.set(mask),
+    ...op.v128I32Splat(0x7fff7fff), ...op.set(magnitude),
+    ...op.v128I32Splat(0x7c007c00), ...op.set(limit),
+    ...passes({
+      halfRows: true,
+      bases: base,
+      start: [...ranks.flatMap((r) => [...op.v128Zero, ...op.set(acc(r))]), ...op.v128Zero, ...op.set(most)],
+      block: [0, 1].flatMap(pair),
+      step: 64,
+      finish: [...flagged, ...op.if, ...ranks.flatMap(nan), ...op.else, ...ranks.flatMap(horizontal(acc)), ...op.end],
+    }),
+    ...op.end,
+  ];
+  return [...vec([[...uleb(3 + R), I32], [...uleb(R + 7), V128]]), ...body];
 }
 
 // ── arenas: a store (or a gather buffer) and the kernel's buffers in one WebAssembly memory ─────────────────
@@ -239,7 +330,10 @@ export function allocateArena(precision: StorePrecision, capacity: number, dim: 
   } catch {
     return undefined; // the runtime would not reserve that much: the scalar path still works
   }
-  const scores = new wasmApi.Instance(wasm, { env: { memory } }).exports.scores as (...call: KernelCall) => void;
+  const kernels = new wasmApi.Instance(wasm, { env: { memory } }).exports;
+  const scores = kernels.scores as (...call: KernelCall) => void;
+  // float16 only: the kernel that also rebuilds ∞ and NaN, for the passes `scores` hands back (scoresModule)
+  const scoresExact = kernels.scoresExact as ((...call: KernelCall) => void) | undefined;
   let slot: number | undefined; // this arena's slot in the process's scoring pool, attached on its first parallel call
   const buffer = memory.buffer;
   const queryView = new Float32Array(buffer, offsets.query, dim);
@@ -262,15 +356,38 @@ export function allocateArena(precision: StorePrecision, capacity: number, dim: 
       // the last group's missing rows repeat the last row (their scores are not returned)
       for (let r = rows.length; r > 0 && r % ROWS_PER_PASS !== 0; r++) rowsView[r] = rowsView[rows.length - 1]!;
       queryView.set(query);
+      const n = rows.length;
+      const call = (from: number, count: number): KernelCall => [0, dim, offsets.rows + 4 * from, count, offsets.query, offsets.scores + 4 * from];
+      if (scoresExact && !fastHalfQuery(queryView)) {
+        scoresExact(...call(0, n));
+        return scoresView.subarray(0, n);
+      }
+      if (scoresExact) for (let j = 0; j < dim; j++) queryView[j]! *= HALF_SCALE;
       // the pool (its threads) is started by the first call long enough to share
-      const pool = rows.length >= PARALLEL_MIN_ROWS ? scoringPool() : undefined;
-      const parts = partsOf(rows.length, (pool?.size ?? 0) + 1).map(([from, count]): KernelCall => [0, dim, offsets.rows + 4 * from, count, offsets.query, offsets.scores + 4 * from]);
+      const pool = n >= PARALLEL_MIN_ROWS ? scoringPool() : undefined;
+      const parts = partsOf(n, (pool?.size ?? 0) + 1).map(([from, count]) => call(from, count));
       if (parts.length === 1) scores(...parts[0]!);
       else pool!.run((slot ??= pool!.attach(arena, wasm, memory)), scores, parts);
-      return scoresView.subarray(0, rows.length);
+      if (scoresExact) {
+        // passes written as NaN hold an ∞ or NaN pattern: score them again, whole (passes start at multiples of R)
+        let unscaled = false;
+        for (let from = 0; from < n; from += ROWS_PER_PASS) {
+          if (!Number.isNaN(scoresView[from]!)) continue;
+          if (!unscaled) queryView.set(query);
+          unscaled = true;
+          scoresExact(...call(from, Math.min(ROWS_PER_PASS, n - from)));
+        }
+      }
+      return scoresView.subarray(0, n);
     },
   };
   return arena;
+}
+
+/** Whether the fast float16 kernel takes this query: every coordinate stays finite when scaled by 2^112. */
+function fastHalfQuery(query: Float32Array): boolean {
+  for (let j = 0; j < query.length; j++) if (!(Math.abs(query[j]!) < FAST_HALF_QUERY_LIMIT)) return false;
+  return true;
 }
 
 /** Rows below which one thread scores a call alone (for short lists a helper's wake-up is a large share of the work). */

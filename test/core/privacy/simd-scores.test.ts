@@ -153,6 +153,23 @@ describe('SIMD scoring of a float16 store', () => {
   });
 });
 
+describe('the two float16 kernels', () => {
+  it('score every finite row bit-for-bit alike: beside an ∞ row (the pass is scored again), alone, and for a query too large to scale', () => {
+    const dim = 64;
+    const { simd } = halfStores(41, dim, 31);
+    (simd.values as Uint16Array)[40 * dim + 5] = 0x7c00; // row 40 holds +∞
+    const q = unitQuery(dim, 32);
+    const finite = Uint32Array.from({ length: 32 }, (_, i) => i);
+    const alone = Float32Array.from(simd.scores(q, finite));
+    const beside = Float32Array.from(simd.scores(q, [40, ...finite]));
+    expect(beside[0]).toBe(q[5]! > 0 ? Infinity : -Infinity);
+    for (let r = 0; r < 32; r++) expect(beside[r + 1]).toBe(alone[r]);
+    // scaled by 2^16 the query leaves the fast kernel's range; every product and sum scales exactly by 2^16
+    const large = simd.scores(q.map((v) => v * 2 ** 16), finite);
+    for (let r = 0; r < 32; r++) expect(large[r]).toBe(alone[r]! * 2 ** 16);
+  });
+});
+
 describe('float16 patterns', () => {
   it('round-trips every non-NaN pattern, and keeps NaN a NaN', () => {
     const all = Uint16Array.from({ length: 65536 }, (_, h) => h);
