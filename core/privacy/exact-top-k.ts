@@ -17,9 +17,12 @@ export function exactTopK(store: EmbeddingMatrix | EmbeddingRows, query: Float64
   const scores = rowsOf(store).scores(query, rows);
   const bestRows: number[] = [];
   const bestScores: number[] = [];
+  // the k-th best score once k are held: a score strictly below it cannot enter (false for NaN, which goes on)
+  let floor = -Infinity;
   for (let r = 0; r < rows.length; r++) {
-    const row = rows[r]!;
     let score = scores[r]!;
+    if (score < floor) continue;
+    const row = rows[r]!;
     if (!Number.isFinite(score)) score = -Infinity;
     const size = bestRows.length;
     if (size === k && !ranksBefore(score, row, bestScores[size - 1]!, bestRows[size - 1]!)) continue;
@@ -32,6 +35,7 @@ export function exactTopK(store: EmbeddingMatrix | EmbeddingRows, query: Float64
     }
     bestScores[at] = score;
     bestRows[at] = row;
+    if (bestRows.length === k) floor = bestScores[k - 1]!;
   }
   return bestRows;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cryptoEntropy, RandomStream, roundToNoiseGrid, seededEntropy } from '../../../core/privacy/index.ts';
+import { cryptoEntropy, RandomStream, roundToNoiseGrid, seededEntropy, type EntropySource } from '../../../core/privacy/index.ts';
+import { base256Digits, BYTE_SCAN_MIN_Q } from '../../../core/privacy/entropy.ts';
 
 /** Standard normal CDF via the complementary error function of core/privacy/special.ts. */
 import { logNormalTail } from '../../../core/privacy/special.ts';
@@ -78,15 +79,28 @@ describe('normal sampler', () => {
   });
 });
 
-describe('Poisson subsample by geometric gaps', () => {
-  it('has Binomial(N, q) size, increasing distinct indices in range', () => {
-    const random = new RandomStream(seededEntropy('poisson'));
+/** An entropy source that hands out the given byte lists, one per fill, each at the start of the target (the rest zero). */
+function scriptedEntropy(fills: number[][]): EntropySource {
+  return {
+    fill(target) {
+      const next = fills.shift();
+      if (!next) throw new Error('no scripted fill left');
+      target.fill(0);
+      target.set(next.slice(0, target.length));
+    },
+  };
+}
+
+describe('Poisson subsample (geometric gaps below BYTE_SCAN_MIN_Q, a byte per index from there)', () => {
+  it.each([0.03, 0.3])('has Binomial(N, q) size, increasing distinct indices in range (q %s)', (q) => {
+    const random = new RandomStream(seededEntropy(`poisson ${q}`));
     const n = 10_000;
-    const q = 0.03;
     const sizes: number[] = [];
     for (let t = 0; t < 400; t++) {
       const s = random.poissonSubsample(n, q);
-      for (let i = 1; i < s.length; i++) expect(s[i]! > s[i - 1]!).toBe(true);
+      let increasing = true;
+      for (let i = 1; i < s.length; i++) increasing &&= s[i]! > s[i - 1]!;
+      expect(increasing).toBe(true);
       if (s.length) expect(s[s.length - 1]! < n).toBe(true);
       sizes.push(s.length);
     }
@@ -108,11 +122,55 @@ describe('Poisson subsample by geometric gaps', () => {
     for (const h of hits) expect(Math.abs(h / trials - q)).toBeLessThan(5 * Math.sqrt((q * (1 - q)) / trials));
   });
 
+  it('writes q in base 256 exactly, to its last non-zero digit', () => {
+    for (const q of [0.1, 1 / 3, 0.5, 1 / 16, 0.999999, 2 ** -30 + 2 ** -80, Number.EPSILON, 5e-324]) {
+      const digits = base256Digits(q);
+      expect(digits.length).toBeGreaterThan(0);
+      expect(digits[digits.length - 1]).not.toBe(0);
+      // Horner from the last digit: each step is exact, as every partial value is a tail of q's expansion
+      let value = 0;
+      for (let j = digits.length - 1; j >= 0; j--) value = (value + digits[j]!) / 256;
+      expect(value).toBe(q);
+    }
+    expect(Array.from(base256Digits(0.25))).toEqual([64]);
+    expect(Array.from(base256Digits(0.1).subarray(0, 3))).toEqual([25, 153, 153]);
+  });
+
+  it('compares each index\'s byte with q\'s first digit, and draws further bytes only on a tie', () => {
+    // q 0.1 = 0.[25][153][153]… in base 256. Indices 0–3 share one random word, 4–5 are a tail.
+    // The scan's fill comes first; the tie-breaking bytes come from the stream's own buffer, a word per byte.
+    const ties = [152, 0, 0, 0, 154, 0, 0, 0, 153, 0, 0, 0, 152, 0, 0, 0];
+    const random = new RandomStream(scriptedEntropy([[24, 25, 26, 25, 25, 0, 200, 7], ties]));
+    // 24 < 25 in; tie then 152 < 153 in; 26 out; tie then 154 out; tie, 153 = 153, then 152 < 153 in; 0 in
+    expect(Array.from(random.poissonSubsample(6, 0.1))).toEqual([0, 1, 4, 5]);
+    // q = 64/256 exactly: a byte equal to 64 means U ≥ q, and no further byte is drawn
+    const exact = new RandomStream(scriptedEntropy([[63, 64, 65, 64]]));
+    expect(Array.from(exact.poissonSubsample(4, 0.25))).toEqual([0]);
+    expect(BYTE_SCAN_MIN_Q).toBeLessThanOrEqual(0.1);
+  });
+
+  it('keeps order and range across the scan\'s chunks of random bytes', () => {
+    const random = new RandomStream(seededEntropy('chunks'));
+    const n = 2 * 65_536 + 7;
+    const q = 0.5;
+    const s = random.poissonSubsample(n, q);
+    expect(s.every((v, i) => i === 0 || v > s[i - 1]!)).toBe(true);
+    expect(s[s.length - 1]!).toBeLessThan(n);
+    expect(Math.abs(s.length - n * q)).toBeLessThan(5 * Math.sqrt(n * q * (1 - q)));
+    // each chunk's share near q: a chunk left unscanned or scanned twice would show
+    for (const [from, to] of [[0, 65_536], [65_536, 131_072], [131_072, n]] as const) {
+      const inChunk = s.filter((i) => i >= from && i < to).length;
+      expect(Math.abs(inChunk - (to - from) * q)).toBeLessThan(5 * Math.sqrt((to - from) * q * (1 - q)) + 3);
+    }
+  });
+
   it('is fresh on every call, and covers q = 1 and N = 0', () => {
     const random = new RandomStream(cryptoEntropy());
-    const a = Array.from(random.poissonSubsample(100_000, 0.01));
-    const b = Array.from(random.poissonSubsample(100_000, 0.01));
-    expect(a).not.toEqual(b);
+    for (const q of [0.01, 0.2]) {
+      const a = Array.from(random.poissonSubsample(100_000, q));
+      const b = Array.from(random.poissonSubsample(100_000, q));
+      expect(a).not.toEqual(b);
+    }
     expect(Array.from(random.poissonSubsample(5, 1))).toEqual([0, 1, 2, 3, 4]);
     expect(random.poissonSubsample(0, 0.5)).toHaveLength(0);
     expect(() => random.poissonSubsample(10, 0)).toThrow();
