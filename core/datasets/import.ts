@@ -44,7 +44,7 @@ export function importEmbeddings(options: ImportOptions): IndexedDataset {
   if (matrix.rows === 0) throw new DatasetInputError(`${source} holds no rows`);
   if (matrix.cols !== options.dim) throw new DatasetInputError(`${source} has ${matrix.cols}-dimensional rows; model set ${options.modelSet} embeds into ${options.dim}`);
   if (options.ids.length !== matrix.rows) throw new DatasetInputError(`${source} has ${matrix.rows} rows but ${options.ids.length} ids were given`);
-  const { hashes, data } = validateImportedRows(matrix, options.ids, options.modelSet);
+  const { hashes, ids, data } = validateImportedRows(matrix, options.ids, options.modelSet);
   realHome(options); // creates <home>/datasets
   const stagingRoot = join(datasetsRoot(options), STAGING);
   mkdirSync(stagingRoot, { recursive: true, mode: 0o700 });
@@ -53,7 +53,7 @@ export function importEmbeddings(options: ImportOptions): IndexedDataset {
   const store = newIndex(dir, { kind: 'import', name: options.name ?? defaultName(), root: '', modelSet: options.modelSet, dim: options.dim, precision: options.precision ?? 'float32', epsilonCap, delta: options.delta ?? 0 });
   try {
     store.appendEmbeddings(hashes, data, []);
-    store.recordImported(options.ids.map((id, i) => ({ id, sha256: hashes[i]! })));
+    store.recordImported(ids.map((id, i) => ({ id, sha256: hashes[i]! })));
     const members = store.memberHashes();
     const info = options.ledger.createDataset({ name: store.getMeta('name'), memberHashes: members, epsilonCap, ...planOf(options) });
     const finalDir = datasetDir(info.id, options);

@@ -27,28 +27,27 @@ export function float16Bits(value: number): number {
   return float16OfFloat32Bits(u32[0]!);
 }
 
-/** The binary16 pattern nearest to the float32 whose bit pattern is `x`. */
+/**
+ * The binary16 pattern nearest to the float32 whose bit pattern is `x`, with branches only for the rare ranges (an
+ * import encodes 10^8–10^9 values): a normal result is the rebiased pattern with its 13 dropped bits rounded by
+ * integer addition, a subnormal one comes from a float addition that aligns it (F. Giesen, "float_to_half_fast3_rtne").
+ */
 function float16OfFloat32Bits(x: number): number {
   const sign = (x >>> 16) & 0x8000;
-  const exponent = (x >>> 23) & 0xff;
-  let mantissa = x & 0x7fffff;
-  if (exponent === 0xff) return sign | 0x7c00 | (mantissa !== 0 ? 0x200 : 0);
-  const e = exponent - 112; // the binary16 exponent field
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign; // below half the smallest subnormal
-    mantissa |= 0x800000;
-    const shift = 14 - e;
-    let half = mantissa >>> shift;
-    const rest = mantissa & ((1 << shift) - 1);
-    const middle = 1 << (shift - 1);
-    if (rest > middle || (rest === middle && (half & 1) === 1)) half++;
-    return sign | half;
+  const magnitude = x & 0x7fffffff;
+  // ≥ 2^16 (beyond rounding to 65504), ∞, or NaN (kept quiet, payload dropped)
+  if (magnitude >= 0x47800000) return sign | (magnitude > 0x7f800000 ? 0x7e00 : 0x7c00);
+  if (magnitude < 0x38800000) {
+    // below 2^-14, binary16's smallest normal: 0.5 + |x| in float32 has its last bit at 2^-24, binary16's subnormal
+    // step, so the addition rounds |x| to nearest, ties to even (a float32 sum computed in float64 and rounded
+    // once more is still correctly rounded: 53 ≥ 2·24 + 2); 0.5's pattern off, the binary16 pattern remains
+    u32[0] = magnitude;
+    f32[0] = f32[0]! + 0.5;
+    return sign | (u32[0]! - 0x3f000000);
   }
-  let half = (e << 10) | (mantissa >>> 13);
-  const rest = mantissa & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (half & 1) === 1)) half++; // a carry rounds into the next binade (or ∞), as it should
-  return sign | half;
+  // exponent 127 → 15 (−112·2^23); adding 0xfff plus the kept last bit rounds to nearest, ties to even, and a carry
+  // moves into the next binade (or ∞, from 65520 on), as it should
+  return sign | ((magnitude - 0x38000000 + 0xfff + ((magnitude >>> 13) & 1)) >>> 13);
 }
 
 /** float32 values → binary16 patterns, into `out` (same length). */

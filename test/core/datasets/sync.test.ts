@@ -1,7 +1,7 @@
 import { copyFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDataset, DatasetCancelledError, importEmbeddings, loadEmbeddingMatrix, loadPrivateStore, removeDataset, showDataset, syncDataset, toNpy, listDatasets } from '../../../core/datasets/index.ts';
+import { addDataset, DatasetCancelledError, importEmbeddings, importMemberHash, loadEmbeddingMatrix, loadPrivateStore, removeDataset, showDataset, syncDataset, toNpy, listDatasets } from '../../../core/datasets/index.ts';
 import { colourImage } from './corpus.ts';
 import { ProjectionEmbedder, tempDir, tempHome, type TempHome } from './helpers.ts';
 
@@ -90,7 +90,11 @@ describe('incremental sync', () => {
     const ids = ['a', 'b', 'c', 'd', 'e'];
     const summary = importEmbeddings({ npy: toNpy(data, rows, dim), ids, name: 'imported', modelSet: embedder.modelSet, dim, ledger: env.ledger, home: env.home });
     expect(summary.members).toBe(5);
-    expect(loadEmbeddingMatrix(summary.datasetId, { home: env.home }).data).toEqual(data);
+    // stored in member-hash order (import-rows.ts), each row as the file gave it
+    const order = ids.map((id, r) => [importMemberHash(id), r] as const).sort(([a], [b]) => (a < b ? -1 : 1)).map(([, r]) => r);
+    expect(order).not.toEqual([0, 1, 2, 3, 4]);
+    const stored = loadEmbeddingMatrix(summary.datasetId, { home: env.home }).data;
+    order.forEach((fileRow, storeRow) => expect(stored.subarray(storeRow * dim, (storeRow + 1) * dim)).toEqual(data.subarray(fileRow * dim, (fileRow + 1) * dim)));
     const bad = data.slice();
     bad[3] = 0.5;
     expect(() => importEmbeddings({ npy: toNpy(bad, rows, dim), ids: ['v', 'w', 'x', 'y', 'z'], modelSet: 'm', dim, ledger: env.ledger, home: env.home })).toThrow(/norm/);

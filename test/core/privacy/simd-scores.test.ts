@@ -180,6 +180,35 @@ describe('float16 patterns', () => {
     }
   });
 
+  it('encodes every float32 (a stride through all 2^32 patterns) as the nearest binary16, ties to the even pattern', () => {
+    const bits = Uint32Array.from({ length: 1 << 21 }, (_, i) => (i * 2049 + (i & 0x7ff)) >>> 0);
+    const values = new Float32Array(bits.buffer);
+    const encoded = encodeFloat16(values);
+    const halves = decodeFloat16(Uint16Array.from({ length: 65536 }, (_, h) => h));
+    let wrong = 0;
+    for (let i = 0; i < values.length; i++) {
+      const x = values[i]!;
+      const h = encoded[i]!;
+      if (Number.isNaN(x)) {
+        wrong += Number.isNaN(halves[h]) ? 0 : 1;
+        continue;
+      }
+      // beyond 65520 (half-way to 2^16) the nearest is ∞; otherwise no neighbour of the same sign is nearer, and a tie goes to the even pattern
+      if (Math.abs(x) >= 65520) {
+        wrong += halves[h] === (x > 0 ? Infinity : -Infinity) ? 0 : 1;
+        continue;
+      }
+      const error = Math.abs(x - halves[h]!);
+      for (const neighbour of [h - 1, h + 1]) {
+        if ((neighbour & 0x8000) !== (h & 0x8000) || (neighbour & 0x7fff) >= 0x7c00 || neighbour < 0) continue;
+        const other = Math.abs(x - halves[neighbour]!);
+        if (other < error || (other === error && (h & 1) === 1)) wrong++;
+      }
+      if (x === 0 ? h !== (Object.is(x, -0) ? 0x8000 : 0) : Math.sign(halves[h]!) * Math.sign(x) === -1) wrong++;
+    }
+    expect(wrong).toBe(0);
+  });
+
   it('rounds to nearest, ties to even, overflow to ∞ and underflow to a signed zero', () => {
     expect(float16Bits(1 + 2 ** -11)).toBe(0x3c00); // halfway between 1 and the next: to even (1)
     expect(float16Bits(1 + 3 * 2 ** -11)).toBe(0x3c02); // halfway, to even (upwards)
