@@ -6,6 +6,9 @@ import { createHash } from 'node:crypto';
 import { DatasetInputError } from './errors.ts';
 import { NORM_TOLERANCE } from './store.ts';
 
+// An id is stored as text (UTF-8 in SQLite): half a surrogate pair has no faithful encoding, so two such ids could collapse into one.
+const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /** The member hash of an imported id: the id itself when it is a sha256, else sha256 of the id (identity by id). */
 export function importMemberHash(id: string): string {
   if (/^[0-9a-fA-F]{64}$/.test(id)) return id.toLowerCase();
@@ -23,7 +26,9 @@ export function validateImportedRows(matrix: { readonly data: Float32Array; read
   const seen = new Map<string, number>();
   ids.forEach((id, i) => {
     // eslint-disable-next-line no-control-regex
-    if (typeof id !== 'string' || id.length === 0 || id.length > 1024 || /[\u0000-\u001f]/.test(id)) throw new DatasetInputError(`id ${i + 1} is empty, too long or holds control characters`);
+    if (typeof id !== 'string' || id.length === 0 || id.length > 1024 || /[\u0000-\u001f]/.test(id) || UNPAIRED_SURROGATE.test(id)) {
+      throw new DatasetInputError(`id ${i + 1} is empty, longer than 1024 characters, or holds control characters or invalid Unicode`);
+    }
     const hash = importMemberHash(id);
     const previous = seen.get(hash);
     if (previous !== undefined) throw new DatasetInputError(`ids ${previous + 1} and ${i + 1} name the same image ("${id}")`);

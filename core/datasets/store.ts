@@ -14,7 +14,7 @@
  */
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { openSqlite, type SqliteDatabase } from '../native/sqlite.ts';
+import { jsonChunks, openSqlite, type SqliteDatabase } from '../native/sqlite.ts';
 import { DatasetIndexCorruptError } from './errors.ts';
 import { decodeFloat16, encodeFloat16, type StorePrecision } from '../privacy/index.ts';
 import { membershipFingerprint } from '../ledger/index.ts';
@@ -147,7 +147,8 @@ export class IndexStore {
            width = excluded.width, height = excluded.height`,
       ),
       deleteFile: db.prepare('DELETE FROM files WHERE path = ?'),
-      insertRow: db.prepare('INSERT INTO embeddings (row, sha256) VALUES (?, ?)'),
+      // a chunk of hashes as one JSON array (../native/sqlite.ts jsonChunks), stored from row ? on
+      insertRows: db.prepare<[number, string]>('INSERT INTO embeddings (row, sha256) SELECT ? + key, value FROM json_each(?)'),
       rows: db.prepare<[], { row: number; sha256: string }>('SELECT row, sha256 FROM embeddings ORDER BY row'),
       maxRow: db.prepare<[], { m: number | null }>('SELECT MAX(row) AS m FROM embeddings'),
       folderMemberHashes: db.prepare<[], string>(`SELECT DISTINCT sha256 FROM files WHERE ${FOLDER_MEMBER} ORDER BY sha256`).pluck(),
@@ -162,7 +163,8 @@ export class IndexStore {
         "SELECT sha256, json_group_array(path) AS paths FROM (SELECT sha256, path FROM files WHERE status = 'indexed' AND sha256 IN (SELECT sha256 FROM files WHERE status = 'indexed' GROUP BY sha256 HAVING COUNT(*) > 1) ORDER BY path) GROUP BY sha256 ORDER BY MIN(path)",
       ),
       pathsForHash: db.prepare<[string], { path: string }>("SELECT path FROM files WHERE sha256 = ? AND status = 'indexed' ORDER BY path"),
-      insertImported: db.prepare('INSERT INTO imported (id, sha256) VALUES (?, ?)'),
+      // a chunk of [id, sha256] pairs as one JSON array
+      insertImported: db.prepare<[string]>('INSERT INTO imported (id, sha256) SELECT value ->> 0, value ->> 1 FROM json_each(?)'),
       importedIds: db.prepare<[string], { id: string }>('SELECT id FROM imported WHERE sha256 = ?'),
       memberRowList: db.prepare<[], { digest: string; rows: Buffer }>('SELECT digest, rows FROM member_rows WHERE id = 0'),
       setMemberRowList: db.prepare('INSERT INTO member_rows (id, digest, rows) VALUES (0, ?, ?) ON CONFLICT(id) DO UPDATE SET digest = excluded.digest, rows = excluded.rows'),
@@ -347,17 +349,18 @@ export class IndexStore {
     const first = this.rowCount;
     this.db.transaction(() => {
       this.forgetMemberDigest();
-      hashes.forEach((hash, i) => this.stmt.insertRow.run(first + i, hash));
+      for (const { start, json } of jsonChunks(hashes)) this.stmt.insertRows.run(first + start, json);
       for (const row of fileRows) this.stmt.upsertFile.run(toRecord(row));
       if (hashes.length > 0) this.bumpVersion();
     })();
     this.rowCount += hashes.length;
   }
 
+  /** Records each imported id (well-formed UTF-16: ./import-rows.ts) with its member hash. */
   recordImported(pairs: readonly { id: string; sha256: string }[]): void {
     this.db.transaction(() => {
       this.forgetMemberDigest();
-      for (const { id, sha256 } of pairs) this.stmt.insertImported.run(id, sha256);
+      for (const { json } of jsonChunks(pairs.map(({ id, sha256 }) => [id, sha256]))) this.stmt.insertImported.run(json);
     })();
   }
 
@@ -488,7 +491,7 @@ export class IndexStore {
     this.db.transaction(() => {
       this.forgetMemberDigest();
       this.db.prepare('DELETE FROM embeddings').run();
-      members.forEach((m, i) => this.stmt.insertRow.run(i, m.sha256));
+      for (const { start, json } of jsonChunks(members.map((m) => m.sha256))) this.stmt.insertRows.run(start, json);
       this.setMeta('swap_pending', '1');
       this.bumpVersion();
     })();

@@ -20,7 +20,7 @@ import { describeSizeClass, samplingRateForSizeClass } from './size-class.ts';
 import { DatasetNotFoundError, DatasetOverlapError, LedgerClosedError, LedgerCorruptError, LedgerInputError, LedgerLockedError } from './errors.ts';
 import { chargeHash, decodeVector, encodeVector, genesisHash, headerHash, membershipFingerprint } from './encoding.ts';
 import { isCorruption, openLedgerFile } from './file.ts';
-import { historyError, historySources, liftToSources, recordHistory, refuseHistory, refuseOverlap } from './membership.ts';
+import { historyError, historySources, insertMembers, liftToSources, refuseHistory, refuseOverlap } from './membership.ts';
 import { addVectors, datasetInfoOf, fieldsOf, filterOf, headerFieldsOf, parseOrders, recordOf, type ChargeRow, type DatasetRow, type StoredKind } from './rows.ts';
 import { currentSchemaVersion } from './schema.ts';
 import { prepareStatements, type LedgerStatements } from './statements.ts';
@@ -175,8 +175,7 @@ export class Ledger {
           this.stmt.insertHead.run(id, genesisHash(id));
           this.stmt.event.run(id, createdAt, 'created', `${members.length} images (declared ${describeSizeClass(sizeClass)}), cap ε = ${epsilonCap}, δ = ${delta}, Rényi order α = ${order} for ${generations} planned generations`);
           this.inherit(this.datasetRow(id), members, sources);
-          for (const hash of members) this.stmt.insertMember.run(hash, id);
-          recordHistory(this.stmt, id, members, createdAt);
+          insertMembers(this.stmt, id, members, createdAt);
           return { ...this.info(this.datasetRow(id)), created: true };
         })
         .immediate(),
@@ -233,8 +232,7 @@ export class Ledger {
           const before = row.member_count;
           const at = this.now();
           this.stmt.deleteMembers.run(datasetId);
-          for (const hash of members) this.stmt.insertMember.run(hash, datasetId);
-          recordHistory(this.stmt, datasetId, members, at);
+          insertMembers(this.stmt, datasetId, members, at);
           this.stmt.updateMembership.run(fingerprint, members.length, datasetId);
           const outside = members.length < row.size_lower || members.length >= row.size_upper;
           this.stmt.event.run(datasetId, at, 'members-replaced', `${before} → ${members.length} images; ${note}${outside ? `; now outside its declared size class (${describeSizeClass({ lower: row.size_lower, upper: row.size_upper })}), whose δ and q it keeps` : ''}`);

@@ -3,6 +3,7 @@
  * cumulative RDP from then on. These rules decide which images a dataset may take in and how much spend comes with
  * them; the ledger calls them inside its write transactions.
  */
+import { jsonChunks } from '../native/sqlite.ts';
 import { DatasetHistoryError, DatasetNotFoundError, DatasetOverlapError, LedgerLockedError } from './errors.ts';
 import { rdpBudget, isUsableFilter } from './filter.ts';
 import { filterOf, type DatasetRow } from './rows.ts';
@@ -10,27 +11,35 @@ import type { LedgerStatements } from './statements.ts';
 
 /** Refuses images that belong to another dataset now (an image is a member of at most one). */
 export function refuseOverlap(stmt: LedgerStatements, members: readonly string[], self: string | undefined): void {
-  const others = new Map<string, number>();
-  for (const hash of members) {
-    const owner = stmt.memberOwner.get(hash);
-    if (owner && owner.dataset_id !== self) others.set(owner.dataset_id, (others.get(owner.dataset_id) ?? 0) + 1);
-  }
+  const others = ownerCounts(stmt.memberOwnerCounts, members);
+  if (self !== undefined) others.delete(self);
   if (others.size > 0) throw new DatasetOverlapError([...others.keys()], [...others.values()].reduce((a, b) => a + b, 0));
 }
 
 /** Every other dataset any of these images ever belonged to. */
 export function historySources(stmt: LedgerStatements, members: readonly string[], self: string | undefined): DatasetRow[] {
-  const ids = new Set<string>();
-  for (const hash of members) for (const { dataset_id } of stmt.historyOwners.all(hash)) if (dataset_id !== self) ids.add(dataset_id);
-  return [...ids].sort().map((id) => {
+  const ids = ownerCounts(stmt.historyOwnerCounts, members);
+  if (self !== undefined) ids.delete(self);
+  return [...ids.keys()].sort().map((id) => {
     const row = stmt.dataset.get(id);
     if (!row) throw new DatasetNotFoundError(id);
     return row;
   });
 }
 
-export function recordHistory(stmt: LedgerStatements, datasetId: string, members: readonly string[], at: string): void {
-  for (const hash of members) stmt.insertHistory.run(hash, datasetId, at);
+/** Makes `members` (valid, distinct hashes: ./validate.ts) the members of `datasetId` (none may belong to a dataset now) and records their history. */
+export function insertMembers(stmt: LedgerStatements, datasetId: string, members: readonly string[], at: string): void {
+  for (const { json } of jsonChunks(members)) {
+    stmt.insertMembers.run(datasetId, json);
+    stmt.insertHistory.run(datasetId, at, json);
+  }
+}
+
+/** How many of `members` each dataset holds, by a statement over one JSON chunk of hashes (./statements.ts). */
+function ownerCounts(statement: LedgerStatements['memberOwnerCounts'], members: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const { json } of jsonChunks(members)) for (const { dataset_id, n } of statement.all(json)) counts.set(dataset_id, (counts.get(dataset_id) ?? 0) + n);
+  return counts;
 }
 
 /**
@@ -90,8 +99,8 @@ export function historyError(
 /** How many of `members` each of `datasets` ever held. */
 function historyCounts(stmt: LedgerStatements, members: readonly string[], datasets: readonly DatasetRow[]): Map<string, number> {
   const wanted = new Set(datasets.map((s) => s.id));
-  const counts = new Map<string, number>();
-  for (const hash of members) for (const { dataset_id } of stmt.historyOwners.all(hash)) if (wanted.has(dataset_id)) counts.set(dataset_id, (counts.get(dataset_id) ?? 0) + 1);
+  const counts = ownerCounts(stmt.historyOwnerCounts, members);
+  for (const id of counts.keys()) if (!wanted.has(id)) counts.delete(id);
   return counts;
 }
 

@@ -8,9 +8,13 @@ export function prepareStatements(db: SqliteDatabase) {
     dataset: db.prepare<[string], DatasetRow>('SELECT * FROM datasets WHERE id = ?'),
     datasets: db.prepare<[], DatasetRow>('SELECT * FROM datasets ORDER BY created_at, id'),
     byFingerprint: db.prepare<[string], DatasetRow>('SELECT * FROM datasets WHERE fingerprint = ?'),
-    memberOwner: db.prepare<[string], { dataset_id: string }>('SELECT dataset_id FROM members WHERE content_hash = ?'),
+    // The statements over `json_each(?)` take a chunk of member hashes as one JSON array (../native/sqlite.ts jsonChunks);
+    // CROSS JOIN keeps the chunk the outer loop, so each hash is one primary-key lookup.
+    memberOwnerCounts: db.prepare<[string], { dataset_id: string; n: number }>(
+      'SELECT m.dataset_id AS dataset_id, COUNT(*) AS n FROM json_each(?) AS j CROSS JOIN members AS m ON m.content_hash = j.value GROUP BY m.dataset_id',
+    ),
     members: db.prepare<[string], { content_hash: string }>('SELECT content_hash FROM members WHERE dataset_id = ? ORDER BY content_hash'),
-    insertMember: db.prepare('INSERT INTO members (content_hash, dataset_id) VALUES (?, ?)'),
+    insertMembers: db.prepare<[string, string]>('INSERT INTO members (content_hash, dataset_id) SELECT value, ? FROM json_each(?)'),
     deleteMembers: db.prepare('DELETE FROM members WHERE dataset_id = ?'),
     insertDataset: db.prepare(
       `INSERT INTO datasets (id, name, created_at, privacy_unit, epsilon_cap, delta, orders, conversion, mechanism, header_hash, fingerprint, member_count,
@@ -18,8 +22,10 @@ export function prepareStatements(db: SqliteDatabase) {
        VALUES (@id, @name, @created_at, @privacy_unit, @epsilon_cap, @delta, @orders, @conversion, @mechanism, @header_hash, @fingerprint, @member_count,
                @size_lower, @size_upper, @q, @k, @filter_order, @planned_generations, @filter_from_seq)`,
     ),
-    historyOwners: db.prepare<[string], { dataset_id: string }>('SELECT dataset_id FROM member_history WHERE content_hash = ?'),
-    insertHistory: db.prepare('INSERT OR IGNORE INTO member_history (content_hash, dataset_id, first_at) VALUES (?, ?, ?)'),
+    historyOwnerCounts: db.prepare<[string], { dataset_id: string; n: number }>(
+      'SELECT h.dataset_id AS dataset_id, COUNT(*) AS n FROM json_each(?) AS j CROSS JOIN member_history AS h ON h.content_hash = j.value GROUP BY h.dataset_id',
+    ),
+    insertHistory: db.prepare<[string, string, string]>('INSERT OR IGNORE INTO member_history (content_hash, dataset_id, first_at) SELECT value, ?, ? FROM json_each(?)'),
     updateMembership: db.prepare('UPDATE datasets SET fingerprint = ?, member_count = ? WHERE id = ?'),
     head: db.prepare<[string], HeadRow>('SELECT count, last_hash FROM heads WHERE dataset_id = ?'),
     insertHead: db.prepare('INSERT INTO heads (dataset_id, count, last_hash) VALUES (?, 0, ?)'),

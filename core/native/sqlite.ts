@@ -33,3 +33,16 @@ export function openSqlite(file: string, options: Database.Options = {}): Sqlite
   const nativeBinding = sqliteBindingForThisRuntime();
   return new Database(file, nativeBinding ? { ...options, nativeBinding } : options);
 }
+
+/** How many values one JSON chunk holds (`jsonChunks`). */
+export const JSON_CHUNK_VALUES = 65_536;
+
+/**
+ * `values` as JSON arrays of at most `size` values, for statements that read a whole chunk with `json_each(?)`:
+ * a million inserts or lookups then cost a few dozen crossings into SQLite instead of a million, which for the
+ * ledger's members and the index's rows is about half their time. Chunks keep each text far below V8's longest
+ * string. The strings must be well-formed UTF-16 (a lone surrogate has no JSON round trip).
+ */
+export function* jsonChunks(values: readonly unknown[], size = JSON_CHUNK_VALUES): Generator<{ readonly start: number; readonly json: string }> {
+  for (let start = 0; start < values.length; start += size) yield { start, json: JSON.stringify(values.slice(start, start + size)) };
+}

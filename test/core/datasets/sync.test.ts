@@ -106,6 +106,10 @@ describe('incremental sync', () => {
     expect(() => importEmbeddings({ npy: toNpy(bad, rows, dim), ids: ['v', 'w', 'x', 'y', 'z'], modelSet: 'm', dim, ledger: env.ledger, home: env.home })).toThrow(/has norm/);
     expect(() => importEmbeddings({ npy: toNpy(data, rows, dim), ids: ['v', 'w'], modelSet: 'm', dim, ledger: env.ledger, home: env.home })).toThrow(/5 rows but 2 ids/);
     expect(() => importEmbeddings({ npy: toNpy(data, rows, dim), ids, modelSet: 'm', dim: 8, ledger: env.ledger, home: env.home })).toThrow(/16-dimensional/);
+    // ids are stored as text: quotes, backslashes and pairs survive; half a surrogate pair is refused
+    const named = importEmbeddings({ npy: toNpy(data, rows, dim), ids: ['q"1', 'b\\2', 'é3', '🖼4', 'x 5'], modelSet: 'm', dim, ledger: env.ledger, home: env.home, name: 'names' });
+    expect(showDataset(named.datasetId, { home: env.home }).members).toBe(5);
+    expect(() => importEmbeddings({ npy: toNpy(data, rows, dim), ids: ['v', 'w', '\ud800x', 'y', 'z'], modelSet: 'm', dim, ledger: env.ledger, home: env.home })).toThrow(/id 3 .*invalid Unicode/);
     expect(showDataset(summary.datasetId, { home: env.home }).kind).toBe('import');
   });
 });

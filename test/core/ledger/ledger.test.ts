@@ -18,6 +18,7 @@ import {
   openLedger,
   studioHome,
 } from '../../../core/ledger/index.ts';
+import { JSON_CHUNK_VALUES } from '../../../core/native/sqlite.ts';
 import { memberHashes, tempLedger } from './helpers.ts';
 
 const temp = tempLedger('dprdm-ledger-misc-');
@@ -117,6 +118,35 @@ describe('datasets are identified by image content', () => {
     })();
     expect(error?.otherDatasetIds).toEqual([dataset.id]);
     expect(error?.sharedImages).toBe(49);
+  });
+
+  it('checks and records members in JSON chunks, counting across the chunks', () => {
+    const ledger = temp.open();
+    const images = memberHashes(JSON_CHUNK_VALUES + 100, 'chunked');
+    const sorted = [...images].sort();
+    const a = ledger.createDataset({ name: 'Chunked', memberHashes: images, epsilonCap: 1 });
+    expect(ledger.members(a.id)).toEqual(sorted);
+    // every 1000th image: spread over both chunks of any list that holds them
+    const shared = sorted.filter((_, i) => i % 1000 === 0);
+    const fresh = memberHashes(JSON_CHUNK_VALUES, 'chunked-new');
+    const overlap = (() => {
+      try {
+        ledger.createDataset({ name: 'Overlapping', memberHashes: [...fresh, ...shared], epsilonCap: 1 });
+      } catch (caught) {
+        return caught as DatasetOverlapError;
+      }
+      return undefined;
+    })();
+    expect(overlap?.otherDatasetIds).toEqual([a.id]);
+    expect(overlap?.sharedImages).toBe(shared.length);
+    // once removed, the shared images bring A's spend (their history) into the dataset that takes them in
+    const charged = ledger.charge(a.id, { q: 0.02, sigma: 1, k: 4 });
+    const sharedSet = new Set(shared);
+    ledger.replaceMembers(a.id, sorted.filter((h) => !sharedSet.has(h)), 'removed every 1000th image');
+    const b = ledger.createDataset({ name: 'Inheriting', memberHashes: [...fresh, ...shared], epsilonCap: 1 });
+    expect(b.created).toBe(true);
+    expect(b.cumulativeEpsilon).toBeCloseTo(charged.cumulativeEpsilon, 12);
+    expect(ledger.members(b.id)).toEqual([...fresh, ...shared].sort());
   });
 
   it('replaceMembers keeps the spend, recomputes the fingerprint and records the change', () => {
